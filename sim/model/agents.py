@@ -1,0 +1,275 @@
+"""The three kinds of agent (MODEL.md §2). Agents decide; the model's market clears.
+
+Each agent reads the model's arrays for last month's prices and this month's policies and writes its
+decisions into the model's arrays. Quantities are t/month, prices USD/t, power USD/MWh.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from sim.model.market import adjust_toward, price_response
+from sim.model.timeline import BAN, LICENSING, OPEN, QUOTA
+
+if TYPE_CHECKING:
+    from sim.model.model import SupplyChainModel
+
+
+class SupplierCountry(Agent):
+    """A producing country: output responds to its price, exports to the US follow its export policy."""
+
+    model: SupplyChainModel
+
+    def __init__(self, model: SupplyChainModel, country: str, index: int) -> None:
+        super().__init__(model)
+        self.country = country
+        self.c = index
+
+    def step(self) -> None:
+        m = self.model
+        c, t = self.c, m.month
+        kind = m.timeline.policy_kind[t, :, c]
+        restricting = kind != OPEN
+        price = np.where(restricting, m.price_inside, m.price_outside)
+        allied = m.timeline.allied_t_per_month[t, :, c]
+
+        capacity = m.capacity0[:, c] * m.growth * m.timeline.capacity_factor[t, :, c] + allied
+        target = np.minimum(
+            capacity, m.output0[:, c] * m.growth * price_response(price, m.price0, m.supply_elasticity) + allied
+        )
+        output = np.minimum(adjust_toward(m.output[:, c], target, m.supply_adjust_months), capacity)
+        m.output[:, c] = output
+        available = output + m.producer_stock[:, c]
+
+        allied_sent = np.minimum(allied, available)
+        want = m.import_share[:, c] * m.us_import_need
+        direct = np.select([kind == OPEN, kind == QUOTA], [want, want * m.timeline.quota_share[t, :, c]], 0.0)
+        licensed = np.where(kind == LICENSING, want * (1.0 - m.timeline.refused_share[t, :, c]), 0.0)
+        lost = np.where(kind == OPEN, 0.0, want - direct - licensed)
+        leaked = lost * m.timeline.leakage[t, :, c]
+        outgoing = direct + licensed + leaked
+        room = np.maximum(available - allied_sent, 0.0)
+        scale = np.divide(room, outgoing, out=np.ones_like(room), where=outgoing > room)
+        m.sent_allied[:, c] = allied_sent
+        m.sent_direct[:, c] = direct * scale
+        m.sent_licensed[:, c] = licensed * scale
+        m.sent_leaked[:, c] = leaked * scale
+
+        other_demand = m.row_demand0[:, c] * m.growth * price_response(price, m.price0, m.demand_elasticity)
+        m.row_demand[:, c] = other_demand
+        left = np.maximum(room - outgoing * scale, 0.0)
+        m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share * np.minimum(other_demand, left), 0.0)
+
+
+class USProcessor(Agent):
+    """A US smelter or refinery: utilisation follows its margin; curtails at a loss, restarts with a lag."""
+
+    model: SupplyChainModel
+
+    def __init__(
+        self,
+        model: SupplyChainModel,
+        plant: str,
+        mineral_index: int,
+        capacity_t_per_yr: float,
+        status: str,
+        electricity_mwh_per_t: float,
+        other_cost_usd_per_t: float,
+        feedstock_country: str,
+        hedged_power_share: float,
+        online_month: int = 0,
+        funded_by: str | None = None,
+    ) -> None:
+        super().__init__(model)
+        self.plant = plant
+        self.m = mineral_index
+        self.capacity_t_per_yr = capacity_t_per_yr
+        self.status = status  # operating | idle | construction | failed
+        self.utilisation = 1.0 if status == "operating" else 0.0
+        self.electricity_mwh_per_t = electricity_mwh_per_t
+        self.other_cost_usd_per_t = other_cost_usd_per_t
+        self.feedstock_c = model.country_index.get(feedstock_country)
+        self.hedged_power_share = hedged_power_share
+        self.online_month = online_month
+        self.funded_by = funded_by
+        self.good_months = 0
+        self.output = 0.0
+        self.margin = 0.0
+        self.restart_cost_usd = 0.0
+
+    def margin_per_t(self) -> float:
+        """USD/t: price (or offtake floor) net of feedstock, power and other costs."""
+        m = self.model
+        price = max(m.price_outside[self.m], m.price_floor[self.m])
+        power = self.hedged_power_share * m.power_contract + (1 - self.hedged_power_share) * m.power_price
+        feedstock = price * m.feedstock_cost_share[self.m]
+        return price - feedstock - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t
+
+    def feedstock_available(self) -> float:
+        """Share of the feedstock the plant can get under the feedstock country's export policy."""
+        m, c = self.model, self.feedstock_c
+        if c is None:
+            return 1.0
+        t = m.month
+        kind = m.timeline.policy_kind[t, self.m, c]
+        if kind == OPEN:
+            return 1.0
+        if kind == QUOTA:
+            return float(m.timeline.quota_share[t, self.m, c])
+        if kind == LICENSING:
+            return float(1.0 - m.timeline.refused_share[t, self.m, c])
+        assert kind == BAN
+        return float(m.timeline.leakage[t, self.m, c])
+
+    def step(self) -> None:
+        m = self.model
+        params = m.world.market
+        self.margin = self.margin_per_t()
+        price = max(m.price_outside[self.m], m.price_floor[self.m])
+        if self.status == "construction" and m.month >= self.online_month:
+            self.status, self.utilisation = "operating", params.ramp_rate_per_month
+        elif self.status == "operating":
+            if self.margin >= 0:
+                self.utilisation = min(1.0, self.utilisation + params.ramp_rate_per_month)
+            else:
+                depth = min(1.0, -self.margin / price / params.loss_for_full_curtail_share)
+                self.utilisation = max(0.0, self.utilisation - params.curtail_rate_per_month * depth)
+                if self.utilisation <= 0.0:
+                    self.status, self.good_months = "idle", 0
+        elif self.status == "idle":
+            self.good_months = self.good_months + 1 if self.margin >= params.restart_margin_share * price else 0
+            if self.good_months >= params.restart_lag_months:
+                self.status, self.utilisation = "operating", params.ramp_rate_per_month
+                self.restart_cost_usd += params.restart_cost_usd_per_tpy * self.capacity_t_per_yr
+        running = self.status == "operating"
+        self.output = self.capacity_t_per_yr / 12 * self.utilisation * self.feedstock_available() if running else 0.0
+        m.domestic_output[self.m] += self.output
+        if running:
+            m.domestic_capacity[self.m] += self.capacity_t_per_yr / 12
+
+
+class FederalFunder(Agent):
+    """A federal programme: each quarter it puts its budget where the risk is highest (MODEL.md §2)."""
+
+    model: SupplyChainModel
+
+    def __init__(
+        self,
+        model: SupplyChainModel,
+        programme: str,
+        instrument: str,
+        annual_budget_usd: float,
+        carryover: bool,
+        success_rate: float,
+        eligible: np.ndarray,
+        start_month: int = 0,
+        end_month: int | None = None,
+    ) -> None:
+        super().__init__(model)
+        self.programme = programme
+        self.instrument = instrument
+        self.annual_budget_usd = annual_budget_usd
+        self.carryover = carryover
+        self.success_rate = success_rate
+        self.eligible = eligible  # [M] bool
+        self.start_month = start_month
+        self.end_month = end_month
+        self.available_usd = 0.0
+        self.committed_usd = np.zeros(len(eligible))
+        self.floor_mineral: int | None = None
+
+    def active(self) -> bool:
+        t = self.model.month
+        return t >= self.start_month and (self.end_month is None or t < self.end_month)
+
+    def step(self) -> None:
+        m = self.model
+        t = m.month
+        if not self.active():
+            return
+        quarter_start = (t - self.start_month) % 3 == 0
+        if quarter_start:
+            if not self.carryover and (t - self.start_month) % 12 == 0:
+                self.available_usd = 0.0  # unspent money lapses at the programme year's end
+            self.available_usd += self.annual_budget_usd / 4
+            # Fixed draws per quarter, whatever is committed: more money never changes the luck.
+            success_draw, delay_draw, delay_size = m.rng.random(3)
+        if self.instrument == "stockpile":
+            self.trade_stockpile()
+        elif self.instrument == "offtake":
+            self.pay_offtake(choose=quarter_start)
+        elif quarter_start and m.scenario_spec.policies.funders_respond:
+            self.fund_capacity(success_draw, delay_draw, delay_size)
+
+    def riskiest_mineral(self, need_plants: bool = False) -> int | None:
+        risk = np.where(self.eligible, self.model.mineral_risk(), -np.inf)
+        if need_plants:
+            risk = np.where(self.model.has_plants(), risk, -np.inf)
+        best = int(np.argmax(risk))
+        return best if np.isfinite(risk[best]) and risk[best] > 0.01 else None
+
+    def fund_capacity(self, success_draw: float, delay_draw: float, delay_size: float) -> None:
+        """Grant or loan: new domestic processing, online after the lead time, unless it fails."""
+        m = self.model
+        mineral = self.riskiest_mineral()
+        if mineral is None or self.available_usd <= 0:
+            return
+        amount, self.available_usd = self.available_usd, 0.0
+        cost_share = m.world.market.loan_share_of_capex if self.instrument == "loan" else 1.0
+        capacity = amount / (m.capex[mineral] * cost_share)
+        lead = int(m.build_lead_months[mineral])
+        delay = int(1 + delay_size * lead / 2) if delay_draw < m.world.market.project_delay_chance else 0
+        self.committed_usd[mineral] += amount
+        m.add_funded_plant(
+            mineral, capacity, online_month=m.month + lead + delay, failed=success_draw >= self.success_rate,
+            funded_by=self.programme,
+        )
+
+    def pay_offtake(self, choose: bool) -> None:
+        """Price floor: pay processors of the riskiest mineral up to the floor while the budget lasts."""
+        m = self.model
+        if choose and m.scenario_spec.policies.funders_respond:
+            self.floor_mineral = self.riskiest_mineral(need_plants=True)
+        mineral = self.floor_mineral
+        if mineral is None:
+            return
+        floor = m.price0[mineral] * m.world.market.offtake_floor_ratio
+        gap = max(0.0, floor - m.price_outside[mineral])
+        cost = gap * m.last_domestic_output[mineral]
+        if cost > self.available_usd:
+            self.floor_mineral = None  # the money ran out: the floor lapses
+            return
+        self.available_usd -= cost
+        self.committed_usd[mineral] += cost
+        m.price_floor[mineral] = max(m.price_floor[mineral], floor)
+
+    def trade_stockpile(self) -> None:
+        """Buy when prices are low and nothing is short; release into a shortfall."""
+        m = self.model
+        params = m.world.market
+        short = m.last_shortfall_share > params.shortfall_threshold_share
+        if m.scenario_spec.policies.stockpile_release_in_shortfall:
+            release = np.where(
+                self.eligible & short,
+                np.minimum(m.stockpile * params.stockpile_max_release_share, m.last_shortfall),
+                0.0,
+            )
+            release = np.minimum(release, m.stockpile - m.stockpile_release)
+            m.stockpile_release += release
+        if not m.scenario_spec.policies.funders_respond:
+            return
+        cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
+        wanted = np.where(cheap, params.stockpile_max_buy_share * m.us_demand_total, 0.0)
+        cost = wanted * m.price_outside
+        total = cost.sum()
+        if total > self.available_usd > 0:
+            wanted *= self.available_usd / total
+            cost = wanted * m.price_outside
+        elif self.available_usd <= 0:
+            return
+        self.available_usd -= float(cost.sum())
+        self.committed_usd += cost
+        m.stockpile_purchase_order += wanted

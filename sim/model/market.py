@@ -1,0 +1,76 @@
+"""Market maths as pure numpy functions: allocation, tightness and prices (MODEL.md §3).
+
+Shapes: [M] per mineral, [M, S] per mineral and sector, [M, C] per mineral and country. Quantities are
+t/month, prices USD/t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """Deliver `supply` [M] to sectors' `demand` [M, S] in priority order (1 first), pro rata within one.
+
+    Returns delivered [M, S]; 0 <= delivered <= demand and delivered.sum(1) = min(supply, demand.sum(1)).
+    """
+    delivered = np.zeros_like(demand)
+    left = np.maximum(supply, 0.0).astype(float).copy()
+    for level in np.unique(priority):
+        at_level = priority == level
+        want = np.where(at_level, demand, 0.0)
+        total = want.sum(axis=1)
+        served = np.minimum(left, total)
+        ratio = np.divide(served, total, out=np.zeros_like(total), where=total > 0)
+        delivered += want * ratio[:, None]
+        left -= served
+    return delivered
+
+
+def allocate_pro_rata(need: np.ndarray, offers: np.ndarray) -> np.ndarray:
+    """Take up to `need` [M] from `offers` [M, C] in proportion to each offer. Returns taken [M, C]."""
+    total = offers.sum(axis=1)
+    taken = np.minimum(need, total)
+    ratio = np.divide(taken, total, out=np.zeros_like(total), where=total > 0)
+    return offers * ratio[:, None]
+
+
+def tightness(demand: np.ndarray, available: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Excess demand over what is available (stocks included), as a share of `scale`; in [-1, 1]."""
+    z = np.divide(demand - available, scale, out=np.zeros_like(scale, dtype=float), where=scale > 0)
+    return np.clip(z, -1.0, 1.0)
+
+
+def update_price(
+    price: np.ndarray,
+    baseline: np.ndarray,
+    z: np.ndarray,
+    adjust: float,
+    reversion: float,
+    floor_ratio: float,
+    cap_ratio: float,
+) -> np.ndarray:
+    """One month of price movement: up with tightness, pulled back toward baseline, within bounds.
+
+    log p' = log p + adjust * z - reversion * log(p / baseline)
+    """
+    log_ratio = np.log(price / baseline)
+    new = baseline * np.exp(log_ratio + adjust * z - reversion * log_ratio)
+    return np.clip(new, baseline * floor_ratio, baseline * cap_ratio)
+
+
+def price_response(price: np.ndarray, baseline: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """Constant-elasticity multiplier (p / p0) ** elasticity."""
+    return (price / baseline) ** elasticity
+
+
+def redirect_share(price_out: np.ndarray, baseline: np.ndarray, max_share: float, full_premium: float) -> np.ndarray:
+    """Share of open suppliers' other sales the US can bid away, growing with the outside premium [M]."""
+    premium = price_out / baseline - 1.0
+    return max_share * np.clip(premium / full_premium, 0.0, 1.0)
+
+
+def adjust_toward(current: np.ndarray, target: np.ndarray, half_life_months: np.ndarray) -> np.ndarray:
+    """Move `current` toward `target`, closing half the distance every `half_life_months`."""
+    step = 1.0 - 0.5 ** (1.0 / half_life_months)
+    return current + (target - current) * step

@@ -1,0 +1,308 @@
+"""SupplyChainModel: the Mesa model that owns the world's state and clears the market each month.
+
+Order within a month (MODEL.md §2-4): policies for the month, power price, US demand; processors
+produce; funders commit and trade the stockpile; the US import need is set; supplier countries
+produce and ship; the market clears (redirects, deliveries, stocks, prices); the recorder records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from sim.model.agents import FederalFunder, SupplierCountry, USProcessor
+from sim.model.market import (
+    allocate_by_priority,
+    allocate_pro_rata,
+    price_response,
+    redirect_share,
+    tightness,
+    update_price,
+)
+from sim.model.pipeline import Pipeline
+from sim.model.timeline import OPEN, build_timeline
+from sim.scenario.load import ResolvedScenario
+from sim.scenario.schema import FundingProgramme, Scenario, month_index
+from sim.world.schema import World
+
+
+class SupplyChainModel(Model):
+    """Monthly agent-based model of US critical-mineral supply. Quantities t/month, prices USD/t."""
+
+    def __init__(self, resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> None:
+        seed = resolved.scenario.seed if seed is None else seed
+        super().__init__(rng=seed)
+        self.seed = seed
+        scenario, world, self.draws = resolved.sample(self.rng)
+        if months is not None:
+            scenario = scenario.model_copy(update={"horizon_months": months})
+        self.scenario_spec: Scenario = scenario
+        self.world: World = world
+        self.month = 0
+        self._build_indices()
+        self._build_baseline()
+        self.timeline = build_timeline(scenario, self.minerals, self.countries, self.sector_names, self.sector_share)
+        self._build_state()
+        self._create_agents()
+        from sim.results.recorder import Recorder  # late import: recorder reads model attributes
+
+        self.recorder = Recorder(self)
+
+    # --- set-up -------------------------------------------------------------------------------------
+
+    def _build_indices(self) -> None:
+        w = self.world
+        self.minerals = list(w.minerals)
+        self.mineral_index = {name: i for i, name in enumerate(self.minerals)}
+        self.countries = list(w.supply)
+        self.country_index = {name: i for i, name in enumerate(self.countries)}
+        self.sector_names = [list(w.sectors[m]) for m in self.minerals]
+        S = max(len(s) for s in self.sector_names)
+        M, C = len(self.minerals), len(self.countries)
+        self.sector_share = np.zeros((M, S))
+        self.sector_priority = np.full((M, S), 9)
+        for i, mineral in enumerate(self.minerals):
+            for s, (_, data) in enumerate(w.sectors[mineral].items()):
+                self.sector_share[i, s] = data.share
+                self.sector_priority[i, s] = data.priority
+        self.sector_share /= self.sector_share.sum(axis=1, keepdims=True)
+        self.alignment = np.full((M, C), "", dtype=object)
+        self.capacity0 = np.zeros((M, C))
+        self.output0 = np.zeros((M, C))
+        self.import_share = np.zeros((M, C))
+        for c, (country, rows) in enumerate(w.supply.items()):
+            for mineral, row in rows.items():
+                i = self.mineral_index[mineral]
+                self.capacity0[i, c] = row.capacity_t_per_yr / 12
+                self.output0[i, c] = row.output_t_per_yr / 12
+                self.import_share[i, c] = row.us_import_share
+                self.alignment[i, c] = row.alignment
+        self.import_share /= self.import_share.sum(axis=1, keepdims=True)
+        self.secure = self.alignment == "ally"
+
+    def _build_baseline(self) -> None:
+        w = self.world
+        mineral = [w.minerals[m] for m in self.minerals]
+
+        def column(attr: str) -> np.ndarray:
+            return np.array([getattr(x, attr) for x in mineral], dtype=float)
+
+        self.price0 = column("price_usd_per_t")
+        self.demand0 = column("us_demand_t_per_yr") / 12
+        self.demand_growth = column("demand_growth_per_yr")
+        self.demand_elasticity = column("demand_elasticity")
+        self.supply_elasticity = column("supply_elasticity")
+        self.recycling0 = column("recycling_share") * self.demand0
+        self.electricity = column("electricity_mwh_per_t")
+        self.capex = column("capex_usd_per_tpy")
+        self.build_lead_months = column("build_lead_months")
+        self.feedstock_cost_share = column("feedstock_cost_share")
+        self.supply_adjust_months = column("supply_adjust_months")
+        self.stockpile0 = column("stockpile_t")
+        domestic0 = np.zeros(len(self.minerals))
+        for plant in w.plants.values():
+            if plant.status == "operating":
+                domestic0[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
+        # Baseline imports close the US balance; each country's output covers at least its US exports.
+        self.imports0 = np.maximum(self.demand0 - self.recycling0 - domestic0, 0.0)
+        exports0 = self.import_share * self.imports0[:, None]
+        self.row_demand0 = np.maximum(self.output0 - exports0, 0.0)
+        self.output0 = self.row_demand0 + exports0
+        self.capacity0 = np.maximum(self.capacity0, self.output0)
+
+    def _build_state(self) -> None:
+        M, C = self.capacity0.shape
+        params = self.world.market
+        self.growth = np.ones(M)
+        self.price_outside = self.price0.copy()
+        self.price_inside = self.price0.copy()
+        self.price_floor = np.zeros(M)
+        self.output = self.output0.copy()
+        self.producer_stock = self.output0 * params.producer_stock_months
+        self.us_inventory = self.demand0 * params.us_inventory_months
+        self.stockpile = self.stockpile0.copy()
+        self.licence_pipe = Pipeline((M, C), self.timeline.max_delay)
+        self.leak_pipe = Pipeline((M, C), self.timeline.max_delay)
+        self.last_shortfall = np.zeros(M)
+        self.last_shortfall_share = np.zeros(M)
+        self.last_gap_share = np.zeros(M)
+        self.last_domestic_output = np.zeros(M)
+        self.power_contract = self.world.power.baseline_usd_per_mwh
+        self.power_price = self.power_contract
+        for name in ("row_demand", "sent_allied", "sent_direct", "sent_licensed", "sent_leaked", "redirect_offer"):
+            setattr(self, name, np.zeros((M, C)))
+
+    def _create_agents(self) -> None:
+        for c, country in enumerate(self.countries):
+            SupplierCountry(self, country, c)
+        for name, plant in self.world.plants.items():
+            USProcessor(
+                self, name, self.mineral_index[plant.mineral], plant.capacity_t_per_yr, plant.status,
+                plant.electricity_mwh_per_t, plant.other_cost_usd_per_t, plant.feedstock_country,
+                plant.hedged_power_share,
+            )
+        for name, prog in self.world.programmes.items():
+            self._add_funder(name, prog.instrument, prog.annual_budget_usd, prog.carryover, prog.success_rate,
+                             prog.minerals, prog.start_month, prog.end_month)
+        for event in self.scenario_spec.events:
+            if isinstance(event, FundingProgramme):
+                first = month_index(event.start, self.scenario_spec.start)
+                end = None if event.months is None else first + event.months
+                self._add_funder(event.name, event.instrument, event.annual_budget_usd, event.carryover,
+                                 event.success_rate, event.minerals, max(first, 0), end)
+
+    def _add_funder(self, name, instrument, budget, carryover, success, minerals, start, end) -> None:  # noqa: ANN001
+        eligible = np.array([minerals == "all" or m in minerals for m in self.minerals])
+        FederalFunder(self, name, instrument, budget, carryover, success, eligible, start, end)
+
+    def add_funded_plant(self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool,
+                         funded_by: str) -> USProcessor:
+        """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices."""
+        name = f"new_{self.minerals[mineral]}_{funded_by}_{self.month:03d}"
+        power_cost = self.electricity[mineral] * self.power_contract
+        net_price = self.price0[mineral] * (1 - self.feedstock_cost_share[mineral])
+        other = max(0.0, 0.85 * net_price - power_cost)
+        return USProcessor(
+            self, name, mineral, capacity_t_per_yr, "failed" if failed else "construction",
+            self.electricity[mineral], other, "United States", 0.5, online_month=online_month, funded_by=funded_by,
+        )
+
+    # --- what agents ask of the model ---------------------------------------------------------------
+
+    def mineral_risk(self) -> np.ndarray:
+        """Projected risk per mineral: recent shortfall, capacity gap and price premium (shares)."""
+        premium = np.maximum(self.price_outside / self.price0 - 1.0, 0.0)
+        return self.last_shortfall_share + 0.5 * self.last_gap_share + 0.25 * premium
+
+    def has_plants(self) -> np.ndarray:
+        found = np.zeros(len(self.minerals), dtype=bool)
+        for plant in self.agents_by_type[USProcessor]:
+            if plant.status in {"operating", "idle"}:
+                found[plant.m] = True
+        return found
+
+    # --- one month ----------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        t, tl, params = self.month, self.timeline, self.world.market
+        self.growth = (1.0 + self.demand_growth) ** (t / 12)
+        power = self.world.power
+        self.power_price = power.baseline_usd_per_mwh * (1 + power.trend_per_yr) ** (t / 12) * tl.power_multiplier[t]
+
+        demand_response = price_response(self.price_outside, self.price0, self.demand_elasticity)
+        base = self.demand0[:, None] * self.sector_share * (self.growth * demand_response)[:, None]
+        self.sector_demand = base * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
+        self.us_demand_total = self.sector_demand.sum(axis=1)
+        recycling = self.recycling0 * self.growth
+
+        self.domestic_output = np.zeros(len(self.minerals))
+        self.domestic_capacity = np.zeros(len(self.minerals))
+        self.agents_by_type[USProcessor].do("step")
+        self.last_domestic_output = self.domestic_output.copy()
+
+        self.price_floor = np.zeros(len(self.minerals))
+        self.stockpile_purchase_order = np.zeros(len(self.minerals))
+        self.stockpile_release = np.minimum(tl.stockpile_order_t_per_month[t], self.stockpile)
+        self.agents_by_type[FederalFunder].do("step")
+        release = self.stockpile_release
+
+        licence_arrivals = self.licence_pipe.arrive(t)
+        leak_arrivals = self.leak_pipe.arrive(t)
+        inventory_target = self.demand0 * self.growth * params.us_inventory_months
+        need = (
+            self.us_demand_total + self.stockpile_purchase_order
+            + (inventory_target - self.us_inventory) / params.inventory_adjust_months
+            - self.domestic_output - recycling - release
+            - licence_arrivals.sum(1) - leak_arrivals.sum(1) - tl.allied_t_per_month[t].sum(1)
+        )
+        self.us_import_need = np.maximum(need, 0.0)
+        self.redirect_share = redirect_share(
+            self.price_outside, self.price0, params.redirect_max_share, params.redirect_full_premium
+        )
+        stock_before = self.producer_stock.copy()
+        self.agents_by_type[SupplierCountry].do("step")
+
+        licence_arrivals += self.licence_pipe.ship(t, self.sent_licensed, tl.licence_delay[t])
+        leak_arrivals += self.leak_pipe.ship(t, self.sent_leaked, tl.leak_delay[t])
+        arrived_so_far = (self.sent_direct + self.sent_allied + licence_arrivals + leak_arrivals).sum(1)
+        gap = np.maximum(self.us_import_need + tl.allied_t_per_month[t].sum(1) - arrived_so_far, 0.0)
+        redirected = allocate_pro_rata(gap, self.redirect_offer)
+        direct = self.sent_direct + redirected
+        shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
+        available = self.output + stock_before - shipped
+        row_delivered = np.minimum(self.row_demand, np.maximum(available, 0.0))
+        self.producer_stock = np.maximum(available - row_delivered, 0.0)
+
+        arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals,
+                    "allied": self.sent_allied}
+        imports = sum(a.sum(1) for a in arrivals.values())
+        inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
+        flow = self.domestic_output + imports + recycling + release
+        purchase = np.minimum(self.stockpile_purchase_order, flow + self.us_inventory)
+        for_sectors = flow + self.us_inventory - purchase
+        delivered = allocate_by_priority(for_sectors, self.sector_demand, self._priorities())
+        self.us_inventory = for_sectors - delivered.sum(1)
+        self.stockpile = self.stockpile - release + purchase
+        shortfall = self.sector_demand - delivered
+
+        self._update_prices(stock_before, inventory_before, recycling, release, imports, licence_arrivals,
+                            leak_arrivals, shipped, purchase)
+
+        secure = np.where(self.secure, direct + self.sent_allied + licence_arrivals, 0.0).sum(1)
+        needed_at_home = np.maximum(self.us_demand_total - recycling - secure, 0.0)
+        capacity_gap = np.maximum(needed_at_home - self.domestic_capacity, 0.0)
+
+        total_shortfall = shortfall.sum(1)
+        self.last_shortfall = total_shortfall
+        self.last_shortfall_share = np.divide(total_shortfall, self.us_demand_total,
+                                              out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0)
+        self.last_gap_share = np.divide(capacity_gap, self.us_demand_total,
+                                        out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0)
+        self.recorder.record(
+            t,
+            delivered=delivered, shortfall=shortfall, recycling=recycling, release=release, purchase=purchase,
+            imports=imports, arrivals=arrivals, capacity_gap=capacity_gap, row_delivered=row_delivered,
+            stock_before=stock_before, inventory_before=inventory_before, stockpile_before=stockpile_before,
+        )
+        self.month += 1
+
+    def _priorities(self) -> np.ndarray:
+        if self.scenario_spec.policies.priority_rating:
+            return self.sector_priority
+        return np.where(self.sector_share > 0, 1, 9)
+
+    def _update_prices(self, stock_before, inventory_before, recycling, release, imports, licence_arrivals,  # noqa: ANN001
+                       leak_arrivals, shipped, purchase) -> None:
+        """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
+        params = self.world.market
+        kind = self.timeline.policy_kind[self.month]
+        is_open = kind == OPEN
+        stock_target = self.output0 * self.growth[:, None] * params.producer_stock_months
+        inventory_target = self.demand0 * self.growth * params.us_inventory_months
+        # What reaches the outside market from restricting countries this month, and all that arrives
+        # from the transit pipelines (licensed and leaked material shipped in earlier months).
+        from_restricting = (np.where(is_open, 0.0, self.sent_direct + self.sent_allied).sum(1)
+                            + licence_arrivals.sum(1) + leak_arrivals.sum(1))
+        demand_out = (np.where(is_open, self.row_demand + stock_target, 0.0).sum(1)
+                      + self.us_demand_total + inventory_target + purchase)
+        available_out = (np.where(is_open, self.output + stock_before, 0.0).sum(1)
+                         + self.domestic_output + recycling + release + inventory_before + from_restricting)
+        scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total
+        z_out = tightness(demand_out, available_out, scale_out)
+        self.price_outside = update_price(self.price_outside, self.price0, z_out, params.price_adjust_per_month,
+                                          params.price_reversion_per_month, params.price_floor_ratio,
+                                          params.price_cap_ratio)
+        restricted = ~is_open
+        demand_in = np.where(restricted, self.row_demand + stock_target + shipped, 0.0).sum(1)
+        available_in = np.where(restricted, self.output + stock_before, 0.0).sum(1)
+        scale_in = np.where(restricted, self.row_demand, 0.0).sum(1)
+        z_in = tightness(demand_in, available_in, scale_in)
+        inside = update_price(self.price_inside, self.price0, z_in, params.price_adjust_per_month,
+                              params.price_reversion_per_month, params.price_floor_ratio, params.price_cap_ratio)
+        self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
+        self.z_out, self.z_in = z_out, z_in
+
+    def run(self) -> None:
+        """Step to the horizon."""
+        while self.month < self.scenario_spec.horizon_months:
+            self.step()

@@ -1,0 +1,37 @@
+"""Material in transit: shipped now, arriving after a per-element delay (licensing waits, leakage routes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Pipeline:
+    """A ring buffer of [slot, mineral, country] tonnes due to arrive in future months."""
+
+    def __init__(self, shape: tuple[int, int], max_delay: int) -> None:
+        self.slots = max_delay + 1
+        self.buffer = np.zeros((self.slots, *shape))
+
+    def ship(self, month: int, amount: np.ndarray, delay: np.ndarray) -> np.ndarray:
+        """Put `amount` [M, C] in transit, arriving at month + delay. Returns what arrives this month."""
+        same_month = np.where(delay == 0, amount, 0.0)
+        later = amount - same_month
+        if later.any():
+            for d in np.unique(delay[(delay > 0) & (later > 0)]):
+                slot = (month + int(d)) % self.slots
+                self.buffer[slot] += np.where(delay == d, later, 0.0)
+        return same_month
+
+    def arrive(self, month: int) -> np.ndarray:
+        """Remove and return what arrives this month [M, C]."""
+        slot = month % self.slots
+        arriving = self.buffer[slot].copy()
+        self.buffer[slot] = 0.0
+        return arriving
+
+    def peek(self, month: int) -> np.ndarray:
+        return self.buffer[month % self.slots]
+
+    def in_transit(self) -> np.ndarray:
+        """Tonnes in transit [M, C]."""
+        return self.buffer.sum(axis=0)

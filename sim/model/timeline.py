@@ -1,0 +1,112 @@
+"""Scenario events turned into month-by-month arrays the model reads (built once per run).
+
+Array axes: [month, mineral, country] for export policy and supply, [month, mineral, sector] for demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario.schema import (
+    AlliedSupply,
+    DemandShock,
+    ExportRestriction,
+    PowerPriceShock,
+    Scenario,
+    StockpileRelease,
+    SupplyDisruption,
+)
+
+OPEN, QUOTA, LICENSING, BAN = 0, 1, 2, 3
+KINDS = {"quota": QUOTA, "licensing": LICENSING, "ban": BAN}
+
+
+@dataclass
+class Timeline:
+    policy_kind: np.ndarray  # [T, M, C] int: OPEN/QUOTA/LICENSING/BAN for exports to the US
+    quota_share: np.ndarray  # [T, M, C] share of the flow a quota still allows
+    refused_share: np.ndarray  # [T, M, C] licensing: share refused
+    licence_delay: np.ndarray  # [T, M, C] int months
+    leakage: np.ndarray  # [T, M, C] share of lost flow leaking through third countries
+    leak_delay: np.ndarray  # [T, M, C] int months
+    leak_markup: np.ndarray  # [T, M, C]
+    capacity_factor: np.ndarray  # [T, M, C] 1 - capacity lost to disruptions
+    allied_t_per_month: np.ndarray  # [T, M, C] committed allied supply to the US
+    power_multiplier: np.ndarray  # [T]
+    demand_multiplier: np.ndarray  # [T, M, S]
+    demand_extra_t_per_month: np.ndarray  # [T, M, S]
+    stockpile_order_t_per_month: np.ndarray  # [T, M]
+
+    @property
+    def max_delay(self) -> int:
+        return int(max(self.licence_delay.max(initial=0), self.leak_delay.max(initial=0)))
+
+
+def build_timeline(
+    scenario: Scenario,
+    minerals: list[str],
+    countries: list[str],
+    sectors: list[list[str]],
+    sector_share: np.ndarray,
+) -> Timeline:
+    T, M, C = scenario.horizon_months, len(minerals), len(countries)
+    S = sector_share.shape[1]
+    mi = {m: i for i, m in enumerate(minerals)}
+    ci = {c: i for i, c in enumerate(countries)}
+    tl = Timeline(
+        policy_kind=np.zeros((T, M, C), dtype=np.int8),
+        quota_share=np.ones((T, M, C)),
+        refused_share=np.zeros((T, M, C)),
+        licence_delay=np.zeros((T, M, C), dtype=np.int64),
+        leakage=np.zeros((T, M, C)),
+        leak_delay=np.zeros((T, M, C), dtype=np.int64),
+        leak_markup=np.zeros((T, M, C)),
+        capacity_factor=np.ones((T, M, C)),
+        allied_t_per_month=np.zeros((T, M, C)),
+        power_multiplier=np.ones(T),
+        demand_multiplier=np.ones((T, M, S)),
+        demand_extra_t_per_month=np.zeros((T, M, S)),
+        stockpile_order_t_per_month=np.zeros((T, M)),
+    )
+    for event in scenario.events:
+        first, end = scenario.event_window(event) if hasattr(event, "start") else (0, T)
+        if first >= end:
+            continue
+        window = slice(first, end)
+        if isinstance(event, ExportRestriction):
+            c = ci[event.exporter]
+            for name in event.minerals:
+                m = mi[name]
+                # A later event on the same exporter and mineral replaces an earlier one from its start.
+                tl.policy_kind[window, m, c] = KINDS[event.kind]
+                tl.quota_share[window, m, c] = event.quota_share if event.kind == "quota" else 1.0
+                tl.refused_share[window, m, c] = event.refused_share if event.kind == "licensing" else 0.0
+                tl.licence_delay[window, m, c] = event.licence_delay_months if event.kind == "licensing" else 0
+                tl.leakage[window, m, c] = event.leakage
+                tl.leak_delay[window, m, c] = event.leak_delay_months
+                tl.leak_markup[window, m, c] = event.leak_markup
+        elif isinstance(event, SupplyDisruption):
+            c = ci[event.country]
+            for name in event.minerals:
+                tl.capacity_factor[window, mi[name], c] *= 1.0 - event.capacity_loss
+        elif isinstance(event, PowerPriceShock):
+            tl.power_multiplier[window] *= event.multiplier
+        elif isinstance(event, DemandShock):
+            for name in event.minerals:
+                m = mi[name]
+                chosen = [s for s, sector in enumerate(sectors[m]) if not event.sectors or sector in event.sectors]
+                share = sector_share[m, chosen]
+                share = share / share.sum() if share.sum() > 0 else np.full(len(chosen), 1 / len(chosen))
+                tl.demand_multiplier[window, m, chosen] *= event.multiplier
+                tl.demand_extra_t_per_month[window, m, chosen] += event.extra_t_per_yr / 12 * share
+        elif isinstance(event, AlliedSupply):
+            m, c = mi[event.mineral], ci[event.country]
+            months = np.arange(end - first)
+            ramp = np.minimum(1.0, (months + 1) / event.ramp_months) if event.ramp_months else np.ones(end - first)
+            tl.allied_t_per_month[window, m, c] += event.t_per_yr / 12 * ramp
+        elif isinstance(event, StockpileRelease):
+            for name in event.minerals:
+                tl.stockpile_order_t_per_month[window, mi[name]] += event.t_per_yr / 12
+    return tl

@@ -1,0 +1,209 @@
+"""Record a run into preallocated arrays; build tidy pandas frames once at the end."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario.schema import month_label
+
+if TYPE_CHECKING:
+    from sim.model.model import SupplyChainModel
+
+ROUTES = ("direct", "licensed", "leaked", "allied")
+
+# variable -> unit, for the [month, mineral] series
+MINERAL_SERIES = {
+    "us_demand": "t/month",
+    "delivered": "t/month",
+    "shortfall": "t/month",
+    "shortfall_share": "share",
+    "domestic_output": "t/month",
+    "domestic_capacity": "t/yr",
+    "recycling": "t/month",
+    "imports": "t/month",
+    "imports_secure": "t/month",
+    "stockpile_release": "t/month",
+    "stockpile_purchase": "t/month",
+    "stockpile": "t",
+    "us_inventory": "t",
+    "price_outside": "USD/t",
+    "price_inside": "USD/t",
+    "price_outside_ratio": "x baseline",
+    "price_inside_ratio": "x baseline",
+    "capacity_gap": "t/yr",
+    "import_reliance": "share",
+    "world_output": "t/month",
+    "row_demand": "t/month",
+    "row_delivered": "t/month",
+    "producer_stock": "t",
+    "in_transit": "t",
+    "funding_committed_usd": "USD (cumulative)",
+    "capacity_built": "t/yr",
+    "capacity_under_construction": "t/yr",
+    "us_balance_residual": "t/month",
+    "world_balance_residual": "t/month",
+}
+
+
+class Recorder:
+    def __init__(self, model: SupplyChainModel) -> None:
+        self.model = model
+        T, (M, C) = model.scenario_spec.horizon_months, model.capacity0.shape
+        S = model.sector_share.shape[1]
+        self.series = {name: np.zeros((T, M)) for name in MINERAL_SERIES}
+        self.power_price = np.zeros(T)
+        self.sector_demand = np.zeros((T, M, S))
+        self.sector_delivered = np.zeros((T, M, S))
+        self.flows = np.zeros((T, M, C, len(ROUTES)))
+        self.plants: dict[str, dict[str, np.ndarray]] = {}
+        self.plant_mineral: dict[str, str] = {}
+        self.in_transit_before = np.zeros(M)
+
+    def record(
+        self,
+        t: int,
+        *,
+        delivered: np.ndarray,
+        shortfall: np.ndarray,
+        recycling: np.ndarray,
+        release: np.ndarray,
+        purchase: np.ndarray,
+        imports: np.ndarray,
+        arrivals: dict[str, np.ndarray],
+        capacity_gap: np.ndarray,
+        row_delivered: np.ndarray,
+        stock_before: np.ndarray,
+        inventory_before: np.ndarray,
+        stockpile_before: np.ndarray,
+    ) -> None:
+        m = self.model
+        s = self.series
+        demand = m.us_demand_total
+        delivered_total = delivered.sum(1)
+        in_transit = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
+        s["us_demand"][t] = demand
+        s["delivered"][t] = delivered_total
+        s["shortfall"][t] = shortfall.sum(1)
+        s["shortfall_share"][t] = np.divide(shortfall.sum(1), demand, out=np.zeros_like(demand), where=demand > 0)
+        s["domestic_output"][t] = m.domestic_output
+        s["domestic_capacity"][t] = m.domestic_capacity * 12
+        s["recycling"][t] = recycling
+        s["imports"][t] = imports
+        s["imports_secure"][t] = np.where(m.secure, arrivals["direct"] + arrivals["allied"] + arrivals["licensed"],
+                                          0.0).sum(1)
+        s["stockpile_release"][t] = release
+        s["stockpile_purchase"][t] = purchase
+        s["stockpile"][t] = m.stockpile
+        s["us_inventory"][t] = m.us_inventory
+        s["price_outside"][t] = m.price_outside
+        s["price_inside"][t] = m.price_inside
+        s["price_outside_ratio"][t] = m.price_outside / m.price0
+        s["price_inside_ratio"][t] = m.price_inside / m.price0
+        s["capacity_gap"][t] = capacity_gap * 12
+        supplied = m.domestic_output + imports + recycling + release
+        s["import_reliance"][t] = np.divide(imports, supplied, out=np.zeros_like(imports), where=supplied > 0)
+        s["world_output"][t] = m.output.sum(1)
+        s["row_demand"][t] = m.row_demand.sum(1)
+        s["row_delivered"][t] = row_delivered.sum(1)
+        s["producer_stock"][t] = m.producer_stock.sum(1)
+        s["in_transit"][t] = in_transit
+        self.power_price[t] = m.power_price
+        self.sector_demand[t] = m.sector_demand
+        self.sector_delivered[t] = delivered
+        for r, route in enumerate(ROUTES):
+            self.flows[t, :, :, r] = arrivals[route]
+
+        from sim.model.agents import FederalFunder, USProcessor
+
+        committed = np.zeros(len(m.minerals))
+        for funder in m.agents_by_type[FederalFunder]:
+            committed += funder.committed_usd
+        s["funding_committed_usd"][t] = committed
+        T = len(self.power_price)
+        for plant in m.agents_by_type[USProcessor]:
+            if plant.plant not in self.plants:
+                self.plants[plant.plant] = {k: np.zeros(T) for k in ("output", "utilisation", "capacity", "margin")}
+                self.plant_mineral[plant.plant] = m.minerals[plant.m]
+            rec = self.plants[plant.plant]
+            rec["output"][t] = plant.output
+            rec["utilisation"][t] = plant.utilisation if plant.status == "operating" else 0.0
+            rec["capacity"][t] = plant.capacity_t_per_yr if plant.status in {"operating", "idle"} else 0.0
+            rec["margin"][t] = plant.margin
+            if plant.funded_by is not None:
+                if plant.status in {"operating", "idle"}:
+                    s["capacity_built"][t, plant.m] += plant.capacity_t_per_yr
+                elif plant.status == "construction":
+                    s["capacity_under_construction"][t, plant.m] += plant.capacity_t_per_yr
+
+        # Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding.
+        inventory_change = m.us_inventory - inventory_before
+        stockpile_change = m.stockpile - stockpile_before
+        s["us_balance_residual"][t] = (
+            m.domestic_output + imports + recycling + release - delivered_total - purchase - inventory_change
+        )
+        world_sources = m.output.sum(1) + m.domestic_output + recycling
+        world_uses = (
+            delivered_total + row_delivered.sum(1) + (m.producer_stock - stock_before).sum(1)
+            + (in_transit - self.in_transit_before) + inventory_change + stockpile_change
+        )
+        s["world_balance_residual"][t] = world_sources - world_uses
+        self.in_transit_before = in_transit
+
+    # --- frames --------------------------------------------------------------------------------------
+
+    def months(self) -> list[str]:
+        spec = self.model.scenario_spec
+        return [month_label(spec.start, t) for t in range(spec.horizon_months)]
+
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy: month, mineral, scope (us / sector / plant / world), entity, variable, unit, value."""
+        m = self.model
+        months = np.array(self.months())
+        T, M = len(months), len(m.minerals)
+        parts = []
+        month_col = np.repeat(months, M)
+        mineral_col = np.tile(np.array(m.minerals), T)
+        for name, unit in MINERAL_SERIES.items():
+            scope = "world" if name in {"world_output", "row_demand", "row_delivered", "producer_stock",
+                                        "world_balance_residual"} else "us"
+            parts.append(pd.DataFrame({"month": month_col, "mineral": mineral_col, "scope": scope, "entity": "",
+                                       "variable": name, "unit": unit, "value": self.series[name].reshape(-1)}))
+        parts.append(pd.DataFrame({"month": months, "mineral": "", "scope": "us", "entity": "",
+                                   "variable": "power_price", "unit": "USD/MWh", "value": self.power_price}))
+        for i, mineral in enumerate(m.minerals):
+            for s, sector in enumerate(m.sector_names[i]):
+                demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
+                for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
+                    parts.append(pd.DataFrame({"month": months, "mineral": mineral, "scope": "sector",
+                                               "entity": sector, "variable": variable, "unit": "t/month",
+                                               "value": values}))
+        for plant, rec in self.plants.items():
+            units = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
+            for variable, values in rec.items():
+                parts.append(pd.DataFrame({"month": months, "mineral": self.plant_mineral[plant], "scope": "plant",
+                                           "entity": plant, "variable": variable, "unit": units[variable],
+                                           "value": values}))
+        frame = pd.concat(parts, ignore_index=True)
+        for column in ("month", "mineral", "scope", "entity", "variable", "unit"):
+            frame[column] = frame[column].astype("string")
+        return frame
+
+    def flows_frame(self) -> pd.DataFrame:
+        """Arrivals in the US: month, mineral, exporter, alignment, route, t (non-zero rows only)."""
+        m = self.model
+        t_idx, m_idx, c_idx, r_idx = np.nonzero(self.flows > 0)
+        months = np.array(self.months())
+        frame = pd.DataFrame({
+            "month": months[t_idx],
+            "mineral": np.array(m.minerals)[m_idx],
+            "exporter": np.array(m.countries)[c_idx],
+            "alignment": m.alignment[m_idx, c_idx].astype(str),
+            "route": np.array(ROUTES)[r_idx],
+            "t": self.flows[t_idx, m_idx, c_idx, r_idx],
+        })
+        for column in ("month", "mineral", "exporter", "alignment", "route"):
+            frame[column] = frame[column].astype("string")
+        return frame

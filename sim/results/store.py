@@ -1,0 +1,122 @@
+"""The run store: results/<run-id>/ written atomically (temporary directory, then rename).
+
+A directory is a complete run exactly when its name does not start with '.' and it holds manifest.json,
+which is written last inside the temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.api import RunResult
+
+MANIFEST = "manifest.json"
+
+
+class StoreError(Exception):
+    """The output location cannot be written."""
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("critical-minerals-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def new_run_id(name: str, seed: int) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{name}-s{seed}-{stamp}-{os.urandom(3).hex()}"
+
+
+def summary_document(result: RunResult) -> dict[str, Any]:
+    return {
+        "scenario": result.name,
+        "seed": result.seed,
+        "months": result.months,
+        "start": result.resolved.scenario.start,
+        "minerals": result.summary,
+    }
+
+
+def manifest_document(result: RunResult, run_id: str, plots: list[str]) -> dict[str, Any]:
+    import mesa
+
+    return {
+        "run_id": run_id,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario_name": result.name,
+        "scenario_files": result.resolved.files,
+        "scenario_hash": result.resolved.hash,
+        "scenario_resolved": result.resolved.raw,
+        "distribution_draws": result.draws,
+        "seed": result.seed,
+        "months": result.months,
+        "package_version": package_version(),
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+        "files": ["summary.json", "timeseries.parquet", "flows.parquet", *plots, MANIFEST],
+    }
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
+    """Write a complete run directory under `root` and return its path."""
+    started = time.perf_counter()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the output directory {root}: {exc.strerror or exc}") from None
+    if not os.access(root, os.W_OK):
+        raise StoreError(f"the output directory {root} is not writable")
+    run_id = new_run_id(result.name, result.seed)
+    tmp = root / f".tmp-{run_id}"
+    final = root / run_id
+    try:
+        tmp.mkdir()
+        write_json(tmp / "summary.json", summary_document(result))
+        result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        result.flows.to_parquet(tmp / "flows.parquet", index=False)
+        plots: list[str] = []
+        if with_plots:
+            from sim.viz.plots import save_run_plots
+
+            plots = save_run_plots(result, tmp)
+        result.timings["store_s"] = time.perf_counter() - started
+        write_json(tmp / MANIFEST, manifest_document(result, run_id, plots))
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(root)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write the run to {root}: {exc.strerror or exc}") from None
+        raise
+    return final
+
+
+def _fsync_dir(path: Path) -> None:
+    if sys.platform.startswith("win"):
+        return
+    for child in path.iterdir():
+        if child.is_file():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

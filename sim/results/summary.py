@@ -1,0 +1,64 @@
+"""Headline indicators per mineral (MODEL.md §6), computed from the recorded arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.results.recorder import Recorder
+
+
+def _round(value: float, digits: int = 6) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def time_to_recover(in_shortfall: np.ndarray) -> int | None:
+    """Months from the first month in shortfall to the first month after the last one; None if never
+    short, -1 if still short at the horizon."""
+    months = np.flatnonzero(in_shortfall)
+    if months.size == 0:
+        return None
+    if in_shortfall[-1]:
+        return -1
+    return int(months[-1] + 1 - months[0])
+
+
+def summarise(recorder: Recorder) -> dict[str, Any]:
+    model = recorder.model
+    s = recorder.series
+    threshold = model.world.market.shortfall_threshold_share
+    months = recorder.months()
+    out: dict[str, Any] = {}
+    for i, mineral in enumerate(model.minerals):
+        demand, shortfall = s["us_demand"][:, i], s["shortfall"][:, i]
+        share = s["shortfall_share"][:, i]
+        in_shortfall = share > threshold
+        first = np.flatnonzero(in_shortfall)
+        defence = model.sector_priority[i] == 1
+        defence_short = (recorder.sector_demand[:, i, defence] - recorder.sector_delivered[:, i, defence]).sum()
+        defence_demand = recorder.sector_demand[:, i, defence].sum()
+        out[mineral] = {
+            "cumulative_shortfall_t": _round(shortfall.sum()),
+            "cumulative_shortfall_share": _round(shortfall.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
+            "peak_shortfall_t_per_month": _round(shortfall.max()),
+            "peak_shortfall_share": _round(share.max()),
+            "months_in_shortfall": int(in_shortfall.sum()),
+            "first_shortfall_month": months[first[0]] if first.size else None,
+            "time_to_recover_months": time_to_recover(in_shortfall),
+            "defence_shortfall_share": _round(defence_short / defence_demand) if defence_demand > 0 else 0.0,
+            "capacity_gap_t_per_yr_end": _round(s["capacity_gap"][-1, i]),
+            "capacity_gap_t_per_yr_mean": _round(s["capacity_gap"][:, i].mean()),
+            "capacity_gap_share_end": _round(s["capacity_gap"][-1, i] / (12 * demand[-1])) if demand[-1] > 0 else 0.0,
+            "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
+            "import_reliance_start": _round(s["import_reliance"][0, i]),
+            "import_reliance_end": _round(s["import_reliance"][-1, i]),
+            "price_outside_peak_ratio": _round(s["price_outside_ratio"][:, i].max()),
+            "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
+            "price_inside_min_ratio": _round(s["price_inside_ratio"][:, i].min()),
+            "funding_committed_usd": _round(s["funding_committed_usd"][-1, i]),
+            "capacity_built_t_per_yr": _round(s["capacity_built"][-1, i]),
+            "stockpile_released_t": _round(s["stockpile_release"][:, i].sum()),
+        }
+    return out

@@ -1,0 +1,464 @@
+"""Load a scenario: YAML with `extends`, `--set` overrides, distributions, validation against the world.
+
+Merge rule for `extends`: mappings merge key by key (the child wins), `events` and `sources` append to
+the parent's, any other list replaces the parent's.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.errors import ScenarioError
+from sim.scenario.schema import Event, Scenario, TimedEvent, month_index
+from sim.scenario.yaml_lines import PathKey, parse_yaml, read_yaml
+from sim.world.load import default_world_dict
+from sim.world.schema import World
+
+DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
+APPENDED_LISTS = ("events", "sources")
+MAX_EXTENDS_DEPTH = 20
+
+
+@dataclass
+class Origin:
+    file: str
+    line: int | None
+
+
+@dataclass
+class ResolvedScenario:
+    """A scenario after `extends`, overrides and validation, with its world; distributions not drawn."""
+
+    scenario: Scenario
+    world: World
+    raw: dict[str, Any]
+    files: list[str]
+    distributions: dict[PathKey, tuple[str, list[float]]] = field(default_factory=dict)
+
+    @property
+    def hash(self) -> str:
+        text = json.dumps(self.raw, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def sample(self, rng: np.random.Generator) -> tuple[Scenario, World, dict[str, float]]:
+        """Draw every distribution (in a fixed order) from `rng`; return concrete scenario and world."""
+        if not self.distributions:
+            return self.scenario, self.world, {}
+        raw = copy.deepcopy(self.raw)
+        draws: dict[str, float] = {}
+        for path in sorted(self.distributions, key=_path_text):
+            kind, params = self.distributions[path]
+            value = float(rng.uniform(*params) if kind == "uniform" else rng.triangular(*params))
+            if _int_field(path):
+                value = round(value)
+            _set(raw, path, value)
+            draws[_path_text(path)] = value
+        scenario = Scenario.model_validate(raw)
+        world = World.model_validate(_merge(default_world_dict(), scenario.world, []))
+        return scenario, world, draws
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ResolvedScenario:
+    """Read, merge, override and validate a scenario file. Raises ScenarioError on any bad input."""
+    path = Path(path)
+    raw, origins, files = _load_chain(path, [])
+    for text in overrides:
+        key_path, value = _parse_override(text)
+        _set(raw, key_path, value, create=True)
+        origins[key_path] = Origin("--set", None)
+    return validate_raw(raw, origins, files)
+
+
+def load_scenario_text(text: str, filename: str = "<text>") -> ResolvedScenario:
+    """Validate a scenario given as YAML text (no `extends` across files)."""
+    data, lines = parse_yaml(text, filename)
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario file must be a mapping of fields (name:, events:, ...)", file=filename)
+    origins = {p: Origin(filename, n) for p, n in lines.items()}
+    return validate_raw(data, origins, [filename])
+
+
+def validate_raw(raw: dict[str, Any], origins: dict[PathKey, Origin], files: list[str]) -> ResolvedScenario:
+    raw.pop("extends", None)
+    distributions = _find_distributions(raw, (), origins)
+    scenario = _validate_scenario(raw, distributions, origins)
+    world = _validate_world(raw, distributions, origins)
+    _check_names(scenario, world, raw, origins)
+    return ResolvedScenario(scenario, world, raw, files, distributions)
+
+
+# --- files and merging ------------------------------------------------------------------------------
+
+
+def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[PathKey, Origin], list[str]]:
+    resolved = path.resolve()
+    if resolved in chain:
+        loop = " -> ".join(p.name for p in [*chain, resolved])
+        raise ScenarioError(f"'extends' makes a loop: {loop}", file=str(path), field="extends")
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError("'extends' chain is too deep", file=str(path), field="extends")
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            "a scenario file must be a mapping of fields (name:, events:, ...)", file=str(path), line=1
+        )
+    origins = {p: Origin(str(path), n) for p, n in lines.items()}
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data, origins, [str(path)]
+    parent_path = _parent_path(path, parent_name, lines.get(("extends",)))
+    parent, parent_origins, files = _load_chain(parent_path, [*chain, resolved])
+    merged_origins: dict[PathKey, Origin] = dict(parent_origins)
+    merged = _merge(parent, data, [], origins=origins, merged_origins=merged_origins)
+    return merged, merged_origins, [*files, str(path)]
+
+
+def _parent_path(path: Path, name: Any, line: int | None) -> Path:
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(
+            "'extends' must name another scenario file", file=str(path), line=line, field="extends",
+            allowed="a scenario name like baseline, or a relative path ending in .yaml",
+        )
+    candidate = Path(name)
+    if candidate.suffix == "":
+        candidate = candidate.with_suffix(".yaml")
+    if candidate.suffix not in {".yaml", ".yml"}:
+        raise ScenarioError(
+            f"'extends: {name}' is not a scenario file", file=str(path), line=line, field="extends",
+            allowed="a .yaml or .yml scenario file",
+        )
+    parent = candidate if candidate.is_absolute() else path.parent / candidate
+    if not parent.is_file():
+        raise ScenarioError(
+            f"parent scenario '{name}' not found (looked for {parent})", file=str(path), line=line,
+            field="extends",
+        )
+    return parent
+
+
+def _merge(
+    base: Any,
+    top: Any,
+    path: list[str | int],
+    origins: dict[PathKey, Origin] | None = None,
+    merged_origins: dict[PathKey, Origin] | None = None,
+) -> Any:
+    """Deep-merge `top` over `base`, recording where each merged value came from."""
+
+    def note(src: PathKey, dst: PathKey) -> None:
+        if origins is not None and merged_origins is not None:
+            for p, o in origins.items():
+                if p[: len(src)] == src:
+                    merged_origins[dst + p[len(src) :]] = o
+
+    if isinstance(base, dict) and isinstance(top, dict):
+        out = dict(base)
+        for key, value in top.items():
+            here = [*path, key]
+            if len(path) == 0 and key in APPENDED_LISTS and isinstance(value, list):
+                old = out.get(key) or []
+                old = old if isinstance(old, list) else []
+                out[key] = [*old, *[v for v in value if key != "sources" or v not in old]]
+                for i in range(len(value)):
+                    note((key, i), (key, len(old) + i))
+            elif key in out:
+                out[key] = _merge(out[key], value, here, origins, merged_origins)
+                if not (isinstance(out[key], dict) and isinstance(value, dict)):
+                    note(tuple(here), tuple(here))
+            else:
+                out[key] = copy.deepcopy(value)
+                note(tuple(here), tuple(here))
+        if origins is not None and merged_origins is not None and tuple(path) in origins:
+            merged_origins.setdefault(tuple(path), origins[tuple(path)])
+        return out
+    return copy.deepcopy(top)
+
+
+# --- overrides and distributions ---------------------------------------------------------------------
+
+_KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _parse_override(text: str) -> tuple[PathKey, Any]:
+    if "=" not in text:
+        raise ScenarioError(f"--set '{text}' is not path=value", field="--set",
+                            allowed="e.g. --set horizon_months=60 or --set events[0].leakage=0.2")
+    path_text, value_text = text.split("=", 1)
+    parts: list[str | int] = []
+    for name, index in _KEY.findall(path_text.strip()):
+        parts.append(int(index) if index else name)
+    if not parts or "".join(str(p) for p in parts) == "":
+        raise ScenarioError(f"--set '{text}' has an empty path", field="--set")
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else ""
+    except yaml.YAMLError:
+        value = value_text
+    return tuple(parts), value
+
+
+def _find_distributions(
+    data: Any, path: PathKey, origins: dict[PathKey, Origin]
+) -> dict[PathKey, tuple[str, list[float]]]:
+    found: dict[PathKey, tuple[str, list[float]]] = {}
+    if isinstance(data, dict):
+        if len(data) == 1 and next(iter(data)) in DISTRIBUTIONS:
+            kind, params = next(iter(data.items()))
+            n = DISTRIBUTIONS[kind]
+            ok = isinstance(params, list) and len(params) == n and all(
+                isinstance(p, int | float) and not isinstance(p, bool) for p in params
+            )
+            if ok and kind == "uniform":
+                ok = params[0] <= params[1]
+            if ok and kind == "triangular":
+                ok = params[0] <= params[1] <= params[2]
+            if not ok:
+                shape = "[low, high]" if kind == "uniform" else "[low, mode, high]"
+                raise _error_at(path, origins, f"{kind} needs {n} numbers {shape} in order", None)
+            found[path] = (kind, [float(p) for p in params])
+            return found
+        for key, value in data.items():
+            found.update(_find_distributions(value, (*path, key), origins))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found.update(_find_distributions(value, (*path, i), origins))
+    return found
+
+
+def _with_draws(raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], end: int) -> dict:
+    """A copy of raw with every distribution replaced by its low (end=0) or high (end=-1) value."""
+    out = copy.deepcopy(raw)
+    for path, (_, params) in distributions.items():
+        _set(out, path, params[end])
+    return out
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+
+def _validate_scenario(
+    raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], origins: dict[PathKey, Origin]
+) -> Scenario:
+    scenario = None
+    for end in (0, -1):
+        try:
+            scenario = Scenario.model_validate(_with_draws(raw, distributions, end))
+        except ValidationError as exc:
+            raise _from_validation(exc, raw, origins, prefix=()) from None
+        if not distributions:
+            break
+    assert scenario is not None
+    if distributions:  # keep the low-end scenario as the typed stand-in; draws happen per run
+        scenario = Scenario.model_validate(_with_draws(raw, distributions, 0))
+    return scenario
+
+
+def _validate_world(
+    raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], origins: dict[PathKey, Origin]
+) -> World:
+    world = None
+    for end in (0, -1):
+        overrides = _with_draws(raw, distributions, end).get("world") or {}
+        try:
+            world = World.model_validate(_merge(default_world_dict(), overrides, []))
+        except ValidationError as exc:
+            raise _from_validation(exc, raw, origins, prefix=("world",), model=World) from None
+    assert world is not None
+    return world
+
+
+def _from_validation(
+    exc: ValidationError, raw: Any, origins: dict[PathKey, Origin], prefix: PathKey, model: type = Scenario
+) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = _clean_loc(err["loc"])
+    path = (*prefix, *loc)
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    allowed = None
+    if kind == "extra_forbidden":
+        message = f"unknown field '{loc[-1]}'"
+        allowed = _allowed_fields(model, loc[:-1], _get(raw, prefix) if prefix else raw)
+    elif kind == "literal_error":
+        message = f"{err['input']!r} is not allowed"
+        allowed = ctx.get("expected")
+    elif kind == "union_tag_invalid":
+        message = f"unknown event type {ctx.get('tag')!r}"
+        allowed = ctx.get("expected_tags")
+    elif kind == "union_tag_not_found":
+        message = "an event needs a 'type'"
+        allowed = _event_types()
+    elif kind == "missing":
+        message = "is required but missing"
+    else:
+        message = err["msg"].removeprefix("Value error, ")
+        if "input" in err and not isinstance(err["input"], dict | list):
+            message = f"{err['input']!r}: {message}"
+    return _error_at(path, origins, message, allowed)
+
+
+def _clean_loc(loc: tuple) -> PathKey:
+    """Drop the discriminator tags pydantic puts into union locations."""
+    tags = set(_event_types().split(", "))
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or p.startswith("function-"))))
+
+
+def _event_types() -> str:
+    union = Event.__origin__  # type: ignore[attr-defined]
+    return ", ".join(cls.model_fields["type"].annotation.__args__[0] for cls in union.__args__)
+
+
+def _allowed_fields(model: type, loc: PathKey, data: Any) -> str | None:
+    """Field names allowed at `loc` inside `model` (walking events by their type)."""
+    current: Any = model
+    node = data
+    for part in loc:
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+        if current is _EventList:
+            current = _event_class(node.get("type")) if isinstance(node, dict) else None
+        elif isinstance(current, _DictOf):
+            current = current.inner
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            annotation = current.model_fields[part].annotation
+            if part == "events":
+                current = _EventList
+            elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                current = annotation
+            else:
+                current = _model_in(annotation)
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return ", ".join(current.model_fields)
+    return None
+
+
+class _EventList:  # marker while walking a location
+    pass
+
+
+def _model_in(annotation: Any) -> _DictOf | None:
+    """The pydantic model inside dict[str, Model] / dict[str, dict[str, Model]] annotations."""
+    for arg in getattr(annotation, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return _DictOf(arg)
+        inner = _model_in(arg)
+        if inner is not None:
+            return _DictOf(inner)
+    return None
+
+
+class _DictOf:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+
+def _event_class(name: Any) -> type | None:
+    union = Event.__origin__  # type: ignore[attr-defined]
+    for cls in union.__args__:
+        if cls.model_fields["type"].annotation.__args__[0] == name:
+            return cls
+    return None
+
+
+def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[PathKey, Origin]) -> None:
+    """Names in events must exist in the world; timed events must start within the horizon."""
+    minerals = sorted(world.minerals)
+    countries = sorted(world.supply)
+    for i, event in enumerate(scenario.events):
+        def bad(field_name: str, value: Any, allowed: list[str], i: int = i) -> ScenarioError:
+            return _error_at(("events", i, field_name), origins, f"unknown {field_name.rstrip('s')} {value!r}",
+                             ", ".join(allowed))
+
+        for name in getattr(event, "minerals", None) or []:
+            if name != "all" and name not in world.minerals:
+                raise bad("minerals", name, minerals)
+        if hasattr(event, "mineral") and event.mineral not in world.minerals:
+            raise bad("mineral", event.mineral, minerals)
+        for attr in ("exporter", "country"):
+            value = getattr(event, attr, None)
+            if value is not None and value not in world.supply:
+                raise bad(attr, value, countries)
+        if getattr(event, "sectors", None):
+            for mineral in event.minerals:
+                known = sorted(world.sectors[mineral])
+                for sector in event.sectors:
+                    if sector not in world.sectors[mineral]:
+                        raise _error_at(("events", i, "sectors"), origins,
+                                        f"unknown sector {sector!r} for {mineral}", ", ".join(known))
+        if isinstance(event, TimedEvent):
+            first = month_index(event.start, scenario.start)
+            if first >= scenario.horizon_months:
+                raise _error_at(("events", i, "start"), origins,
+                                f"{event.start} is after the horizon ({scenario.horizon_months} months from "
+                                f"{scenario.start})", None)
+
+
+def _error_at(path: PathKey, origins: dict[PathKey, Origin], message: str, allowed: Any) -> ScenarioError:
+    origin = None
+    for n in range(len(path), -1, -1):
+        origin = origins.get(tuple(path[:n]))
+        if origin is not None:
+            break
+    if isinstance(allowed, list | tuple):
+        allowed = ", ".join(str(a) for a in allowed)
+    return ScenarioError(
+        message,
+        file=origin.file if origin else None,
+        line=origin.line if origin else None,
+        field=_path_text(path) or None,
+        allowed=allowed,
+    )
+
+
+# --- small path helpers ------------------------------------------------------------------------------
+
+
+def _path_text(path: PathKey) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+
+
+def _get(data: Any, path: PathKey) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _set(data: Any, path: PathKey, value: Any, create: bool = False) -> None:
+    node = data
+    for i, part in enumerate(path[:-1]):
+        if not _has(node, part):
+            if not create or not isinstance(node, dict):
+                raise ScenarioError(f"--set: no such field '{_path_text(path[: i + 1])}'", field="--set")
+            node[part] = {}
+        node = node[part]
+    last = path[-1]
+    if isinstance(node, list) and not _has(node, last):
+        raise ScenarioError(f"--set: no such item '{_path_text(path)}'", field="--set")
+    if not isinstance(node, dict | list):
+        raise ScenarioError(f"--set: '{_path_text(path[:-1])}' is not a block of fields", field="--set")
+    node[last] = value
+
+
+def _int_field(path: PathKey) -> bool:
+    """True when the field at `path` is an integer in the schema (draws are rounded for it)."""
+    return path[-1] in {"horizon_months", "months", "leak_delay_months", "licence_delay_months", "ramp_months",
+                        "build_lead_months", "restart_lag_months"}

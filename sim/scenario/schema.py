@@ -1,0 +1,166 @@
+"""Scenario files: the pydantic schema, the one source of truth (exported as JSON Schema).
+
+Months are written `YYYY-MM`. Quantities are t/yr of the processed product unless named otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+US = "United States"
+
+
+def month_index(month: str, start: str) -> int:
+    """Months from `start` to `month` (both YYYY-MM)."""
+    y, m = (int(x) for x in month.split("-"))
+    y0, m0 = (int(x) for x in start.split("-"))
+    return (y - y0) * 12 + (m - m0)
+
+
+def month_label(start: str, offset: int) -> str:
+    y0, m0 = (int(x) for x in start.split("-"))
+    total = y0 * 12 + (m0 - 1) + offset
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def _check_month(value: Any) -> str:
+    text = str(value)
+    if not MONTH_PATTERN.match(text):
+        raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-03")
+    return text
+
+
+Month = Annotated[str, Field(description="a month, YYYY-MM")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TimedEvent(Strict):
+    start: Month
+    months: int | None = Field(None, ge=1, le=1200, description="duration; omitted = to the horizon")
+
+    _check_start = field_validator("start", mode="before")(_check_month)
+
+
+class ExportRestriction(TimedEvent):
+    """An exporter restricts exports of minerals to the US (MODEL.md §2)."""
+
+    type: Literal["export_restriction"]
+    exporter: str
+    minerals: list[str] = Field(min_length=1)
+    destinations: list[Literal["United States"]] = Field(default_factory=lambda: [US])
+    kind: Literal["ban", "quota", "licensing"]
+    leakage: float = Field(0.0, ge=0, le=1, description="share of the lost flow arriving via third countries")
+    leak_delay_months: int = Field(3, ge=0, le=24)
+    leak_markup: float = Field(0.2, ge=0, le=10, description="price mark-up on leaked material")
+    quota_share: float | None = Field(None, ge=0, le=1, description="quota: share of the flow still allowed")
+    licence_delay_months: int = Field(2, ge=0, le=24, description="licensing: months approved exports wait")
+    refused_share: float = Field(0.0, ge=0, le=1, description="licensing: share of applications refused")
+
+    @model_validator(mode="after")
+    def _quota_needs_share(self) -> ExportRestriction:
+        if self.kind == "quota" and self.quota_share is None:
+            raise ValueError("kind 'quota' needs quota_share (0-1, the share of the flow still allowed)")
+        return self
+
+
+class SupplyDisruption(TimedEvent):
+    """A producer loses part of its processing capacity (war, sanctions, accident)."""
+
+    type: Literal["supply_disruption"]
+    country: str
+    minerals: list[str] = Field(min_length=1)
+    capacity_loss: float = Field(ge=0, le=1, description="share of capacity lost")
+
+
+class PowerPriceShock(TimedEvent):
+    """US industrial power price multiplied for a while (e.g. data-centre demand)."""
+
+    type: Literal["power_price_shock"]
+    multiplier: float = Field(gt=0, le=20)
+
+
+class DemandShock(TimedEvent):
+    """US demand for minerals (optionally some sectors) multiplied, plus extra t/yr."""
+
+    type: Literal["demand_shock"]
+    minerals: list[str] = Field(min_length=1)
+    sectors: list[str] | None = None
+    multiplier: float = Field(1.0, ge=0, le=20)
+    extra_t_per_yr: float = Field(0.0, ge=0)
+
+
+class AlliedSupply(TimedEvent):
+    """An allied (FORGE-style) agreement commits extra supply to the US from new capacity."""
+
+    type: Literal["allied_supply"]
+    country: str
+    mineral: str
+    t_per_yr: float = Field(gt=0)
+    ramp_months: int = Field(12, ge=0, le=240)
+
+
+class FundingProgramme(TimedEvent):
+    """A new federal programme (adds a FederalFunder agent)."""
+
+    type: Literal["funding_programme"]
+    name: str
+    agency: str = "scenario"
+    instrument: Literal["grant", "loan", "offtake", "stockpile"]
+    annual_budget_usd: float = Field(ge=0)
+    carryover: bool = True
+    success_rate: float = Field(0.8, ge=0, le=1)
+    minerals: list[str] | Literal["all"] = "all"
+
+
+class StockpileRelease(TimedEvent):
+    """An ordered release from the National Defense Stockpile, t/yr while it lasts."""
+
+    type: Literal["stockpile_release"]
+    minerals: list[str] = Field(min_length=1)
+    t_per_yr: float = Field(gt=0)
+
+
+Event = Annotated[
+    ExportRestriction
+    | SupplyDisruption
+    | PowerPriceShock
+    | DemandShock
+    | AlliedSupply
+    | FundingProgramme
+    | StockpileRelease,
+    Field(discriminator="type"),
+]
+
+
+class Policies(Strict):
+    priority_rating: bool = Field(True, description="defence (priority 1) served first under DPAS ratings")
+    funders_respond: bool = Field(True, description="federal funders commit budgets (off: no new money)")
+    stockpile_release_in_shortfall: bool = Field(True, description="the stockpile releases when short")
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    extends: str | None = None
+    horizon_months: int = Field(120, ge=1, le=600)
+    start: Month = "2026-01"
+    seed: int = Field(0, ge=0)
+    world: dict[str, Any] = Field(default_factory=dict, description="overrides of the default world data")
+    policies: Policies = Policies()
+    events: list[Event] = Field(default_factory=list)
+
+    _check_start = field_validator("start", mode="before")(_check_month)
+
+    def event_window(self, event: TimedEvent) -> tuple[int, int]:
+        """Month indices [first, end) an event is active, clipped to the horizon."""
+        first = month_index(event.start, self.start)
+        end = self.horizon_months if event.months is None else first + event.months
+        return max(first, 0), min(end, self.horizon_months)

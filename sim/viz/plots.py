@@ -1,0 +1,102 @@
+"""Matplotlib figures of one run, saved as PNG beside its data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.results.recorder import ROUTES  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.api import RunResult
+
+PNG_META = {"Software": None}  # no version stamp: same run, same bytes
+ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
+
+
+def _month_axis(ax: plt.Axes, months: pd.Index) -> None:
+    ticks = np.arange(0, len(months), max(1, len(months) // 6))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([months[i] for i in ticks], rotation=30, ha="right", fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
+    cols = 5 if n > 4 else n
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows + 0.6), squeeze=False, sharex=True)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _lines(result: RunResult, variable: str, title: str, ylabel: str, path: Path, scale: float = 100.0,
+           divide_by: str | None = None) -> None:
+    table = result.series(variable)
+    if divide_by is not None:
+        table = table / (result.series(divide_by) * 12)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for mineral in table.columns:
+        ax.plot(np.arange(len(table)), table[mineral] * scale, label=mineral, lw=1.6)
+    _month_axis(ax, table.index)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title} — {result.name} (seed {result.seed})")
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata=PNG_META)
+    plt.close(fig)
+
+
+def save_run_plots(result: RunResult, folder: Path) -> list[str]:
+    """Write the run's PNGs into `folder`; return their file names."""
+    names = []
+    _lines(result, "shortfall_share", "US shortfall, share of demand", "% of demand",
+           folder / "shortfall_by_mineral.png")
+    names.append("shortfall_by_mineral.png")
+    _lines(result, "capacity_gap", "Processing-capacity gap, share of demand", "% of annual demand",
+           folder / "capacity_gap.png", divide_by="us_demand")
+    names.append("capacity_gap.png")
+
+    outside, inside = result.series("price_outside_ratio"), result.series("price_inside_ratio")
+    fig, axes = _grid(len(outside.columns))
+    for ax, mineral in zip(axes, outside.columns, strict=False):
+        x = np.arange(len(outside))
+        ax.plot(x, outside[mineral], color="#cc3311", label="outside restricting countries")
+        ax.plot(x, inside[mineral], color="#0077bb", ls="--", label="inside restricting countries")
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_title(mineral, fontsize=9)
+        _month_axis(ax, outside.index)
+    axes[0].set_ylabel("price, x baseline")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
+    fig.suptitle(f"Prices against baseline — {result.name}")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(folder / "prices.png", dpi=100, metadata=PNG_META)
+    plt.close(fig)
+    names.append("prices.png")
+
+    flows = result.flows
+    months = outside.index
+    fig, axes = _grid(len(outside.columns))
+    for ax, mineral in zip(axes, outside.columns, strict=False):
+        sub = flows[flows["mineral"] == mineral]
+        table = sub.pivot_table(index="month", columns="route", values="t", aggfunc="sum").reindex(months)
+        table = table.reindex(columns=list(ROUTES)).fillna(0.0)
+        ax.stackplot(np.arange(len(months)), *(table[r].to_numpy() for r in ROUTES),
+                     colors=[ROUTE_COLOURS[r] for r in ROUTES], labels=list(ROUTES))
+        ax.set_title(mineral, fontsize=9)
+        _month_axis(ax, months)
+    axes[0].set_ylabel("imports, t/month")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
+    fig.suptitle(f"US imports by route — {result.name}")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(folder / "flows_by_route.png", dpi=100, metadata=PNG_META)
+    plt.close(fig)
+    names.append("flows_by_route.png")
+    return names

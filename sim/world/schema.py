@@ -1,0 +1,165 @@
+"""The world a run starts from: pydantic models of the default tables and of scenario overrides.
+
+Units: t = metric tonnes of the processed product; flows and capacities in t/yr in the data (the
+model divides by 12); prices in USD/t; electricity in MWh/t and USD/MWh.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Alignment = Literal["ally", "neutral", "adversary"]
+Instrument = Literal["grant", "loan", "offtake", "stockpile"]
+PlantStatus = Literal["operating", "idle"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class MineralData(Strict):
+    processed_form: str
+    price_usd_per_t: float = Field(gt=0)
+    us_demand_t_per_yr: float = Field(gt=0)
+    demand_growth_per_yr: float = Field(ge=-0.5, le=1.0)
+    demand_elasticity: float = Field(ge=-3.0, le=0.0)
+    supply_elasticity: float = Field(ge=0.0, le=3.0)
+    recycling_share: float = Field(ge=0.0, lt=1.0)
+    electricity_mwh_per_t: float = Field(ge=0.0)
+    capex_usd_per_tpy: float = Field(gt=0)
+    build_lead_months: int = Field(ge=0, le=240)
+    stockpile_t: float = Field(ge=0.0)
+    feedstock_cost_share: float = Field(ge=0.0, le=1.0)
+    supply_adjust_months: float = Field(gt=0, le=120)
+
+
+class SupplyData(Strict):
+    capacity_t_per_yr: float = Field(ge=0.0)
+    output_t_per_yr: float = Field(ge=0.0)
+    alignment: Alignment
+    us_import_share: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _output_within_capacity(self) -> SupplyData:
+        if self.output_t_per_yr > self.capacity_t_per_yr * (1 + 1e-9):
+            raise ValueError(
+                f"output_t_per_yr {self.output_t_per_yr:g} is above capacity_t_per_yr "
+                f"{self.capacity_t_per_yr:g}"
+            )
+        return self
+
+
+class PlantData(Strict):
+    mineral: str
+    company: str = ""
+    state: str = ""
+    capacity_t_per_yr: float = Field(ge=0.0)
+    status: PlantStatus
+    electricity_mwh_per_t: float = Field(ge=0.0)
+    other_cost_usd_per_t: float = Field(ge=0.0)
+    feedstock_country: str = "United States"
+    hedged_power_share: float = Field(ge=0.0, le=1.0)
+
+
+class SectorData(Strict):
+    share: float = Field(ge=0.0, le=1.0)
+    priority: int = Field(ge=1, le=9)
+
+
+class ProgrammeData(Strict):
+    agency: str
+    instrument: Instrument
+    annual_budget_usd: float = Field(ge=0.0)
+    carryover: bool = True
+    success_rate: float = Field(ge=0.0, le=1.0)
+    minerals: list[str] | Literal["all"] = "all"
+    start_month: int = Field(default=0, ge=0, description="month index the programme starts committing")
+    end_month: int | None = Field(default=None, ge=0, description="month index it stops (None: never)")
+
+
+class PowerData(Strict):
+    baseline_usd_per_mwh: float = Field(gt=0)
+    trend_per_yr: float = Field(ge=-0.5, le=1.0)
+
+
+class MarketParams(Strict):
+    """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
+
+    price_adjust_per_month: float = Field(0.35, gt=0, le=5, description="log-price change per unit tightness")
+    price_reversion_per_month: float = Field(0.04, ge=0, le=1, description="pull of log price to baseline")
+    price_floor_ratio: float = Field(0.3, gt=0, le=1)
+    price_cap_ratio: float = Field(8.0, ge=1, le=100)
+    producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock")
+    us_inventory_months: float = Field(2.0, ge=0, le=24, description="US commercial stocks, months of demand")
+    inventory_adjust_months: float = Field(3.0, ge=1, le=24)
+    redirect_max_share: float = Field(
+        0.3, ge=0, le=1, description="largest share of open suppliers' other sales the US can bid away"
+    )
+    redirect_full_premium: float = Field(
+        1.0, gt=0, le=20, description="outside-price premium (x baseline - 1) at which that share is reached"
+    )
+    curtail_rate_per_month: float = Field(0.25, gt=0, le=1, description="utilisation lost per month at a loss")
+    ramp_rate_per_month: float = Field(0.15, gt=0, le=1, description="utilisation regained per month")
+    restart_lag_months: int = Field(6, ge=0, le=60, description="months of positive margin before a restart")
+    restart_margin_share: float = Field(0.05, ge=0, le=1, description="margin (share of price) to restart")
+    restart_cost_usd_per_tpy: float = Field(50.0, ge=0, description="one-off cost of restarting, per t/yr")
+    loss_for_full_curtail_share: float = Field(
+        0.1, gt=0, le=1, description="loss (share of price) at which curtailment runs at its full rate"
+    )
+    shortfall_threshold_share: float = Field(
+        0.005, ge=0, le=1, description="monthly shortfall share of demand counted as 'in shortfall'"
+    )
+    loan_share_of_capex: float = Field(0.6, gt=0, le=1, description="share of a project a loan finances")
+    project_delay_chance: float = Field(0.3, ge=0, le=1)
+    offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
+    stockpile_buy_below_ratio: float = Field(0.95, gt=0, le=5)
+    stockpile_max_buy_share: float = Field(0.02, ge=0, le=1, description="monthly purchase cap, x demand")
+    stockpile_max_release_share: float = Field(0.1, ge=0, le=1, description="monthly release cap, x stock")
+
+
+class World(Strict):
+    minerals: dict[str, MineralData]
+    supply: dict[str, dict[str, SupplyData]] = Field(description="country -> mineral -> supply")
+    plants: dict[str, PlantData]
+    sectors: dict[str, dict[str, SectorData]] = Field(description="mineral -> sector -> share, priority")
+    programmes: dict[str, ProgrammeData]
+    power: PowerData
+    market: MarketParams = MarketParams()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> World:
+        minerals = set(self.minerals)
+        allowed = ", ".join(sorted(minerals))
+        for country, rows in self.supply.items():
+            for mineral in rows:
+                if mineral not in minerals:
+                    raise ValueError(f"supply.{country}: unknown mineral '{mineral}' (allowed: {allowed})")
+        for name, plant in self.plants.items():
+            if plant.mineral not in minerals:
+                raise ValueError(f"plants.{name}.mineral: unknown mineral '{plant.mineral}' (allowed: {allowed})")
+        for mineral in minerals:
+            shares = [rows[mineral].us_import_share for rows in self.supply.values() if mineral in rows]
+            if not shares:
+                raise ValueError(f"supply: no supplier country for mineral '{mineral}'")
+            if abs(sum(shares) - 1.0) > 0.02:
+                raise ValueError(f"supply: us_import_share of '{mineral}' sums to {sum(shares):.3f}, not 1")
+            sectors = self.sectors.get(mineral)
+            if not sectors:
+                raise ValueError(f"sectors: no demand sector for mineral '{mineral}'")
+            total = sum(s.share for s in sectors.values())
+            if abs(total - 1.0) > 0.02:
+                raise ValueError(f"sectors.{mineral}: shares sum to {total:.3f}, not 1")
+        for name, prog in self.programmes.items():
+            if prog.minerals != "all":
+                for mineral in prog.minerals:
+                    if mineral not in minerals:
+                        raise ValueError(
+                            f"programmes.{name}.minerals: unknown mineral '{mineral}' (allowed: {allowed})"
+                        )
+        return self
+
+    @property
+    def countries(self) -> list[str]:
+        return list(self.supply)
