@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+if not out.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
+    out = Console(width=160)
 
 SeedOption = Annotated[int | None, typer.Option("--seed", min=0, help="random seed (default: the scenario's)")]
 MonthsOption = Annotated[int | None, typer.Option("--months", min=1, max=600, help="horizon in months")]

@@ -46,11 +46,14 @@ def test_pro_rata_takes_at_most_the_need_and_the_offer(need, offers):
 def test_price_rises_with_tightness_and_falls_with_slack_within_bounds():
     p0 = np.array([100.0, 100.0, 100.0])
     z = np.array([0.3, 0.0, -0.3])
-    p = update_price(p0.copy(), p0, z, adjust=0.5, reversion=0.05, floor_ratio=0.5, cap_ratio=3.0)
+    p = update_price(p0.copy(), p0, z, sensitivity=2.0, speed=0.5, floor_ratio=0.5, cap_ratio=3.0)
     assert p[0] > 100 and p[1] == 100 and p[2] < 100
     for _ in range(200):
-        p = update_price(p, p0, np.array([1.0, 0.0, -1.0]), 0.5, 0.0, 0.5, 3.0)
-    np.testing.assert_allclose(p, [300.0, 100.0, 50.0])
+        p = update_price(p, p0, z, 2.0, 0.5, 0.1, 10.0)
+    np.testing.assert_allclose(p, 100 * np.exp(2.0 * z))  # settles at the level tightness calls for
+    for _ in range(200):
+        p = update_price(p, p0, np.array([1.0, 0.0, -1.0]), 2.0, 0.5, 0.5, 3.0)
+    np.testing.assert_allclose(p, [300.0, 100.0, 50.0])  # within bounds
 
 
 def test_pipeline_delivers_after_the_delay_and_keeps_every_tonne():

@@ -36,11 +36,15 @@ class SupplierCountry(Agent):
         price = np.where(restricting, m.price_inside, m.price_outside)
         allied = m.timeline.allied_t_per_month[t, :, c]
 
+        # Output = trend x a level that follows the price with a lag, less feedstock that new US
+        # processing now takes, plus any allied commitment; never above capacity.
         capacity = m.capacity0[:, c] * m.growth * m.timeline.capacity_factor[t, :, c] + allied
-        target = np.minimum(
-            capacity, m.output0[:, c] * m.growth * price_response(price, m.price0, m.supply_elasticity) + allied
+        level = adjust_toward(
+            m.output_level[:, c], price_response(price, m.price0, m.supply_elasticity), m.supply_adjust_months
         )
-        output = np.minimum(adjust_toward(m.output[:, c], target, m.supply_adjust_months), capacity)
+        m.output_level[:, c] = level
+        trend = np.maximum(m.output0[:, c] * m.growth * level - m.feedstock_diverted[:, c], 0.0)
+        output = np.minimum(trend + allied, capacity)
         m.output[:, c] = output
         available = output + m.producer_stock[:, c]
 
@@ -145,10 +149,15 @@ class USProcessor(Agent):
                 self.status, self.utilisation = "operating", params.ramp_rate_per_month
                 self.restart_cost_usd += params.restart_cost_usd_per_tpy * self.capacity_t_per_yr
         running = self.status == "operating"
-        self.output = self.capacity_t_per_yr / 12 * self.utilisation * self.feedstock_available() if running else 0.0
+        feedstock = self.feedstock_available()
+        self.output = self.capacity_t_per_yr / 12 * self.utilisation * feedstock if running else 0.0
         m.domestic_output[self.m] += self.output
-        if running:
-            m.domestic_capacity[self.m] += self.capacity_t_per_yr / 12
+        if self.funded_by is not None:
+            m.funded_output[self.m] += self.output
+            if self.status == "construction":
+                m.under_construction[self.m] += self.capacity_t_per_yr
+        if running:  # capacity that can run: operating plants, as far as their feedstock allows
+            m.domestic_capacity[self.m] += self.capacity_t_per_yr / 12 * feedstock
 
 
 class FederalFunder(Agent):
@@ -191,18 +200,19 @@ class FederalFunder(Agent):
         if not self.active():
             return
         quarter_start = (t - self.start_month) % 3 == 0
+        draws = None
         if quarter_start:
             if not self.carryover and (t - self.start_month) % 12 == 0:
                 self.available_usd = 0.0  # unspent money lapses at the programme year's end
             self.available_usd += self.annual_budget_usd / 4
             # Fixed draws per quarter, whatever is committed: more money never changes the luck.
-            success_draw, delay_draw, delay_size = m.rng.random(3)
+            draws = m.rng.random((len(self.eligible), 3))
         if self.instrument == "stockpile":
             self.trade_stockpile()
         elif self.instrument == "offtake":
             self.pay_offtake(choose=quarter_start)
-        elif quarter_start and m.scenario_spec.policies.funders_respond:
-            self.fund_capacity(success_draw, delay_draw, delay_size)
+        elif draws is not None and m.scenario_spec.policies.funders_respond:
+            self.fund_capacity(draws)
 
     def riskiest_mineral(self, need_plants: bool = False) -> int | None:
         risk = np.where(self.eligible, self.model.mineral_risk(), -np.inf)
@@ -211,22 +221,40 @@ class FederalFunder(Agent):
         best = int(np.argmax(risk))
         return best if np.isfinite(risk[best]) and risk[best] > 0.01 else None
 
-    def fund_capacity(self, success_draw: float, delay_draw: float, delay_size: float) -> None:
-        """Grant or loan: new domestic processing, online after the lead time, unless it fails."""
+    def fund_capacity(self, draws: np.ndarray) -> None:
+        """Grant or loan: one new plant a quarter for the riskiest eligible mineral not already building
+        one of ours, sized to its capacity gap (at most a set share of demand); online after the lead
+        time unless it fails."""
         m = self.model
-        mineral = self.riskiest_mineral()
-        if mineral is None or self.available_usd <= 0:
+        params = m.world.market
+        risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
+        for mineral in np.argsort(-risk, kind="stable"):
+            if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
+                return
+            gap = m.last_gap[mineral] * 12 - m.under_construction[mineral]
+            wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
+            if wanted <= 0:
+                continue
+            cost_share = params.loan_share_of_capex if self.instrument == "loan" else 1.0
+            amount = min(self.available_usd, wanted * m.capex[mineral] * cost_share)
+            self.available_usd -= amount
+            self.committed_usd[mineral] += amount
+            success_draw, delay_draw, delay_size = draws[mineral]
+            lead = int(m.build_lead_months[mineral])
+            delay = int(1 + delay_size * lead / 2) if delay_draw < params.project_delay_chance else 0
+            m.add_funded_plant(
+                int(mineral), amount / (m.capex[mineral] * cost_share), online_month=m.month + lead + delay,
+                failed=success_draw >= self.success_rate, funded_by=self.programme,
+            )
             return
-        amount, self.available_usd = self.available_usd, 0.0
-        cost_share = m.world.market.loan_share_of_capex if self.instrument == "loan" else 1.0
-        capacity = amount / (m.capex[mineral] * cost_share)
-        lead = int(m.build_lead_months[mineral])
-        delay = int(1 + delay_size * lead / 2) if delay_draw < m.world.market.project_delay_chance else 0
-        self.committed_usd[mineral] += amount
-        m.add_funded_plant(
-            mineral, capacity, online_month=m.month + lead + delay, failed=success_draw >= self.success_rate,
-            funded_by=self.programme,
-        )
+
+    def building(self) -> np.ndarray:
+        """Minerals for which a plant this programme funded is under construction."""
+        busy = np.zeros(len(self.eligible), dtype=bool)
+        for plant in self.model.agents_by_type[USProcessor]:
+            if plant.funded_by == self.programme and plant.status == "construction":
+                busy[plant.m] = True
+        return busy
 
     def pay_offtake(self, choose: bool) -> None:
         """Price floor: pay processors of the riskiest mineral up to the floor while the budget lasts."""
@@ -262,7 +290,8 @@ class FederalFunder(Agent):
         if not m.scenario_spec.policies.funders_respond:
             return
         cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
-        wanted = np.where(cheap, params.stockpile_max_buy_share * m.us_demand_total, 0.0)
+        room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)
+        wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
         cost = wanted * m.price_outside
         total = cost.sum()
         if total > self.available_usd > 0:

@@ -45,17 +45,19 @@ def update_price(
     price: np.ndarray,
     baseline: np.ndarray,
     z: np.ndarray,
-    adjust: float,
-    reversion: float,
+    sensitivity: float,
+    speed: float,
     floor_ratio: float,
     cap_ratio: float,
 ) -> np.ndarray:
-    """One month of price movement: up with tightness, pulled back toward baseline, within bounds.
+    """One month of price movement toward the level the market's tightness calls for, within bounds.
 
-    log p' = log p + adjust * z - reversion * log(p / baseline)
+    The target is log(p*/p0) = sensitivity * z (z counts stocks below target as tightness, so prices
+    follow the stocks-to-use ratio); the price closes `speed` of the distance each month. A level
+    rule rather than an integral of z: lagged supply responses then damp instead of overshooting.
     """
     log_ratio = np.log(price / baseline)
-    new = baseline * np.exp(log_ratio + adjust * z - reversion * log_ratio)
+    new = baseline * np.exp(log_ratio + speed * (sensitivity * z - log_ratio))
     return np.clip(new, baseline * floor_ratio, baseline * cap_ratio)
 
 
@@ -74,3 +76,17 @@ def adjust_toward(current: np.ndarray, target: np.ndarray, half_life_months: np.
     """Move `current` toward `target`, closing half the distance every `half_life_months`."""
     step = 1.0 - 0.5 ** (1.0 / half_life_months)
     return current + (target - current) * step
+
+
+def serve_pooled(available: np.ndarray, demand: np.ndarray, is_open: np.ndarray) -> np.ndarray:
+    """Non-US buyers are served from a pool, not from one country: the outside pool (open countries)
+    and the inside pool (restricting countries) each deliver min(demand, available), taken from each
+    country in proportion to what it has. All arrays [M, C]; returns delivered [M, C]."""
+    delivered = np.zeros_like(available)
+    for pool in (is_open, ~is_open):
+        have = np.where(pool, available, 0.0)
+        total_have = have.sum(axis=1)
+        served = np.minimum(np.where(pool, demand, 0.0).sum(axis=1), total_have)
+        ratio = np.divide(served, total_have, out=np.zeros_like(served), where=total_have > 0)
+        delivered += have * ratio[:, None]
+    return delivered

@@ -16,6 +16,7 @@ from sim.model.market import (
     allocate_pro_rata,
     price_response,
     redirect_share,
+    serve_pooled,
     tightness,
     update_price,
 )
@@ -78,7 +79,7 @@ class SupplyChainModel(Model):
                 self.import_share[i, c] = row.us_import_share
                 self.alignment[i, c] = row.alignment
         self.import_share /= self.import_share.sum(axis=1, keepdims=True)
-        self.secure = self.alignment == "ally"
+        self.adversary = self.alignment == "adversary"
 
     def _build_baseline(self) -> None:
         w = self.world
@@ -118,6 +119,9 @@ class SupplyChainModel(Model):
         self.price_inside = self.price0.copy()
         self.price_floor = np.zeros(M)
         self.output = self.output0.copy()
+        self.output_level = np.ones((M, C))
+        self.feedstock_diverted = np.zeros((M, C))
+        self.last_gap = np.zeros(M)
         self.producer_stock = self.output0 * params.producer_stock_months
         self.us_inventory = self.demand0 * params.us_inventory_months
         self.stockpile = self.stockpile0.copy()
@@ -151,7 +155,7 @@ class SupplyChainModel(Model):
                 self._add_funder(event.name, event.instrument, event.annual_budget_usd, event.carryover,
                                  event.success_rate, event.minerals, max(first, 0), end)
 
-    def _add_funder(self, name, instrument, budget, carryover, success, minerals, start, end) -> None:  # noqa: ANN001
+    def _add_funder(self, name, instrument, budget, carryover, success, minerals, start, end) -> None:
         eligible = np.array([minerals == "all" or m in minerals for m in self.minerals])
         FederalFunder(self, name, instrument, budget, carryover, success, eligible, start, end)
 
@@ -162,6 +166,8 @@ class SupplyChainModel(Model):
         power_cost = self.electricity[mineral] * self.power_contract
         net_price = self.price0[mineral] * (1 - self.feedstock_cost_share[mineral])
         other = max(0.0, 0.85 * net_price - power_cost)
+        if not failed:
+            self.under_construction[mineral] += capacity_t_per_yr
         return USProcessor(
             self, name, mineral, capacity_t_per_yr, "failed" if failed else "construction",
             self.electricity[mineral], other, "United States", 0.5, online_month=online_month, funded_by=funded_by,
@@ -197,7 +203,10 @@ class SupplyChainModel(Model):
 
         self.domestic_output = np.zeros(len(self.minerals))
         self.domestic_capacity = np.zeros(len(self.minerals))
+        self.funded_output = np.zeros(len(self.minerals))
+        self.under_construction = np.zeros(len(self.minerals))
         self.agents_by_type[USProcessor].do("step")
+        self.feedstock_diverted = self._divert_feedstock(self.funded_output)
         self.last_domestic_output = self.domestic_output.copy()
 
         self.price_floor = np.zeros(len(self.minerals))
@@ -229,8 +238,8 @@ class SupplyChainModel(Model):
         redirected = allocate_pro_rata(gap, self.redirect_offer)
         direct = self.sent_direct + redirected
         shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
-        available = self.output + stock_before - shipped
-        row_delivered = np.minimum(self.row_demand, np.maximum(available, 0.0))
+        available = np.maximum(self.output + stock_before - shipped, 0.0)
+        row_delivered = serve_pooled(available, self.row_demand, self.timeline.policy_kind[t] == OPEN)
         self.producer_stock = np.maximum(available - row_delivered, 0.0)
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals,
@@ -248,14 +257,13 @@ class SupplyChainModel(Model):
         self._update_prices(stock_before, inventory_before, recycling, release, imports, licence_arrivals,
                             leak_arrivals, shipped, purchase)
 
-        secure = np.where(self.secure, direct + self.sent_allied + licence_arrivals, 0.0).sum(1)
-        needed_at_home = np.maximum(self.us_demand_total - recycling - secure, 0.0)
-        capacity_gap = np.maximum(needed_at_home - self.domestic_capacity, 0.0)
+        capacity_gap = self._capacity_gap(recycling)
 
         total_shortfall = shortfall.sum(1)
         self.last_shortfall = total_shortfall
         self.last_shortfall_share = np.divide(total_shortfall, self.us_demand_total,
                                               out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0)
+        self.last_gap = capacity_gap
         self.last_gap_share = np.divide(capacity_gap, self.us_demand_total,
                                         out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0)
         self.recorder.record(
@@ -266,12 +274,31 @@ class SupplyChainModel(Model):
         )
         self.month += 1
 
+    def _capacity_gap(self, recycling: np.ndarray) -> np.ndarray:
+        """t/month of domestic processing capacity missing to meet demand once restricted supply is gone:
+        demand - recycling - imports open countries would supply at their baseline shares (plus allied
+        commitments) - operating domestic capacity. Zero in a baseline; the lost flow under a ban."""
+        is_open = self.timeline.policy_kind[self.month] == OPEN
+        open_share = np.where(is_open, self.import_share, 0.0).sum(axis=1)
+        reliable = open_share * self.imports0 * self.growth + self.timeline.allied_t_per_month[self.month].sum(1)
+        needed = self.us_demand_total - recycling - reliable
+        return np.maximum(needed - self.domestic_capacity, 0.0)
+
+    def _divert_feedstock(self, funded_output: np.ndarray) -> np.ndarray:
+        """New US processing runs on feedstock that open countries' processors used before: their
+        output falls by as much, shared by baseline output, so world supply is not counted twice."""
+        is_open = self.timeline.policy_kind[self.month] == OPEN
+        weights = np.where(is_open, self.output0, 0.0)
+        total = weights.sum(axis=1, keepdims=True)
+        weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+        return weights * funded_output[:, None]
+
     def _priorities(self) -> np.ndarray:
         if self.scenario_spec.policies.priority_rating:
             return self.sector_priority
         return np.where(self.sector_share > 0, 1, 9)
 
-    def _update_prices(self, stock_before, inventory_before, recycling, release, imports, licence_arrivals,  # noqa: ANN001
+    def _update_prices(self, stock_before, inventory_before, recycling, release, imports, licence_arrivals,
                        leak_arrivals, shipped, purchase) -> None:
         """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
         params = self.world.market
@@ -283,22 +310,24 @@ class SupplyChainModel(Model):
         # from the transit pipelines (licensed and leaked material shipped in earlier months).
         from_restricting = (np.where(is_open, 0.0, self.sent_direct + self.sent_allied).sum(1)
                             + licence_arrivals.sum(1) + leak_arrivals.sum(1))
-        demand_out = (np.where(is_open, self.row_demand + stock_target, 0.0).sum(1)
-                      + self.us_demand_total + inventory_target + purchase)
-        available_out = (np.where(is_open, self.output + stock_before, 0.0).sum(1)
-                         + self.domestic_output + recycling + release + inventory_before + from_restricting)
+        # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
+        k = params.inventory_adjust_months
+        demand_out = (np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
+                      + self.us_demand_total + inventory_target / k + purchase)
+        available_out = (np.where(is_open, self.output + stock_before / k, 0.0).sum(1)
+                         + self.domestic_output + recycling + release + inventory_before / k + from_restricting)
         scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total
         z_out = tightness(demand_out, available_out, scale_out)
-        self.price_outside = update_price(self.price_outside, self.price0, z_out, params.price_adjust_per_month,
-                                          params.price_reversion_per_month, params.price_floor_ratio,
+        self.price_outside = update_price(self.price_outside, self.price0, z_out, params.price_sensitivity,
+                                          params.price_speed_per_month, params.price_floor_ratio,
                                           params.price_cap_ratio)
         restricted = ~is_open
-        demand_in = np.where(restricted, self.row_demand + stock_target + shipped, 0.0).sum(1)
-        available_in = np.where(restricted, self.output + stock_before, 0.0).sum(1)
+        demand_in = np.where(restricted, self.row_demand + stock_target / k + shipped, 0.0).sum(1)
+        available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
         scale_in = np.where(restricted, self.row_demand, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
-        inside = update_price(self.price_inside, self.price0, z_in, params.price_adjust_per_month,
-                              params.price_reversion_per_month, params.price_floor_ratio, params.price_cap_ratio)
+        inside = update_price(self.price_inside, self.price0, z_in, params.price_sensitivity,
+                              params.price_speed_per_month, params.price_floor_ratio, params.price_cap_ratio)
         self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
         self.z_out, self.z_in = z_out, z_in
 

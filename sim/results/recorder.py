@@ -24,7 +24,7 @@ MINERAL_SERIES = {
     "domestic_capacity": "t/yr",
     "recycling": "t/month",
     "imports": "t/month",
-    "imports_secure": "t/month",
+    "imports_adversary": "t/month",
     "stockpile_release": "t/month",
     "stockpile_purchase": "t/month",
     "stockpile": "t",
@@ -92,8 +92,7 @@ class Recorder:
         s["domestic_capacity"][t] = m.domestic_capacity * 12
         s["recycling"][t] = recycling
         s["imports"][t] = imports
-        s["imports_secure"][t] = np.where(m.secure, arrivals["direct"] + arrivals["allied"] + arrivals["licensed"],
-                                          0.0).sum(1)
+        s["imports_adversary"][t] = sum(np.where(m.adversary, a, 0.0).sum(1) for a in arrivals.values())
         s["stockpile_release"][t] = release
         s["stockpile_purchase"][t] = purchase
         s["stockpile"][t] = m.stockpile

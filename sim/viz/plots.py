@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from sim.results.recorder import ROUTES  # noqa: E402
+from sim.results.recorder import ROUTES
 
 if TYPE_CHECKING:
     from sim.api import RunResult

@@ -87,15 +87,15 @@ class PowerData(Strict):
 class MarketParams(Strict):
     """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
 
-    price_adjust_per_month: float = Field(0.35, gt=0, le=5, description="log-price change per unit tightness")
-    price_reversion_per_month: float = Field(0.04, ge=0, le=1, description="pull of log price to baseline")
+    price_sensitivity: float = Field(2.0, gt=0, le=20, description="target log price ratio per unit tightness")
+    price_speed_per_month: float = Field(0.3, gt=0, le=1, description="share of the way to the target price")
     price_floor_ratio: float = Field(0.3, gt=0, le=1)
     price_cap_ratio: float = Field(8.0, ge=1, le=100)
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock")
     us_inventory_months: float = Field(2.0, ge=0, le=24, description="US commercial stocks, months of demand")
     inventory_adjust_months: float = Field(3.0, ge=1, le=24)
     redirect_max_share: float = Field(
-        0.3, ge=0, le=1, description="largest share of open suppliers' other sales the US can bid away"
+        0.15, ge=0, le=1, description="largest share of open suppliers' other sales the US can bid away"
     )
     redirect_full_premium: float = Field(
         1.0, gt=0, le=20, description="outside-price premium (x baseline - 1) at which that share is reached"
@@ -113,6 +113,10 @@ class MarketParams(Strict):
     )
     loan_share_of_capex: float = Field(0.6, gt=0, le=1, description="share of a project a loan finances")
     project_delay_chance: float = Field(0.3, ge=0, le=1)
+    max_project_share_of_demand: float = Field(
+        0.25, gt=0, le=5, description="largest funded plant, t/yr as a share of US annual demand"
+    )
+    stockpile_target_months: float = Field(6.0, ge=0, le=120, description="stockpile buys up to this cover")
     offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
     stockpile_buy_below_ratio: float = Field(0.95, gt=0, le=5)
     stockpile_max_buy_share: float = Field(0.02, ge=0, le=1, description="monthly purchase cap, x demand")

@@ -1,0 +1,21 @@
+"""Shared fixtures: scenario paths and a helper to write scenario files."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def write_scenario(tmp_path):
+    """Write a YAML scenario into tmp_path (beside a copy of baseline.yaml) and return its path."""
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+
+    def write(text: str, name: str = "s.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
