@@ -63,8 +63,8 @@ def run(
     print_summary(result)
     t = result.timings
     out.print(
-        f"Saved [bold]{folder}[/]  (model {t['model_s'] * 1000:.0f} ms, "
-        f"total {sum(t.values()):.2f} s)", highlight=False,
+        f"Saved [bold]{folder}[/]  (model {t['model_s'] * 1000:.0f} ms, total {sum(t.values()):.2f} s)",
+        highlight=False,
     )
 
 
@@ -83,18 +83,33 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML fil
             bad += 1
             continue
         spec = resolved.scenario
-        out.print(f"ok: {path} ({spec.name}: {len(spec.events)} events, {spec.horizon_months} months "
-                  f"from {spec.start})", highlight=False)
+        out.print(
+            f"ok: {path} ({spec.name}: {len(spec.events)} events, {spec.horizon_months} months from {spec.start})",
+            highlight=False,
+        )
     if bad:
         raise typer.Exit(2)
 
 
 def print_summary(result: RunResult) -> None:
-    table = Table(title=f"{result.name} — seed {result.seed}, {result.months} months from "
-                        f"{result.resolved.scenario.start}", title_justify="left")
-    for header in ("mineral", "shortfall\n% demand", "peak\n% month", "months\nshort", "defence\nshort %",
-                   "capacity gap\nend, t/yr", "gap\n% demand", "price out\npeak x", "price in\nmin x",
-                   "import\nreliance", "funding\nUSD m", "built\nt/yr"):
+    table = Table(
+        title=f"{result.name} — seed {result.seed}, {result.months} months from {result.resolved.scenario.start}",
+        title_justify="left",
+    )
+    for header in (
+        "mineral",
+        "shortfall\n% demand",
+        "peak\n% month",
+        "months\nshort",
+        "defence\nshort %",
+        "capacity gap\nend, t/yr",
+        "gap\n% demand",
+        "price out\npeak x",
+        "price in\nmin x",
+        "import\nreliance",
+        "funding\nUSD m",
+        "built\nt/yr",
+    ):
         table.add_column(header, justify="left" if header == "mineral" else "right")
     for mineral, row in result.summary.items():
         table.add_row(

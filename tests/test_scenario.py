@@ -48,8 +48,9 @@ def test_extends_merges_parent_and_appends_events(write_scenario):
 
 def test_set_overrides_a_field_and_an_event(write_scenario):
     path = write_scenario(BAN)
-    resolved = load_scenario(path, ["events[0].leakage=0.3", "horizon_months=36",
-                                    "world.minerals.antimony.price_usd_per_t=50000"])
+    resolved = load_scenario(
+        path, ["events[0].leakage=0.3", "horizon_months=36", "world.minerals.antimony.price_usd_per_t=50000"]
+    )
     assert resolved.scenario.events[0].leakage == 0.3
     assert resolved.scenario.horizon_months == 36
     assert resolved.world.minerals["antimony"].price_usd_per_t == 50000
@@ -68,7 +69,7 @@ def test_distributions_are_drawn_from_the_seeded_generator(write_scenario):
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [
-        ("name: t\nhorizon_months: [1\n", 2, None, "not valid YAML"),
+        ("name: t\nhorizon_months: [1\n", 3, None, "flow sequence (from line 2)"),
         (BAN.replace("[antimony]", "[unobtainium]"), 6, "events[0].minerals", "unknown mineral 'unobtainium'"),
         (BAN.replace("China", "Atlantis"), 5, "events[0].exporter", "unknown exporter 'Atlantis'"),
         (BAN.replace("kind: ban", "kind: embargo"), 7, "events[0].kind", "'embargo' is not allowed"),
@@ -80,8 +81,12 @@ def test_distributions_are_drawn_from_the_seeded_generator(write_scenario):
         (BAN.replace("start: 2026-03", "start: March"), 8, "events[0].start", "YYYY-MM"),
         (BAN.replace("extends: baseline", "extends: nowhere"), 2, "extends", "not found"),
         (BAN + "horizon_months: -5\n", 10, "horizon_months", "greater than or equal to 1"),
-        ("name: t\nworld:\n  minerals:\n    antimony:\n      price_usd_per_t: -1\n", 5,
-         "world.minerals.antimony.price_usd_per_t", "greater than 0"),
+        (
+            "name: t\nworld:\n  minerals:\n    antimony:\n      price_usd_per_t: -1\n",
+            5,
+            "world.minerals.antimony.price_usd_per_t",
+            "greater than 0",
+        ),
         ("- just\n- a list\n", 1, None, "must be a mapping"),
     ],
 )
@@ -107,8 +112,10 @@ def test_extends_loop_is_reported(write_scenario):
 
 
 def test_extends_only_reaches_scenario_files(write_scenario):
-    exc = error_of(write_scenario, "name: t\nextends: /etc/passwd\n")
+    exc = error_of(write_scenario, "name: t\nextends: /etc/hosts.txt\n")
     assert "not a scenario file" in str(exc)
+    exc = error_of(write_scenario, "name: t\nextends: /etc/passwd\n")
+    assert "not found" in str(exc)
 
 
 def test_missing_file_is_a_scenario_error(tmp_path):

@@ -29,31 +29,40 @@ class SupplierCountry(Agent):
         self.c = index
 
     def step(self) -> None:
-        m = self.model
-        c, t = self.c, m.month
-        kind = m.timeline.policy_kind[t, :, c]
+        self.decide(self.model, [self.c])
+
+    @staticmethod
+    def decide(m: SupplyChainModel, c: list[int] | slice) -> None:
+        """Output and shipments of the countries in columns `c` (all at once when the model batches
+        them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k]."""
+        t = m.month
+        tl = m.timeline
+        kind = tl.policy_kind[t][:, c]
         restricting = kind != OPEN
-        price = np.where(restricting, m.price_inside, m.price_outside)
-        allied = m.timeline.allied_t_per_month[t, :, c]
+        price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
+        p0, growth = m.price0[:, None], m.growth[:, None]
+        allied = tl.allied_t_per_month[t][:, c]
 
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
-        capacity = m.capacity0[:, c] * m.growth * m.timeline.capacity_factor[t, :, c] + allied
+        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t][:, c] + allied
         level = adjust_toward(
-            m.output_level[:, c], price_response(price, m.price0, m.supply_elasticity), m.supply_adjust_months
+            m.output_level[:, c],
+            price_response(price, p0, m.supply_elasticity[:, None]),
+            m.supply_adjust_months[:, None],
         )
         m.output_level[:, c] = level
-        trend = np.maximum(m.output0[:, c] * m.growth * level - m.feedstock_diverted[:, c], 0.0)
+        trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         output = np.minimum(trend + allied, capacity)
         m.output[:, c] = output
         available = output + m.producer_stock[:, c]
 
         allied_sent = np.minimum(allied, available)
-        want = m.import_share[:, c] * m.us_import_need
-        direct = np.select([kind == OPEN, kind == QUOTA], [want, want * m.timeline.quota_share[t, :, c]], 0.0)
-        licensed = np.where(kind == LICENSING, want * (1.0 - m.timeline.refused_share[t, :, c]), 0.0)
+        want = m.import_share[:, c] * m.us_import_need[:, None]
+        direct = np.where(kind == OPEN, want, np.where(kind == QUOTA, want * tl.quota_share[t][:, c], 0.0))
+        licensed = np.where(kind == LICENSING, want * (1.0 - tl.refused_share[t][:, c]), 0.0)
         lost = np.where(kind == OPEN, 0.0, want - direct - licensed)
-        leaked = lost * m.timeline.leakage[t, :, c]
+        leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked
         room = np.maximum(available - allied_sent, 0.0)
         scale = np.divide(room, outgoing, out=np.ones_like(room), where=outgoing > room)
@@ -62,10 +71,10 @@ class SupplierCountry(Agent):
         m.sent_licensed[:, c] = licensed * scale
         m.sent_leaked[:, c] = leaked * scale
 
-        other_demand = m.row_demand0[:, c] * m.growth * price_response(price, m.price0, m.demand_elasticity)
+        other_demand = m.row_demand0[:, c] * growth * price_response(price, p0, m.demand_elasticity[:, None])
         m.row_demand[:, c] = other_demand
         left = np.maximum(room - outgoing * scale, 0.0)
-        m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share * np.minimum(other_demand, left), 0.0)
+        m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
 
 class USProcessor(Agent):
@@ -243,8 +252,11 @@ class FederalFunder(Agent):
             lead = int(m.build_lead_months[mineral])
             delay = int(1 + delay_size * lead / 2) if delay_draw < params.project_delay_chance else 0
             m.add_funded_plant(
-                int(mineral), amount / (m.capex[mineral] * cost_share), online_month=m.month + lead + delay,
-                failed=success_draw >= self.success_rate, funded_by=self.programme,
+                int(mineral),
+                amount / (m.capex[mineral] * cost_share),
+                online_month=m.month + lead + delay,
+                failed=success_draw >= self.success_rate,
+                funded_by=self.programme,
             )
             return
 

@@ -71,7 +71,7 @@ class SupplyChainModel(Model):
         self.capacity0 = np.zeros((M, C))
         self.output0 = np.zeros((M, C))
         self.import_share = np.zeros((M, C))
-        for c, (country, rows) in enumerate(w.supply.items()):
+        for c, (_country, rows) in enumerate(w.supply.items()):
             for mineral, row in rows.items():
                 i = self.mineral_index[mineral]
                 self.capacity0[i, c] = row.capacity_t_per_yr / 12
@@ -141,26 +141,49 @@ class SupplyChainModel(Model):
             SupplierCountry(self, country, c)
         for name, plant in self.world.plants.items():
             USProcessor(
-                self, name, self.mineral_index[plant.mineral], plant.capacity_t_per_yr, plant.status,
-                plant.electricity_mwh_per_t, plant.other_cost_usd_per_t, plant.feedstock_country,
+                self,
+                name,
+                self.mineral_index[plant.mineral],
+                plant.capacity_t_per_yr,
+                plant.status,
+                plant.electricity_mwh_per_t,
+                plant.other_cost_usd_per_t,
+                plant.feedstock_country,
                 plant.hedged_power_share,
             )
         for name, prog in self.world.programmes.items():
-            self._add_funder(name, prog.instrument, prog.annual_budget_usd, prog.carryover, prog.success_rate,
-                             prog.minerals, prog.start_month, prog.end_month)
+            self._add_funder(
+                name,
+                prog.instrument,
+                prog.annual_budget_usd,
+                prog.carryover,
+                prog.success_rate,
+                prog.minerals,
+                prog.start_month,
+                prog.end_month,
+            )
         for event in self.scenario_spec.events:
             if isinstance(event, FundingProgramme):
                 first = month_index(event.start, self.scenario_spec.start)
                 end = None if event.months is None else first + event.months
-                self._add_funder(event.name, event.instrument, event.annual_budget_usd, event.carryover,
-                                 event.success_rate, event.minerals, max(first, 0), end)
+                self._add_funder(
+                    event.name,
+                    event.instrument,
+                    event.annual_budget_usd,
+                    event.carryover,
+                    event.success_rate,
+                    event.minerals,
+                    max(first, 0),
+                    end,
+                )
 
     def _add_funder(self, name, instrument, budget, carryover, success, minerals, start, end) -> None:
         eligible = np.array([minerals == "all" or m in minerals for m in self.minerals])
         FederalFunder(self, name, instrument, budget, carryover, success, eligible, start, end)
 
-    def add_funded_plant(self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool,
-                         funded_by: str) -> USProcessor:
+    def add_funded_plant(
+        self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool, funded_by: str
+    ) -> USProcessor:
         """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices."""
         name = f"new_{self.minerals[mineral]}_{funded_by}_{self.month:03d}"
         power_cost = self.electricity[mineral] * self.power_contract
@@ -169,8 +192,17 @@ class SupplyChainModel(Model):
         if not failed:
             self.under_construction[mineral] += capacity_t_per_yr
         return USProcessor(
-            self, name, mineral, capacity_t_per_yr, "failed" if failed else "construction",
-            self.electricity[mineral], other, "United States", 0.5, online_month=online_month, funded_by=funded_by,
+            self,
+            name,
+            mineral,
+            capacity_t_per_yr,
+            "failed" if failed else "construction",
+            self.electricity[mineral],
+            other,
+            "United States",
+            0.5,
+            online_month=online_month,
+            funded_by=funded_by,
         )
 
     # --- what agents ask of the model ---------------------------------------------------------------
@@ -219,17 +251,24 @@ class SupplyChainModel(Model):
         leak_arrivals = self.leak_pipe.arrive(t)
         inventory_target = self.demand0 * self.growth * params.us_inventory_months
         need = (
-            self.us_demand_total + self.stockpile_purchase_order
+            self.us_demand_total
+            + self.stockpile_purchase_order
             + (inventory_target - self.us_inventory) / params.inventory_adjust_months
-            - self.domestic_output - recycling - release
-            - licence_arrivals.sum(1) - leak_arrivals.sum(1) - tl.allied_t_per_month[t].sum(1)
+            - self.domestic_output
+            - recycling
+            - release
+            - licence_arrivals.sum(1)
+            - leak_arrivals.sum(1)
+            - tl.allied_t_per_month[t].sum(1)
         )
         self.us_import_need = np.maximum(need, 0.0)
         self.redirect_share = redirect_share(
             self.price_outside, self.price0, params.redirect_max_share, params.redirect_full_premium
         )
         stock_before = self.producer_stock.copy()
-        self.agents_by_type[SupplierCountry].do("step")
+        # Supplier countries decide independently; one batched call does what each agent's step()
+        # does for its own column (tests check the two agree).
+        SupplierCountry.decide(self, slice(None))
 
         licence_arrivals += self.licence_pipe.ship(t, self.sent_licensed, tl.licence_delay[t])
         leak_arrivals += self.leak_pipe.ship(t, self.sent_leaked, tl.leak_delay[t])
@@ -242,8 +281,7 @@ class SupplyChainModel(Model):
         row_delivered = serve_pooled(available, self.row_demand, self.timeline.policy_kind[t] == OPEN)
         self.producer_stock = np.maximum(available - row_delivered, 0.0)
 
-        arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals,
-                    "allied": self.sent_allied}
+        arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
         inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
         flow = self.domestic_output + imports + recycling + release
@@ -254,23 +292,43 @@ class SupplyChainModel(Model):
         self.stockpile = self.stockpile - release + purchase
         shortfall = self.sector_demand - delivered
 
-        self._update_prices(stock_before, inventory_before, recycling, release, imports, licence_arrivals,
-                            leak_arrivals, shipped, purchase)
+        self._update_prices(
+            stock_before,
+            inventory_before,
+            recycling,
+            release,
+            imports,
+            licence_arrivals,
+            leak_arrivals,
+            shipped,
+            purchase,
+        )
 
         capacity_gap = self._capacity_gap(recycling)
 
         total_shortfall = shortfall.sum(1)
         self.last_shortfall = total_shortfall
-        self.last_shortfall_share = np.divide(total_shortfall, self.us_demand_total,
-                                              out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0)
+        self.last_shortfall_share = np.divide(
+            total_shortfall, self.us_demand_total, out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0
+        )
         self.last_gap = capacity_gap
-        self.last_gap_share = np.divide(capacity_gap, self.us_demand_total,
-                                        out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0)
+        self.last_gap_share = np.divide(
+            capacity_gap, self.us_demand_total, out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0
+        )
         self.recorder.record(
             t,
-            delivered=delivered, shortfall=shortfall, recycling=recycling, release=release, purchase=purchase,
-            imports=imports, arrivals=arrivals, capacity_gap=capacity_gap, row_delivered=row_delivered,
-            stock_before=stock_before, inventory_before=inventory_before, stockpile_before=stockpile_before,
+            delivered=delivered,
+            shortfall=shortfall,
+            recycling=recycling,
+            release=release,
+            purchase=purchase,
+            imports=imports,
+            arrivals=arrivals,
+            capacity_gap=capacity_gap,
+            row_delivered=row_delivered,
+            stock_before=stock_before,
+            inventory_before=inventory_before,
+            stockpile_before=stockpile_before,
         )
         self.month += 1
 
@@ -298,8 +356,18 @@ class SupplyChainModel(Model):
             return self.sector_priority
         return np.where(self.sector_share > 0, 1, 9)
 
-    def _update_prices(self, stock_before, inventory_before, recycling, release, imports, licence_arrivals,
-                       leak_arrivals, shipped, purchase) -> None:
+    def _update_prices(
+        self,
+        stock_before,
+        inventory_before,
+        recycling,
+        release,
+        imports,
+        licence_arrivals,
+        leak_arrivals,
+        shipped,
+        purchase,
+    ) -> None:
         """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
         params = self.world.market
         kind = self.timeline.policy_kind[self.month]
@@ -308,26 +376,52 @@ class SupplyChainModel(Model):
         inventory_target = self.demand0 * self.growth * params.us_inventory_months
         # What reaches the outside market from restricting countries this month, and all that arrives
         # from the transit pipelines (licensed and leaked material shipped in earlier months).
-        from_restricting = (np.where(is_open, 0.0, self.sent_direct + self.sent_allied).sum(1)
-                            + licence_arrivals.sum(1) + leak_arrivals.sum(1))
+        from_restricting = (
+            np.where(is_open, 0.0, self.sent_direct + self.sent_allied).sum(1)
+            + licence_arrivals.sum(1)
+            + leak_arrivals.sum(1)
+        )
         # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
         k = params.inventory_adjust_months
-        demand_out = (np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
-                      + self.us_demand_total + inventory_target / k + purchase)
-        available_out = (np.where(is_open, self.output + stock_before / k, 0.0).sum(1)
-                         + self.domestic_output + recycling + release + inventory_before / k + from_restricting)
+        demand_out = (
+            np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
+            + self.us_demand_total
+            + inventory_target / k
+            + purchase
+        )
+        available_out = (
+            np.where(is_open, self.output + stock_before / k, 0.0).sum(1)
+            + self.domestic_output
+            + recycling
+            + release
+            + inventory_before / k
+            + from_restricting
+        )
         scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total
         z_out = tightness(demand_out, available_out, scale_out)
-        self.price_outside = update_price(self.price_outside, self.price0, z_out, params.price_sensitivity,
-                                          params.price_speed_per_month, params.price_floor_ratio,
-                                          params.price_cap_ratio)
+        self.price_outside = update_price(
+            self.price_outside,
+            self.price0,
+            z_out,
+            params.price_sensitivity,
+            params.price_speed_per_month,
+            params.price_floor_ratio,
+            params.price_cap_ratio,
+        )
         restricted = ~is_open
         demand_in = np.where(restricted, self.row_demand + stock_target / k + shipped, 0.0).sum(1)
         available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
         scale_in = np.where(restricted, self.row_demand, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
-        inside = update_price(self.price_inside, self.price0, z_in, params.price_sensitivity,
-                              params.price_speed_per_month, params.price_floor_ratio, params.price_cap_ratio)
+        inside = update_price(
+            self.price_inside,
+            self.price0,
+            z_in,
+            params.price_sensitivity,
+            params.price_speed_per_month,
+            params.price_floor_ratio,
+            params.price_cap_ratio,
+        )
         self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
         self.z_out, self.z_in = z_out, z_in
 

@@ -48,6 +48,10 @@ MINERAL_SERIES = {
 }
 
 
+WORLD_SERIES = {"world_output", "row_demand", "row_delivered", "producer_stock", "world_balance_residual"}
+PLANT_UNITS = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
+
+
 class Recorder:
     def __init__(self, model: SupplyChainModel) -> None:
         self.model = model
@@ -124,7 +128,7 @@ class Recorder:
         T = len(self.power_price)
         for plant in m.agents_by_type[USProcessor]:
             if plant.plant not in self.plants:
-                self.plants[plant.plant] = {k: np.zeros(T) for k in ("output", "utilisation", "capacity", "margin")}
+                self.plants[plant.plant] = {k: np.zeros(T) for k in PLANT_UNITS}
                 self.plant_mineral[plant.plant] = m.minerals[plant.m]
             rec = self.plants[plant.plant]
             rec["output"][t] = plant.output
@@ -145,8 +149,12 @@ class Recorder:
         )
         world_sources = m.output.sum(1) + m.domestic_output + recycling
         world_uses = (
-            delivered_total + row_delivered.sum(1) + (m.producer_stock - stock_before).sum(1)
-            + (in_transit - self.in_transit_before) + inventory_change + stockpile_change
+            delivered_total
+            + row_delivered.sum(1)
+            + (m.producer_stock - stock_before).sum(1)
+            + (in_transit - self.in_transit_before)
+            + inventory_change
+            + stockpile_change
         )
         s["world_balance_residual"][t] = world_sources - world_uses
         self.in_transit_before = in_transit
@@ -160,34 +168,34 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """Tidy: month, mineral, scope (us / sector / plant / world), entity, variable, unit, value."""
         m = self.model
-        months = np.array(self.months())
+        months = np.array(self.months(), dtype=object)
         T, M = len(months), len(m.minerals)
-        parts = []
-        month_col = np.repeat(months, M)
-        mineral_col = np.tile(np.array(m.minerals), T)
+        blocks: list[tuple[np.ndarray, np.ndarray, str, np.ndarray | str, str, str, np.ndarray]] = []
+        month_col, mineral_col = np.repeat(months, M), np.tile(np.array(m.minerals, dtype=object), T)
         for name, unit in MINERAL_SERIES.items():
-            scope = "world" if name in {"world_output", "row_demand", "row_delivered", "producer_stock",
-                                        "world_balance_residual"} else "us"
-            parts.append(pd.DataFrame({"month": month_col, "mineral": mineral_col, "scope": scope, "entity": "",
-                                       "variable": name, "unit": unit, "value": self.series[name].reshape(-1)}))
-        parts.append(pd.DataFrame({"month": months, "mineral": "", "scope": "us", "entity": "",
-                                   "variable": "power_price", "unit": "USD/MWh", "value": self.power_price}))
+            scope = "world" if name in WORLD_SERIES else "us"
+            blocks.append((month_col, mineral_col, scope, "", name, unit, self.series[name].reshape(-1)))
+        blocks.append((months, np.full(T, ""), "us", "", "power_price", "USD/MWh", self.power_price))
         for i, mineral in enumerate(m.minerals):
             for s, sector in enumerate(m.sector_names[i]):
                 demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
                 for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
-                    parts.append(pd.DataFrame({"month": months, "mineral": mineral, "scope": "sector",
-                                               "entity": sector, "variable": variable, "unit": "t/month",
-                                               "value": values}))
+                    blocks.append((months, np.full(T, mineral), "sector", sector, variable, "t/month", values))
         for plant, rec in self.plants.items():
-            units = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
             for variable, values in rec.items():
-                parts.append(pd.DataFrame({"month": months, "mineral": self.plant_mineral[plant], "scope": "plant",
-                                           "entity": plant, "variable": variable, "unit": units[variable],
-                                           "value": values}))
-        frame = pd.concat(parts, ignore_index=True)
-        for column in ("month", "mineral", "scope", "entity", "variable", "unit"):
-            frame[column] = frame[column].astype("string")
+                mineral = self.plant_mineral[plant]
+                blocks.append((months, np.full(T, mineral), "plant", plant, variable, PLANT_UNITS[variable], values))
+        sizes = [len(b[-1]) for b in blocks]
+        columns = {
+            "month": np.concatenate([b[0] for b in blocks]),
+            "mineral": np.concatenate([b[1] for b in blocks]),
+            "scope": np.repeat([b[2] for b in blocks], sizes),
+            "entity": np.repeat([b[3] for b in blocks], sizes),
+            "variable": np.repeat([b[4] for b in blocks], sizes),
+            "unit": np.repeat([b[5] for b in blocks], sizes),
+        }
+        frame = pd.DataFrame({k: pd.array(v.astype(str), dtype="string") for k, v in columns.items()})
+        frame["value"] = np.concatenate([b[-1] for b in blocks]).astype(float)
         return frame
 
     def flows_frame(self) -> pd.DataFrame:
@@ -195,14 +203,16 @@ class Recorder:
         m = self.model
         t_idx, m_idx, c_idx, r_idx = np.nonzero(self.flows > 0)
         months = np.array(self.months())
-        frame = pd.DataFrame({
-            "month": months[t_idx],
-            "mineral": np.array(m.minerals)[m_idx],
-            "exporter": np.array(m.countries)[c_idx],
-            "alignment": m.alignment[m_idx, c_idx].astype(str),
-            "route": np.array(ROUTES)[r_idx],
-            "t": self.flows[t_idx, m_idx, c_idx, r_idx],
-        })
+        frame = pd.DataFrame(
+            {
+                "month": months[t_idx],
+                "mineral": np.array(m.minerals)[m_idx],
+                "exporter": np.array(m.countries)[c_idx],
+                "alignment": m.alignment[m_idx, c_idx].astype(str),
+                "route": np.array(ROUTES)[r_idx],
+                "t": self.flows[t_idx, m_idx, c_idx, r_idx],
+            }
+        )
         for column in ("month", "mineral", "exporter", "alignment", "route"):
             frame[column] = frame[column].astype("string")
         return frame

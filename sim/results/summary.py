@@ -55,7 +55,8 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "import_reliance_start": _round(s["import_reliance"][0, i]),
             "import_reliance_end": _round(s["import_reliance"][-1, i]),
             "adversary_import_share_start": _round(s["imports_adversary"][0, i] / s["imports"][0, i])
-            if s["imports"][0, i] > 0 else 0.0,
+            if s["imports"][0, i] > 0
+            else 0.0,
             "price_outside_peak_ratio": _round(s["price_outside_ratio"][:, i].max()),
             "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
             "price_inside_min_ratio": _round(s["price_inside_ratio"][:, i].min()),

@@ -109,9 +109,7 @@ def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[Pat
         raise ScenarioError("'extends' chain is too deep", file=str(path), field="extends")
     data, lines = read_yaml(path)
     if not isinstance(data, dict):
-        raise ScenarioError(
-            "a scenario file must be a mapping of fields (name:, events:, ...)", file=str(path), line=1
-        )
+        raise ScenarioError("a scenario file must be a mapping of fields (name:, events:, ...)", file=str(path), line=1)
     origins = {p: Origin(str(path), n) for p, n in lines.items()}
     parent_name = data.get("extends")
     if parent_name is None:
@@ -126,7 +124,10 @@ def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[Pat
 def _parent_path(path: Path, name: Any, line: int | None) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError(
-            "'extends' must name another scenario file", file=str(path), line=line, field="extends",
+            "'extends' must name another scenario file",
+            file=str(path),
+            line=line,
+            field="extends",
             allowed="a scenario name like baseline, or a relative path ending in .yaml",
         )
     candidate = Path(name)
@@ -134,13 +135,18 @@ def _parent_path(path: Path, name: Any, line: int | None) -> Path:
         candidate = candidate.with_suffix(".yaml")
     if candidate.suffix not in {".yaml", ".yml"}:
         raise ScenarioError(
-            f"'extends: {name}' is not a scenario file", file=str(path), line=line, field="extends",
+            f"'extends: {name}' is not a scenario file",
+            file=str(path),
+            line=line,
+            field="extends",
             allowed="a .yaml or .yml scenario file",
         )
     parent = candidate if candidate.is_absolute() else path.parent / candidate
     if not parent.is_file():
         raise ScenarioError(
-            f"parent scenario '{name}' not found (looked for {parent})", file=str(path), line=line,
+            f"parent scenario '{name}' not found (looked for {parent})",
+            file=str(path),
+            line=line,
             field="extends",
         )
     return parent
@@ -191,8 +197,11 @@ _KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 def _parse_override(text: str) -> tuple[PathKey, Any]:
     if "=" not in text:
-        raise ScenarioError(f"--set '{text}' is not path=value", field="--set",
-                            allowed="e.g. --set horizon_months=60 or --set events[0].leakage=0.2")
+        raise ScenarioError(
+            f"--set '{text}' is not path=value",
+            field="--set",
+            allowed="e.g. --set horizon_months=60 or --set events[0].leakage=0.2",
+        )
     path_text, value_text = text.split("=", 1)
     parts: list[str | int] = []
     for name, index in _KEY.findall(path_text.strip()):
@@ -214,8 +223,10 @@ def _find_distributions(
         if len(data) == 1 and next(iter(data)) in DISTRIBUTIONS:
             kind, params = next(iter(data.items()))
             n = DISTRIBUTIONS[kind]
-            ok = isinstance(params, list) and len(params) == n and all(
-                isinstance(p, int | float) and not isinstance(p, bool) for p in params
+            ok = (
+                isinstance(params, list)
+                and len(params) == n
+                and all(isinstance(p, int | float) and not isinstance(p, bool) for p in params)
             )
             if ok and kind == "uniform":
                 ok = params[0] <= params[1]
@@ -375,9 +386,11 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
     minerals = sorted(world.minerals)
     countries = sorted(world.supply)
     for i, event in enumerate(scenario.events):
+
         def bad(field_name: str, value: Any, allowed: list[str], i: int = i) -> ScenarioError:
-            return _error_at(("events", i, field_name), origins, f"unknown {field_name.rstrip('s')} {value!r}",
-                             ", ".join(allowed))
+            return _error_at(
+                ("events", i, field_name), origins, f"unknown {field_name.rstrip('s')} {value!r}", ", ".join(allowed)
+            )
 
         for name in getattr(event, "minerals", None) or []:
             if name != "all" and name not in world.minerals:
@@ -393,14 +406,21 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                 known = sorted(world.sectors[mineral])
                 for sector in event.sectors:
                     if sector not in world.sectors[mineral]:
-                        raise _error_at(("events", i, "sectors"), origins,
-                                        f"unknown sector {sector!r} for {mineral}", ", ".join(known))
+                        raise _error_at(
+                            ("events", i, "sectors"),
+                            origins,
+                            f"unknown sector {sector!r} for {mineral}",
+                            ", ".join(known),
+                        )
         if isinstance(event, TimedEvent):
             first = month_index(event.start, scenario.start)
             if first >= scenario.horizon_months:
-                raise _error_at(("events", i, "start"), origins,
-                                f"{event.start} is after the horizon ({scenario.horizon_months} months from "
-                                f"{scenario.start})", None)
+                raise _error_at(
+                    ("events", i, "start"),
+                    origins,
+                    f"{event.start} is after the horizon ({scenario.horizon_months} months from {scenario.start})",
+                    None,
+                )
 
 
 def _error_at(path: PathKey, origins: dict[PathKey, Origin], message: str, allowed: Any) -> ScenarioError:
@@ -460,5 +480,12 @@ def _set(data: Any, path: PathKey, value: Any, create: bool = False) -> None:
 
 def _int_field(path: PathKey) -> bool:
     """True when the field at `path` is an integer in the schema (draws are rounded for it)."""
-    return path[-1] in {"horizon_months", "months", "leak_delay_months", "licence_delay_months", "ramp_months",
-                        "build_lead_months", "restart_lag_months"}
+    return path[-1] in {
+        "horizon_months",
+        "months",
+        "leak_delay_months",
+        "licence_delay_months",
+        "ramp_months",
+        "build_lead_months",
+        "restart_lag_months",
+    }

@@ -37,6 +37,9 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, dict[PathKey, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None:
+            problem = f"{context} (from line {context_mark.line + 1}): {problem}"
         raise ScenarioError(
             f"not valid YAML: {problem}",
             file=filename,
@@ -56,9 +59,7 @@ def _index_lines(
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
-                raise ScenarioError(
-                    "keys must be plain names", file=filename, line=key_node.start_mark.line + 1
-                )
+                raise ScenarioError("keys must be plain names", file=filename, line=key_node.start_mark.line + 1)
             if key in seen:
                 raise ScenarioError(
                     f"'{key}' is given twice in the same block",

@@ -37,8 +37,15 @@ def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
     return fig, axes.flat
 
 
-def _lines(result: RunResult, variable: str, title: str, ylabel: str, path: Path, scale: float = 100.0,
-           divide_by: str | None = None) -> None:
+def _lines(
+    result: RunResult,
+    variable: str,
+    title: str,
+    ylabel: str,
+    path: Path,
+    scale: float = 100.0,
+    divide_by: str | None = None,
+) -> None:
     table = result.series(variable)
     if divide_by is not None:
         table = table / (result.series(divide_by) * 12)
@@ -57,11 +64,18 @@ def _lines(result: RunResult, variable: str, title: str, ylabel: str, path: Path
 def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     """Write the run's PNGs into `folder`; return their file names."""
     names = []
-    _lines(result, "shortfall_share", "US shortfall, share of demand", "% of demand",
-           folder / "shortfall_by_mineral.png")
+    _lines(
+        result, "shortfall_share", "US shortfall, share of demand", "% of demand", folder / "shortfall_by_mineral.png"
+    )
     names.append("shortfall_by_mineral.png")
-    _lines(result, "capacity_gap", "Processing-capacity gap, share of demand", "% of annual demand",
-           folder / "capacity_gap.png", divide_by="us_demand")
+    _lines(
+        result,
+        "capacity_gap",
+        "Processing-capacity gap, share of demand",
+        "% of annual demand",
+        folder / "capacity_gap.png",
+        divide_by="us_demand",
+    )
     names.append("capacity_gap.png")
 
     outside, inside = result.series("price_outside_ratio"), result.series("price_inside_ratio")
@@ -88,8 +102,12 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
         sub = flows[flows["mineral"] == mineral]
         table = sub.pivot_table(index="month", columns="route", values="t", aggfunc="sum").reindex(months)
         table = table.reindex(columns=list(ROUTES)).fillna(0.0)
-        ax.stackplot(np.arange(len(months)), *(table[r].to_numpy() for r in ROUTES),
-                     colors=[ROUTE_COLOURS[r] for r in ROUTES], labels=list(ROUTES))
+        ax.stackplot(
+            np.arange(len(months)),
+            *(table[r].to_numpy() for r in ROUTES),
+            colors=[ROUTE_COLOURS[r] for r in ROUTES],
+            labels=list(ROUTES),
+        )
         ax.set_title(mineral, fontsize=9)
         _month_axis(ax, months)
     axes[0].set_ylabel("imports, t/month")

@@ -45,8 +45,7 @@ class SupplyData(Strict):
     def _output_within_capacity(self) -> SupplyData:
         if self.output_t_per_yr > self.capacity_t_per_yr * (1 + 1e-9):
             raise ValueError(
-                f"output_t_per_yr {self.output_t_per_yr:g} is above capacity_t_per_yr "
-                f"{self.capacity_t_per_yr:g}"
+                f"output_t_per_yr {self.output_t_per_yr:g} is above capacity_t_per_yr {self.capacity_t_per_yr:g}"
             )
         return self
 
