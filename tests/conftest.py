@@ -1,11 +1,8 @@
-"""Shared fixtures: scenario paths and a helper to write scenario files."""
-
-from pathlib import Path
+"""Shared fixtures."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
+from .helpers import SCENARIOS
 
 
 @pytest.fixture
@@ -13,7 +10,7 @@ def write_scenario(tmp_path):
     """Write a YAML scenario into tmp_path (beside a copy of baseline.yaml) and return its path."""
     (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
 
-    def write(text: str, name: str = "s.yaml") -> Path:
+    def write(text: str, name: str = "s.yaml"):
         path = tmp_path / name
         path.write_text(text)
         return path

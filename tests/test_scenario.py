@@ -6,7 +6,7 @@ import pytest
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 
-from .conftest import SCENARIOS
+from .helpers import SCENARIOS
 
 BAN = """\
 name: t

@@ -185,9 +185,13 @@ class FederalFunder(Agent):
         eligible: np.ndarray,
         start_month: int = 0,
         end_month: int | None = None,
+        from_scenario: bool = False,
     ) -> None:
         super().__init__(model)
         self.programme = programme
+        # Standing programmes (world data) respond only while `funders_respond` is on; a programme the
+        # scenario itself adds is the policy under study and always runs.
+        self.responds = from_scenario or model.scenario_spec.policies.funders_respond
         self.instrument = instrument
         self.annual_budget_usd = annual_budget_usd
         self.carryover = carryover
@@ -220,7 +224,7 @@ class FederalFunder(Agent):
             self.trade_stockpile()
         elif self.instrument == "offtake":
             self.pay_offtake(choose=quarter_start)
-        elif draws is not None and m.scenario_spec.policies.funders_respond:
+        elif draws is not None and self.responds:
             self.fund_capacity(draws)
 
     def riskiest_mineral(self, need_plants: bool = False) -> int | None:
@@ -271,7 +275,7 @@ class FederalFunder(Agent):
     def pay_offtake(self, choose: bool) -> None:
         """Price floor: pay processors of the riskiest mineral up to the floor while the budget lasts."""
         m = self.model
-        if choose and m.scenario_spec.policies.funders_respond:
+        if choose and self.responds:
             self.floor_mineral = self.riskiest_mineral(need_plants=True)
         mineral = self.floor_mineral
         if mineral is None:
@@ -299,7 +303,7 @@ class FederalFunder(Agent):
             )
             release = np.minimum(release, m.stockpile - m.stockpile_release)
             m.stockpile_release += release
-        if not m.scenario_spec.policies.funders_respond:
+        if not self.responds:
             return
         cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
         room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)

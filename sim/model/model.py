@@ -24,7 +24,7 @@ from sim.model.pipeline import Pipeline
 from sim.model.timeline import OPEN, build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
-from sim.world.schema import World
+from sim.world.schema import ProgrammeData, World
 
 
 class SupplyChainModel(Model):
@@ -152,34 +152,29 @@ class SupplyChainModel(Model):
                 plant.hedged_power_share,
             )
         for name, prog in self.world.programmes.items():
-            self._add_funder(
-                name,
-                prog.instrument,
-                prog.annual_budget_usd,
-                prog.carryover,
-                prog.success_rate,
-                prog.minerals,
-                prog.start_month,
-                prog.end_month,
-            )
+            self._add_funder(name, prog, prog.start_month, prog.end_month, from_scenario=False)
         for event in self.scenario_spec.events:
             if isinstance(event, FundingProgramme):
                 first = month_index(event.start, self.scenario_spec.start)
                 end = None if event.months is None else first + event.months
-                self._add_funder(
-                    event.name,
-                    event.instrument,
-                    event.annual_budget_usd,
-                    event.carryover,
-                    event.success_rate,
-                    event.minerals,
-                    max(first, 0),
-                    end,
-                )
+                self._add_funder(event.name, event, max(first, 0), end, from_scenario=True)
 
-    def _add_funder(self, name, instrument, budget, carryover, success, minerals, start, end) -> None:
-        eligible = np.array([minerals == "all" or m in minerals for m in self.minerals])
-        FederalFunder(self, name, instrument, budget, carryover, success, eligible, start, end)
+    def _add_funder(
+        self, name: str, prog: ProgrammeData | FundingProgramme, start: int, end: int | None, from_scenario: bool
+    ) -> None:
+        eligible = np.array([prog.minerals == "all" or m in prog.minerals for m in self.minerals])
+        FederalFunder(
+            self,
+            name,
+            prog.instrument,
+            prog.annual_budget_usd,
+            prog.carryover,
+            prog.success_rate,
+            eligible,
+            start,
+            end,
+            from_scenario,
+        )
 
     def add_funded_plant(
         self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool, funded_by: str

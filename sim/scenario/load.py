@@ -1,7 +1,7 @@
 """Load a scenario: YAML with `extends`, `--set` overrides, distributions, validation against the world.
 
 Merge rule for `extends`: mappings merge key by key (the child wins), `events` and `sources` append to
-the parent's, any other list replaces the parent's.
+the parent's, any other list replaces the parent's; `name` and `description` are never inherited.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sim.world.schema import World
 
 DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
 APPENDED_LISTS = ("events", "sources")
+NOT_INHERITED = ("name", "description")
 MAX_EXTENDS_DEPTH = 20
 
 
@@ -116,6 +117,9 @@ def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[Pat
         return data, origins, [str(path)]
     parent_path = _parent_path(path, parent_name, lines.get(("extends",)))
     parent, parent_origins, files = _load_chain(parent_path, [*chain, resolved])
+    for own in NOT_INHERITED:  # a child is its own scenario: it does not take the parent's name
+        parent.pop(own, None)
+        parent_origins.pop((own,), None)
     merged_origins: dict[PathKey, Origin] = dict(parent_origins)
     merged = _merge(parent, data, [], origins=origins, merged_origins=merged_origins)
     return merged, merged_origins, [*files, str(path)]
@@ -392,7 +396,8 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                 ("events", i, field_name), origins, f"unknown {field_name.rstrip('s')} {value!r}", ", ".join(allowed)
             )
 
-        for name in getattr(event, "minerals", None) or []:
+        listed = getattr(event, "minerals", None)
+        for name in listed if isinstance(listed, list) else []:
             if name != "all" and name not in world.minerals:
                 raise bad("minerals", name, minerals)
         if hasattr(event, "mineral") and event.mineral not in world.minerals:
