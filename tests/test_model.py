@@ -1,6 +1,7 @@
 """The model's mechanisms (MODEL.md §7): accounting, bounds, direction, monotonicity, reproducibility."""
 
 import copy
+import itertools
 
 import numpy as np
 import pytest
@@ -153,15 +154,17 @@ def test_more_funding_never_reduces_capacity(write_scenario):
     capacity = []
     for budget in (0, 2e7, 2e8, 2e9):
         path = write_scenario(
-            f"name: f\nextends: {SCENARIOS / 'china_ban.yaml'}\nhorizon_months: 96\npolicies: {{funders_respond: false}}\n"
+            f"name: f\nextends: {SCENARIOS / 'china_ban.yaml'}\nhorizon_months: 96\n"
+            "policies: {funders_respond: false}\n"
             "events:\n  - {type: funding_programme, name: sb, instrument: grant, minerals: [antimony], "
             f"annual_budget_usd: {budget}, success_rate: 1.0, start: 2026-01}}\n"
         )
         result = simulate(load_scenario(path))
         capacity.append(recorded(result, "capacity_built") + recorded(result, "capacity_under_construction"))
-    for less, more in zip(capacity, capacity[1:], strict=False):
+    for less, more in itertools.pairwise(capacity):
         assert (more >= less - 1e-6).all()
-    assert capacity[-1][:, 0].max() > capacity[1][:, 0].max() > 0
+    antimony = result.model.mineral_index["antimony"]
+    assert capacity[-1][:, antimony].max() > capacity[1][:, antimony].max() > 0
 
 
 def plant_utilisation(result, mineral):
