@@ -1,0 +1,141 @@
+"""The `sim` command as a user runs it: outputs, reproducibility, and bad input (exit 2, no traceback)."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+from .helpers import ROOT, SCENARIOS
+
+runner = CliRunner()
+RUN_FILES = {"manifest.json", "summary.json", "timeseries.parquet", "flows.parquet", "shortfall_by_mineral.png",
+             "capacity_gap.png", "prices.png", "flows_by_route.png"}
+
+
+def sim(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def run_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir()) if root.exists() else []
+
+
+@pytest.fixture(scope="module")
+def china_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "36", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    (folder,) = run_dirs(out)
+    return result, folder
+
+
+def test_run_prints_the_summary_table_and_writes_a_complete_run(china_run):
+    result, folder = china_run
+    for word in ("china_ban", "antimony", "gallium", "shortfall", "capacity gap", "Saved"):
+        assert word in result.output
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 1 and manifest["months"] == 36
+    assert manifest["scenario_resolved"]["events"][0]["exporter"] == "China"
+    assert len(manifest["scenario_hash"]) == 64 and manifest["package_version"]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert set(summary["minerals"]) >= {"antimony", "tungsten", "gallium", "germanium", "rare_earths"}
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    assert list(ts.columns) == ["month", "mineral", "scope", "entity", "variable", "unit", "value"]
+    assert ts["month"].nunique() == 36
+    flows = pd.read_parquet(folder / "flows.parquet")
+    assert {"direct", "leaked"} <= set(flows["route"])
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.name != "manifest.json"}
+
+
+def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, china_run):
+    _, first = china_run
+    assert sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "36", "--out", str(tmp_path)).exit_code == 0
+    (second,) = run_dirs(tmp_path)
+    assert digest(first) == digest(second)
+
+
+def test_another_seed_and_set_overrides_change_the_run(tmp_path):
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "24", "--seed", "5", "--no-plots",
+                 "--set", "events[0].leakage=0.5", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (folder,) = run_dirs(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["scenario_resolved"]["events"][0]["leakage"] == 0.5
+    assert folder.name.startswith("china_ban-s5-")
+
+
+BAD = {
+    "unknown mineral": ("events:\n  - {type: export_restriction, exporter: China, minerals: [kryptonite], kind: ban, "
+                        "start: 2026-03}\n", "unknown mineral 'kryptonite'"),
+    "leakage above 1": ("events:\n  - {type: export_restriction, exporter: China, minerals: [antimony], kind: ban, "
+                        "start: 2026-03, leakage: 2}\n", "leakage"),
+    "negative capacity": ("world:\n  plants:\n    usac_thompson_falls: {capacity_t_per_yr: -5}\n",
+                          "world.plants.usac_thompson_falls.capacity_t_per_yr"),
+    "bad yaml": ("events: [\n", "not valid YAML"),
+    "unknown field": ("horizon: 12\n", "unknown field 'horizon'"),
+    "missing parent": ("extends: nowhere\n", "parent scenario 'nowhere' not found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_gets_one_clear_message_exit_2_and_writes_nothing(tmp_path, case):
+    text, words = BAD[case]
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nextends: baseline\n" + text if case != "missing parent" else "name: bad\n" + text)
+    out = tmp_path / "results"
+    result = sim("run", str(path), "--out", str(out))
+    assert result.exit_code == 2
+    assert words in result.output and "bad.yaml" in result.output
+    assert "Traceback" not in result.output
+    assert run_dirs(out) == []
+
+
+def test_missing_scenario_file_and_unwritable_output_are_clear_errors(tmp_path):
+    result = sim("run", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2 and "file not found" in result.output
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    result = sim("run", str(SCENARIOS / "baseline.yaml"), "--months", "2", "--out", str(blocked / "sub"))
+    assert result.exit_code == 2 and "cannot" in result.output and "Traceback" not in result.output
+
+
+def test_bad_set_override_is_a_clear_error(tmp_path):
+    result = sim("run", str(SCENARIOS / "baseline.yaml"), "--set", "events[3].leakage=0.2", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "--set" in result.output
+    result = sim("run", str(SCENARIOS / "baseline.yaml"), "--set", "horizon_months", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "path=value" in result.output
+
+
+def test_validate_reports_each_file(tmp_path):
+    good = sim("validate", *(str(p) for p in sorted(SCENARIOS.glob("*.yaml"))))
+    assert good.exit_code == 0 and good.output.count("ok:") == len(list(SCENARIOS.glob("*.yaml")))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhorizon_months: zero\n")
+    result = sim("validate", str(SCENARIOS / "baseline.yaml"), str(bad))
+    assert result.exit_code == 2 and "ok:" in result.output and "bad.yaml:2" in result.output
+
+
+@pytest.mark.slow
+def test_installed_console_script_runs_end_to_end(tmp_path):
+    """The real `sim` executable in a subprocess, as the README's command runs it."""
+    exe = Path(sys.executable).with_name("sim")
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run([str(exe), "run", "scenarios/china_ban.yaml", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "antimony" in done.stdout
+    bad = subprocess.run([str(exe), "run", "scenarios/nope.yaml"], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "file not found" in bad.stderr
