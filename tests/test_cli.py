@@ -16,8 +16,16 @@ from sim.cli import app
 from .helpers import ROOT, SCENARIOS
 
 runner = CliRunner()
-RUN_FILES = {"manifest.json", "summary.json", "timeseries.parquet", "flows.parquet", "shortfall_by_mineral.png",
-             "capacity_gap.png", "prices.png", "flows_by_route.png"}
+RUN_FILES = {
+    "manifest.json",
+    "summary.json",
+    "timeseries.parquet",
+    "flows.parquet",
+    "shortfall_by_mineral.png",
+    "capacity_gap.png",
+    "prices.png",
+    "flows_by_route.png",
+}
 
 
 def sim(*args: str):
@@ -67,8 +75,19 @@ def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, china_run):
 
 
 def test_another_seed_and_set_overrides_change_the_run(tmp_path):
-    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "24", "--seed", "5", "--no-plots",
-                 "--set", "events[0].leakage=0.5", "--out", str(tmp_path))
+    result = sim(
+        "run",
+        str(SCENARIOS / "china_ban.yaml"),
+        "--months",
+        "24",
+        "--seed",
+        "5",
+        "--no-plots",
+        "--set",
+        "events[0].leakage=0.5",
+        "--out",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     (folder,) = run_dirs(tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -77,12 +96,19 @@ def test_another_seed_and_set_overrides_change_the_run(tmp_path):
 
 
 BAD = {
-    "unknown mineral": ("events:\n  - {type: export_restriction, exporter: China, minerals: [kryptonite], kind: ban, "
-                        "start: 2026-03}\n", "unknown mineral 'kryptonite'"),
-    "leakage above 1": ("events:\n  - {type: export_restriction, exporter: China, minerals: [antimony], kind: ban, "
-                        "start: 2026-03, leakage: 2}\n", "leakage"),
-    "negative capacity": ("world:\n  plants:\n    usac_thompson_falls: {capacity_t_per_yr: -5}\n",
-                          "world.plants.usac_thompson_falls.capacity_t_per_yr"),
+    "unknown mineral": (
+        "events:\n  - {type: export_restriction, exporter: China, minerals: [kryptonite], kind: ban, start: 2026-03}\n",
+        "unknown mineral 'kryptonite'",
+    ),
+    "leakage above 1": (
+        "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony], kind: ban, "
+        "start: 2026-03, leakage: 2}\n",
+        "leakage",
+    ),
+    "negative capacity": (
+        "world:\n  plants:\n    usac_thompson_falls: {capacity_t_per_yr: -5}\n",
+        "world.plants.usac_thompson_falls.capacity_t_per_yr",
+    ),
     "bad yaml": ("events: [\n", "not valid YAML"),
     "unknown field": ("horizon: 12\n", "unknown field 'horizon'"),
     "missing parent": ("extends: nowhere\n", "parent scenario 'nowhere' not found"),
@@ -133,8 +159,14 @@ def test_installed_console_script_runs_end_to_end(tmp_path):
     """The real `sim` executable in a subprocess, as the README's command runs it."""
     exe = Path(sys.executable).with_name("sim")
     env = {**os.environ, "COLUMNS": "200"}
-    done = subprocess.run([str(exe), "run", "scenarios/china_ban.yaml", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [str(exe), "run", "scenarios/china_ban.yaml", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "antimony" in done.stdout
     bad = subprocess.run([str(exe), "run", "scenarios/nope.yaml"], cwd=ROOT, capture_output=True, text=True, env=env)

@@ -6,8 +6,18 @@ import pytest
 
 from sim.world.load import default_world, provenance, read_table
 
-MINERALS = {"antimony", "tungsten", "rare_earths", "gallium", "germanium", "graphite", "aluminium", "copper",
-            "magnesium", "titanium"}
+MINERALS = {
+    "antimony",
+    "tungsten",
+    "rare_earths",
+    "gallium",
+    "germanium",
+    "graphite",
+    "aluminium",
+    "copper",
+    "magnesium",
+    "titanium",
+}
 
 
 def test_every_default_figure_has_a_source_and_a_year():

@@ -105,6 +105,7 @@ class SupplyChainModel(Model):
             if plant.status == "operating":
                 domestic0[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
         # Baseline imports close the US balance; each country's output covers at least its US exports.
+        self.domestic_capacity0 = domestic0
         self.imports0 = np.maximum(self.demand0 - self.recycling0 - domestic0, 0.0)
         exports0 = self.import_share * self.imports0[:, None]
         self.row_demand0 = np.maximum(self.output0 - exports0, 0.0)
@@ -328,12 +329,14 @@ class SupplyChainModel(Model):
         self.month += 1
 
     def _capacity_gap(self, recycling: np.ndarray) -> np.ndarray:
-        """t/month of domestic processing capacity missing to meet demand once restricted supply is gone:
-        demand - recycling - imports open countries would supply at their baseline shares (plus allied
-        commitments) - operating domestic capacity. Zero in a baseline; the lost flow under a ban."""
+        """t/month of domestic processing capacity missing against what is needed: the baseline's own
+        domestic capacity plus whatever restricting countries would supply of the import need (less
+        allied commitments), against domestic capacity that can run now. Zero in a baseline; the lost
+        share of imports under a ban; the curtailed capacity under a power spike."""
         is_open = self.timeline.policy_kind[self.month] == OPEN
         open_share = np.where(is_open, self.import_share, 0.0).sum(axis=1)
-        reliable = open_share * self.imports0 * self.growth + self.timeline.allied_t_per_month[self.month].sum(1)
+        import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
+        reliable = open_share * import_need + self.timeline.allied_t_per_month[self.month].sum(1)
         needed = self.us_demand_total - recycling - reliable
         return np.maximum(needed - self.domestic_capacity, 0.0)
 

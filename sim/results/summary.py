@@ -50,6 +50,8 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "defence_shortfall_share": _round(defence_short / defence_demand) if defence_demand > 0 else 0.0,
             "capacity_gap_t_per_yr_end": _round(s["capacity_gap"][-1, i]),
             "capacity_gap_t_per_yr_mean": _round(s["capacity_gap"][:, i].mean()),
+            "capacity_gap_t_per_yr_peak": _round(s["capacity_gap"][:, i].max()),
+            "capacity_gap_share_peak": _round((s["capacity_gap"][:, i] / (12 * demand)).max()),
             "capacity_gap_share_end": _round(s["capacity_gap"][-1, i] / (12 * demand[-1])) if demand[-1] > 0 else 0.0,
             "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),

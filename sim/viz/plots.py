@@ -85,6 +85,9 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
         ax.plot(x, outside[mineral], color="#cc3311", label="outside restricting countries")
         ax.plot(x, inside[mineral], color="#0077bb", ls="--", label="inside restricting countries")
         ax.axhline(1.0, color="grey", lw=0.8)
+        low = min(outside[mineral].min(), inside[mineral].min())
+        high = max(outside[mineral].max(), inside[mineral].max())
+        ax.set_ylim(min(0.9, low * 0.97), max(1.1, high * 1.03))  # a flat line looks flat
         ax.set_title(mineral, fontsize=9)
         _month_axis(ax, outside.index)
     axes[0].set_ylabel("price, x baseline")
