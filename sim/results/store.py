@@ -12,12 +12,15 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.api import RunResult
+if TYPE_CHECKING:
+    from sim.api import RunResult
 
 MANIFEST = "manifest.json"
 
@@ -33,9 +36,14 @@ def package_version() -> str:
         return "unknown"
 
 
-def new_run_id(name: str, seed: int) -> str:
+def new_id(prefix: str) -> str:
+    """`prefix-<UTC time>-<random>`: unique even for many runs started in the same second."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{name}-s{seed}-{stamp}-{os.urandom(3).hex()}"
+    return f"{prefix}-{stamp}-{os.urandom(3).hex()}"
+
+
+def new_run_id(name: str, seed: int) -> str:
+    return new_id(f"{name}-s{seed}")
 
 
 def summary_document(result: RunResult) -> dict[str, Any]:
@@ -73,20 +81,35 @@ def write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
-    """Write a complete run directory under `root` and return its path."""
-    started = time.perf_counter()
+@contextmanager
+def atomic_directory(root: Path, name: str) -> Iterator[Path]:
+    """Yield a hidden temporary folder under `root`; rename it to `root/name` only if the block ends
+    without error, else remove it. Readers never see a half-written folder."""
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the output directory {root}: {exc.strerror or exc}") from None
     if not os.access(root, os.W_OK):
         raise StoreError(f"the output directory {root} is not writable")
-    run_id = new_run_id(result.name, result.seed)
-    tmp = root / f".tmp-{run_id}"
-    final = root / run_id
+    tmp = root / f".tmp-{name}"
     try:
         tmp.mkdir()
+        yield tmp
+        _fsync_dir(tmp)
+        os.rename(tmp, root / name)
+        _fsync_dir(root)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write to {root}: {exc.strerror or exc}") from None
+        raise
+
+
+def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
+    """Write a complete run directory under `root` and return its path."""
+    started = time.perf_counter()
+    run_id = new_run_id(result.name, result.seed)
+    with atomic_directory(root, run_id) as tmp:
         write_json(tmp / "summary.json", summary_document(result))
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.flows.to_parquet(tmp / "flows.parquet", index=False)
@@ -97,15 +120,7 @@ def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
             plots = save_run_plots(result, tmp)
         result.timings["store_s"] = time.perf_counter() - started
         write_json(tmp / MANIFEST, manifest_document(result, run_id, plots))
-        _fsync_dir(tmp)
-        os.rename(tmp, final)
-        _fsync_dir(root)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise StoreError(f"cannot write the run to {root}: {exc.strerror or exc}") from None
-        raise
-    return final
+    return root / run_id
 
 
 def _fsync_dir(path: Path) -> None:

@@ -21,14 +21,14 @@ PNG_META = {"Software": None}  # no version stamp: same run, same bytes
 ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
 
 
-def _month_axis(ax: plt.Axes, months: pd.Index) -> None:
+def month_axis(ax: plt.Axes, months: pd.Index) -> None:
     ticks = np.arange(0, len(months), max(1, len(months) // 6))
     ax.set_xticks(ticks)
     ax.set_xticklabels([months[i] for i in ticks], rotation=30, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
 
 
-def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
+def grid(n: int) -> tuple[plt.Figure, np.ndarray]:
     cols = 5 if n > 4 else n
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows + 0.6), squeeze=False, sharex=True)
@@ -52,7 +52,7 @@ def _lines(
     fig, ax = plt.subplots(figsize=(9, 4.8))
     for mineral in table.columns:
         ax.plot(np.arange(len(table)), table[mineral] * scale, label=mineral, lw=1.6)
-    _month_axis(ax, table.index)
+    month_axis(ax, table.index)
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title} — {result.name} (seed {result.seed})")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -79,7 +79,7 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     names.append("capacity_gap.png")
 
     outside, inside = result.series("price_outside_ratio"), result.series("price_inside_ratio")
-    fig, axes = _grid(len(outside.columns))
+    fig, axes = grid(len(outside.columns))
     for ax, mineral in zip(axes, outside.columns, strict=False):
         x = np.arange(len(outside))
         ax.plot(x, outside[mineral], color="#cc3311", label="outside restricting countries")
@@ -89,7 +89,7 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
         high = max(outside[mineral].max(), inside[mineral].max())
         ax.set_ylim(min(0.9, low * 0.97), max(1.1, high * 1.03))  # a flat line looks flat
         ax.set_title(mineral, fontsize=9)
-        _month_axis(ax, outside.index)
+        month_axis(ax, outside.index)
     axes[0].set_ylabel("price, x baseline")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
     fig.suptitle(f"Prices against baseline — {result.name}")
@@ -100,7 +100,7 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
 
     flows = result.flows
     months = outside.index
-    fig, axes = _grid(len(outside.columns))
+    fig, axes = grid(len(outside.columns))
     for ax, mineral in zip(axes, outside.columns, strict=False):
         sub = flows[flows["mineral"] == mineral]
         table = sub.pivot_table(index="month", columns="route", values="t", aggfunc="sum").reindex(months)
@@ -112,7 +112,7 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
             labels=list(ROUTES),
         )
         ax.set_title(mineral, fontsize=9)
-        _month_axis(ax, months)
+        month_axis(ax, months)
     axes[0].set_ylabel("imports, t/month")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
     fig.suptitle(f"US imports by route — {result.name}")

@@ -1,0 +1,100 @@
+"""Compare runs: headline indicators side by side with differences from the first run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+HEADLINE = {
+    "cumulative_shortfall_share": ("shortfall, % of demand", 100.0),
+    "peak_shortfall_share": ("peak monthly shortfall, %", 100.0),
+    "months_in_shortfall": ("months in shortfall", 1.0),
+    "defence_shortfall_share": ("defence shortfall, %", 100.0),
+    "capacity_gap_t_per_yr_peak": ("capacity gap peak, t/yr", 1.0),
+    "price_outside_peak_ratio": ("outside price peak, x baseline", 1.0),
+    "price_inside_min_ratio": ("inside price low, x baseline", 1.0),
+    "import_reliance_end": ("import reliance at end, %", 100.0),
+    "funding_committed_usd": ("funding committed, USD m", 1e-6),
+    "capacity_built_t_per_yr": ("capacity built, t/yr", 1.0),
+}
+
+
+@dataclass
+class Compared:
+    """One run as `compare` sees it: a label, its per-mineral summary and a way to get a series."""
+
+    label: str
+    summary: dict[str, dict[str, Any]]
+    series: Callable[[str], pd.DataFrame]
+
+
+def unique_labels(items: list[Compared]) -> list[Compared]:
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item.label] = seen.get(item.label, 0) + 1
+        if seen[item.label] > 1:
+            item.label = f"{item.label} ({seen[item.label]})"
+    return items
+
+
+def compare_table(items: list[Compared], indicators: list[str] | None = None) -> pd.DataFrame:
+    """Long table: indicator, mineral, run, value (display units), diff from the first run."""
+    indicators = indicators or list(HEADLINE)
+    rows = []
+    base = items[0]
+    for indicator in indicators:
+        scale = HEADLINE.get(indicator, ("", 1.0))[1]
+        for mineral in base.summary:
+            first = base.summary[mineral].get(indicator)
+            for item in items:
+                value = item.summary.get(mineral, {}).get(indicator)
+                value = None if value is None else value * scale
+                diff = None if value is None or first is None else value - first * scale
+                rows.append(
+                    {
+                        "indicator": indicator,
+                        "mineral": mineral,
+                        "run": item.label,
+                        "value": value,
+                        "diff_from_first": diff,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def wide(table: pd.DataFrame, indicator: str, labels: list[str]) -> pd.DataFrame:
+    """Minerals x (each run's value, then each later run's difference from the first)."""
+    sub = table[table["indicator"] == indicator]
+    values = sub.pivot(index="mineral", columns="run", values="value")[labels]
+    diffs = sub.pivot(index="mineral", columns="run", values="diff_from_first")[labels[1:]]
+    diffs.columns = [f"Δ {label}" for label in labels[1:]]
+    minerals = list(dict.fromkeys(sub["mineral"]))
+    return pd.concat([values, diffs], axis=1).loc[minerals]
+
+
+def to_markdown(table: pd.DataFrame, labels: list[str]) -> str:
+    lines = [f"# Comparison: {' vs '.join(labels)}", ""]
+    for indicator in dict.fromkeys(table["indicator"]):
+        frame = wide(table, indicator, labels)
+        title = HEADLINE.get(indicator, (indicator, 1))[0]
+        lines += [
+            f"## {title}",
+            "",
+            "| mineral | " + " | ".join(frame.columns) + " |",
+            "|---|" + "---:|" * len(frame.columns),
+        ]
+        for mineral, row in frame.iterrows():
+            lines.append(f"| {mineral} | " + " | ".join(format_value(v) for v in row) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def format_value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
