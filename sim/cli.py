@@ -30,6 +30,13 @@ SetOption = Annotated[
     typer.Option("--set", help="override a field: path=value, e.g. events[0].leakage=0.2 (repeatable)"),
 ]
 
+ExecutorOption = Annotated[str, typer.Option("--executor", help="local | dask")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="worker processes (default: all cores)")]
+AddressOption = Annotated[
+    str | None, typer.Option("--address", help="dask scheduler address (default: a LocalCluster)")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="results directory")]
+
 
 def fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
@@ -41,20 +48,33 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     seed: SeedOption = None,
     months: MonthsOption = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="results directory")] = Path("results"),
+    out_dir: OutOption = Path("results"),
     overrides: SetOption = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="write PNG plots")] = True,
+    runs: Annotated[int, typer.Option("--runs", min=1, max=1_000_000, help="Monte Carlo runs (child seeds)")] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="worker processes (default: all cores)")
+    ] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local | dask")] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)")
+    ] = None,
 ) -> None:
-    """Simulate a scenario, print its shortfalls and capacity gaps, and save the run."""
+    """Simulate a scenario (or an ensemble with --runs), print shortfalls and capacity gaps, save the run."""
     from sim.api import simulate
     from sim.results.store import StoreError, save_run
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
 
+    if executor not in ("local", "dask"):
+        fail(f"--executor '{executor}' is not known (allowed: local, dask)")
     try:
         resolved = load_scenario(scenario, overrides or [])
     except ScenarioError as exc:
         fail(str(exc))
+    if runs > 1 or executor == "dask":
+        run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address)
+        return
     result = simulate(resolved, seed=seed, months=months)
     try:
         folder = save_run(result, out_dir, with_plots=plots)
@@ -66,6 +86,257 @@ def run(
         f"Saved [bold]{folder}[/]  (model {t['model_s'] * 1000:.0f} ms, total {sum(t.values()):.2f} s)",
         highlight=False,
     )
+
+
+def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address) -> None:
+    from sim.ensemble import run_ensemble
+    from sim.executors import ExecutorError
+    from sim.results.store import StoreError, save_ensemble
+
+    bar, advance = progress_bar(f"{resolved.scenario.name}: {runs} runs ({executor})", runs)
+    with bar:
+        try:
+            result = run_ensemble(
+                resolved,
+                runs,
+                seed=seed,
+                months=months,
+                executor=executor,
+                workers=workers,
+                address=address,
+                progress=advance,
+            )
+        except ExecutorError as exc:
+            fail(str(exc))
+    try:
+        folder = save_ensemble(result, out_dir, with_plots=plots)
+    except StoreError as exc:
+        fail(str(exc))
+    stats = result.summary()
+    table = Table(
+        title=f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months (median \\[p5-p95])",
+        title_justify="left",
+    )
+    for header in (
+        "mineral",
+        "shortfall % demand",
+        "months short",
+        "capacity gap peak, t/yr",
+        "price out peak x",
+        "price in min x",
+        "funding USD m",
+    ):
+        table.add_column(header, justify="left" if header == "mineral" else "right")
+
+    def band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f") -> str:
+        p5, p50, p95 = (values[k] * scale for k in ("p5", "p50", "p95"))
+        return f"{p50:{fmt}} [{p5:{fmt}}-{p95:{fmt}}]"
+
+    for mineral, values in stats.items():
+        table.add_row(
+            mineral,
+            band(values["cumulative_shortfall_share"], 100, ".1f"),
+            band(values["months_in_shortfall"], 1, ".0f"),
+            band(values["capacity_gap_t_per_yr_peak"], 1, ",.0f"),
+            band(values["price_outside_peak_ratio"]),
+            band(values["price_inside_min_ratio"]),
+            band(values["funding_committed_usd"], 1e-6, ",.0f"),
+        )
+    out.print(table)
+    out.print(f"Saved [bold]{folder}[/]  (wall {result.timings['wall_s']:.1f} s for {runs} runs)", highlight=False)
+
+
+def progress_bar(label: str, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=total)
+    return bar, (lambda n: bar.advance(task, n))
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    vary: Annotated[list[str], typer.Option("--vary", help="path=a,b,c or path=lo:hi:step (repeat for a grid)")],
+    sample: Annotated[str, typer.Option("--sample", help="grid | lhs (Latin hypercube)")] = "grid",
+    n: Annotated[int, typer.Option("--n", min=1, help="points for --sample lhs")] = 20,
+    indicator: Annotated[str, typer.Option("--indicator", help="indicator to plot")] = "cumulative_shortfall_share",
+    seed: SeedOption = None,
+    months: MonthsOption = None,
+    overrides: SetOption = None,
+    out_dir: OutOption = Path("results"),
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    address: AddressOption = None,
+) -> None:
+    """Run a scenario over a grid or Latin hypercube of inputs; one tidy table of indicators per point."""
+    import json
+
+    from sim.executors import ExecutorError
+    from sim.results.compare import HEADLINE
+    from sim.results.store import StoreError, atomic_directory, new_id, write_json
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.sweep import grid_points, lhs_points, parse_vary, run_points, sweep_table
+    from sim.viz.plots import save_sweep_plot
+
+    if sample not in ("grid", "lhs"):
+        fail(f"--sample '{sample}' is not known (allowed: grid, lhs)")
+    if indicator not in HEADLINE and indicator not in ("capacity_gap_t_per_yr_end", "time_to_recover_months"):
+        fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
+    try:
+        resolved = load_scenario(scenario, overrides or [])
+        varies = [parse_vary(v) for v in vary]
+        base_seed = resolved.scenario.seed if seed is None else seed
+        points = grid_points(varies) if sample == "grid" else lhs_points(varies, n, base_seed)
+        bar, advance = progress_bar(f"{resolved.scenario.name}: {len(points)} points", len(points))
+        with bar:
+            summaries = run_points(
+                scenario,
+                overrides or [],
+                points,
+                seed=seed,
+                months=months,
+                executor=executor,
+                workers=workers,
+                address=address,
+                progress=advance,
+            )
+    except (ScenarioError, ExecutorError) as exc:
+        fail(str(exc))
+    table = sweep_table(points, summaries)
+    inputs = [v.path for v in varies]
+    shown = table[table["indicator"] == indicator].pivot_table(index="point", columns="mineral", values="value")
+    moving = [m for m in shown.columns if shown[m].nunique() > 1] or list(shown.columns)[:5]
+    rich_table = Table(title=f"{indicator} per point", title_justify="left")
+    for header in [*inputs, *moving]:
+        rich_table.add_column(header, justify="right")
+    for k, point in enumerate(points[:40]):
+        rich_table.add_row(*(str(point[i]) for i in inputs), *(f"{shown.loc[k, m]:.4g}" for m in moving))
+    out.print(rich_table)
+    if len(points) > 40:
+        out.print(f"... {len(points) - 40} more points in points.csv")
+    run_id = new_id(f"{resolved.scenario.name}-sweep{len(points)}")
+    try:
+        with atomic_directory(out_dir, run_id) as folder:
+            table.astype({c: str for c in inputs if table[c].dtype == object}).to_parquet(
+                folder / "points.parquet", index=False
+            )
+            table.to_csv(folder / "points.csv", index=False)
+            plots = save_sweep_plot(table, inputs, indicator, folder)
+            write_json(
+                folder / "manifest.json",
+                {
+                    "run_id": run_id,
+                    "kind": "sweep",
+                    "scenario_name": resolved.scenario.name,
+                    "scenario_hash": resolved.hash,
+                    "scenario_resolved": resolved.raw,
+                    "seed": seed,
+                    "months": months,
+                    "sample": sample,
+                    "vary": vary,
+                    "points": json.loads(json.dumps(points, default=str)),
+                    "files": ["points.parquet", "points.csv", *plots],
+                },
+            )
+    except StoreError as exc:
+        fail(str(exc))
+    out.print(f"Saved [bold]{out_dir / run_id}[/]", highlight=False)
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file with inputs given as distributions")],
+    method: Annotated[str, typer.Option("--method", help="morris | sobol")] = "morris",
+    n: Annotated[int, typer.Option("--n", min=2, help="trajectories (morris) or base samples (sobol)")] = 10,
+    indicator: Annotated[str, typer.Option("--indicator", help="indicator to explain")] = "cumulative_shortfall_share",
+    seed: SeedOption = None,
+    months: MonthsOption = None,
+    overrides: SetOption = None,
+    out_dir: OutOption = Path("results"),
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    address: AddressOption = None,
+) -> None:
+    """Rank the scenario's uncertain inputs by their effect on an indicator (Morris or Sobol, SALib)."""
+    from sim.executors import ExecutorError
+    from sim.results.compare import HEADLINE
+    from sim.results.store import StoreError, atomic_directory, new_id, write_json
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.sensitivity import run_sensitivity
+    from sim.viz.plots import save_sensitivity_plot
+
+    if method not in ("morris", "sobol"):
+        fail(f"--method '{method}' is not known (allowed: morris, sobol)")
+    if indicator not in HEADLINE:
+        fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
+    try:
+        resolved = load_scenario(scenario, overrides or [])
+        from sim.sensitivity import problem_of
+
+        d = problem_of(resolved)["num_vars"]
+        total = (d + 1) * n if method == "morris" else n * (d + 2)
+        bar, advance = progress_bar(f"{resolved.scenario.name}: {method}, {total} runs", total)
+        with bar:
+            result = run_sensitivity(
+                scenario,
+                resolved,
+                overrides or [],
+                method,
+                n,
+                indicator,
+                seed,
+                months,
+                progress=advance,
+                executor=executor,
+                workers=workers,
+                address=address,
+            )
+    except (ScenarioError, ExecutorError) as exc:
+        fail(str(exc))
+    effect, spread = ("mu*", "sigma") if method == "morris" else ("total index ST", "first-order S1")
+    table = Table(title=f"{indicator}: inputs ranked by {method} ({result.samples} runs)", title_justify="left")
+    for header in ("mineral", "rank", "input", effect, spread):
+        table.add_column(header, justify="left" if header in ("mineral", "input") else "right")
+    for row in result.ranking.itertuples():
+        table.add_row(row.mineral, str(row.rank), row.input, f"{row.effect:.4g}", f"{row.spread:.4g}")
+    out.print(table if len(result.ranking) else f"{indicator} does not move for any mineral over these inputs")
+    run_id = new_id(f"{resolved.scenario.name}-{method}")
+    try:
+        with atomic_directory(out_dir, run_id) as folder:
+            result.ranking.to_csv(folder / "ranking.csv", index=False)
+            plots = (
+                [save_sensitivity_plot(result.ranking, f"{indicator}: {method}", folder)] if len(result.ranking) else []
+            )
+            write_json(
+                folder / "manifest.json",
+                {
+                    "run_id": run_id,
+                    "kind": "sensitivity",
+                    "scenario_name": resolved.scenario.name,
+                    "scenario_hash": resolved.hash,
+                    "scenario_resolved": resolved.raw,
+                    "method": method,
+                    "n": n,
+                    "runs": result.samples,
+                    "indicator": indicator,
+                    "inputs": result.inputs,
+                    "seed": seed,
+                    "files": ["ranking.csv", *plots],
+                },
+            )
+    except StoreError as exc:
+        fail(str(exc))
+    out.print(f"Saved [bold]{out_dir / run_id}[/]", highlight=False)
 
 
 @app.command()
@@ -89,9 +360,6 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML fil
         )
     if bad:
         raise typer.Exit(2)
-
-
-OutOption = Annotated[Path, typer.Option("--out", help="results directory")]
 
 
 @app.command()

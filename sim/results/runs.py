@@ -52,7 +52,7 @@ class StoredRun:
 
     def series(self, variable: str, scope: str = "us") -> pd.DataFrame:
         ts = self.timeseries()
-        rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
+        rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope) & ts["entity"].isin(["", "p50"])]
         return rows.pivot(index="month", columns="mineral", values="value")
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.api import RunResult
+    from sim.ensemble import EnsembleResult
 
 MANIFEST = "manifest.json"
 
@@ -135,3 +136,69 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True) -> Path:
+    """Write an ensemble folder: medians as the headline summary, percentiles, every run's indicators."""
+    run_id = new_id(f"{result.name}-ens{len(result.outcomes)}-s{result.seed}")
+    stats = result.summary()
+    bands = result.bands()
+    with atomic_directory(root, run_id) as tmp:
+        write_json(
+            tmp / "summary.json",
+            {
+                "scenario": result.name,
+                "seed": result.seed,
+                "months": result.months,
+                "runs": len(result.outcomes),
+                "statistic": "median over runs; percentiles in 'spread'",
+                "minerals": {m: {k: v["p50"] for k, v in values.items()} for m, values in stats.items()},
+                "spread": stats,
+            },
+        )
+        result.indicators().to_parquet(tmp / "indicators.parquet", index=False)
+        bands.to_parquet(tmp / "bands.parquet", index=False)
+        tidy = bands.melt(id_vars=["month", "mineral", "variable"], var_name="entity", value_name="value")
+        tidy.insert(2, "scope", "us")
+        tidy["unit"] = ""
+        tidy = tidy[["month", "mineral", "scope", "entity", "variable", "unit", "value"]]
+        tidy.astype({c: "string" for c in ("month", "mineral", "scope", "entity", "variable", "unit")}).to_parquet(
+            tmp / "timeseries.parquet", index=False
+        )
+        plots: list[str] = []
+        if with_plots:
+            from sim.viz.plots import save_band_plots
+
+            plots = save_band_plots(bands, f"{result.name}: {len(result.outcomes)} runs", tmp)
+        resolved = result.resolved
+        import mesa
+
+        write_json(
+            tmp / MANIFEST,
+            {
+                "run_id": run_id,
+                "kind": "ensemble",
+                "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "scenario_name": result.name,
+                "scenario_files": resolved.files,
+                "scenario_hash": resolved.hash,
+                "scenario_resolved": resolved.raw,
+                "seed": result.seed,
+                "runs": len(result.outcomes),
+                "run_seeds": [o.seed for o in result.outcomes],
+                "months": result.months,
+                "package_version": package_version(),
+                "python": platform.python_version(),
+                "mesa": mesa.__version__,
+                "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+                "files": [
+                    "summary.json",
+                    "indicators.parquet",
+                    "bands.parquet",
+                    "timeseries.parquet",
+                    *plots,
+                    MANIFEST,
+                ],
+            },
+        )
+    return root / run_id

@@ -57,13 +57,13 @@ class ResolvedScenario:
             return self.scenario, self.world, {}
         raw = copy.deepcopy(self.raw)
         draws: dict[str, float] = {}
-        for path in sorted(self.distributions, key=_path_text):
+        for path in sorted(self.distributions, key=path_text):
             kind, params = self.distributions[path]
             value = float(rng.uniform(*params) if kind == "uniform" else rng.triangular(*params))
-            if _int_field(path):
+            if is_integer_field(path):
                 value = round(value)
             _set(raw, path, value)
-            draws[_path_text(path)] = value
+            draws[path_text(path)] = value
         scenario = Scenario.model_validate(raw)
         world = World.model_validate(_merge(default_world_dict(), scenario.world, []))
         return scenario, world, draws
@@ -440,7 +440,7 @@ def _error_at(path: PathKey, origins: dict[PathKey, Origin], message: str, allow
         message,
         file=origin.file if origin else None,
         line=origin.line if origin else None,
-        field=_path_text(path) or None,
+        field=path_text(path) or None,
         allowed=allowed,
     )
 
@@ -448,7 +448,7 @@ def _error_at(path: PathKey, origins: dict[PathKey, Origin], message: str, allow
 # --- small path helpers ------------------------------------------------------------------------------
 
 
-def _path_text(path: PathKey) -> str:
+def path_text(path: PathKey) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -472,25 +472,32 @@ def _set(data: Any, path: PathKey, value: Any, create: bool = False) -> None:
     for i, part in enumerate(path[:-1]):
         if not _has(node, part):
             if not create or not isinstance(node, dict):
-                raise ScenarioError(f"--set: no such field '{_path_text(path[: i + 1])}'", field="--set")
+                raise ScenarioError(f"--set: no such field '{path_text(path[: i + 1])}'", field="--set")
             node[part] = {}
         node = node[part]
     last = path[-1]
     if isinstance(node, list) and not _has(node, last):
-        raise ScenarioError(f"--set: no such item '{_path_text(path)}'", field="--set")
+        raise ScenarioError(f"--set: no such item '{path_text(path)}'", field="--set")
     if not isinstance(node, dict | list):
-        raise ScenarioError(f"--set: '{_path_text(path[:-1])}' is not a block of fields", field="--set")
+        raise ScenarioError(f"--set: '{path_text(path[:-1])}' is not a block of fields", field="--set")
     node[last] = value
 
 
-def _int_field(path: PathKey) -> bool:
-    """True when the field at `path` is an integer in the schema (draws are rounded for it)."""
-    return path[-1] in {
-        "horizon_months",
-        "months",
-        "leak_delay_months",
-        "licence_delay_months",
-        "ramp_months",
-        "build_lead_months",
-        "restart_lag_months",
-    }
+def is_integer_field(path: PathKey) -> bool:
+    """True when the field at `path` is an integer in the schema (drawn values are rounded for it)."""
+    return str(path[-1]) in INTEGER_FIELDS
+
+
+INTEGER_FIELDS = {
+    "horizon_months",
+    "months",
+    "leak_delay_months",
+    "licence_delay_months",
+    "ramp_months",
+    "build_lead_months",
+    "restart_lag_months",
+    "seed",
+    "priority",
+    "start_month",
+    "end_month",
+}

@@ -121,3 +121,82 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     plt.close(fig)
     names.append("flows_by_route.png")
     return names
+
+
+BAND_PLOTS = {
+    "shortfall_share": ("US shortfall", "% of demand", 100.0),
+    "price_outside_ratio": ("Price outside restricting countries", "x baseline", 1.0),
+    "capacity_gap": ("Processing-capacity gap", "t/yr", 1.0),
+}
+
+
+def save_band_plots(bands: pd.DataFrame, title: str, folder: Path) -> list[str]:
+    """p5-p95 band and median per mineral for the main series of an ensemble."""
+    names = []
+    for variable, (label, unit, scale) in BAND_PLOTS.items():
+        sub = bands[bands["variable"] == variable]
+        minerals = list(dict.fromkeys(sub["mineral"]))
+        fig, axes = grid(len(minerals))
+        for ax, mineral in zip(axes, minerals, strict=False):
+            rows = sub[sub["mineral"] == mineral]
+            x = np.arange(len(rows))
+            ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color="#4477aa", alpha=0.25, label="p5-p95")
+            ax.plot(x, rows["p50"] * scale, color="#4477aa", lw=1.5, label="median")
+            ax.set_title(mineral, fontsize=9)
+            month_axis(ax, pd.Index(rows["month"]))
+        axes[0].set_ylabel(unit)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
+        fig.suptitle(f"{label}: {title}")
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        name = f"bands_{variable}.png"
+        fig.savefig(folder / name, dpi=100, metadata=PNG_META)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def save_sweep_plot(table: pd.DataFrame, inputs: list[str], indicator: str, folder: Path) -> list[str]:
+    """The indicator against each varied input, one line per mineral that moves (mean over the others)."""
+    names = []
+    sub = table[table["indicator"] == indicator]
+    for k, name in enumerate(inputs):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for mineral, rows in sub.groupby("mineral", sort=False):
+            if rows["value"].nunique() <= 1:
+                continue
+            numeric = pd.to_numeric(rows[name], errors="coerce")
+            if numeric.notna().all():
+                mean = rows.assign(x=numeric).groupby("x")["value"].mean()
+                style = "o" if len(inputs) > 1 and mean.size > 25 else "o-"
+                ax.plot(mean.index, mean.to_numpy(), style, ms=3, label=mineral)
+            else:
+                mean = rows.groupby(name, sort=False)["value"].mean()
+                ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral)
+        ax.set_xlabel(name)
+        ax.set_ylabel(indicator)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"{indicator} against {name}" + (" (mean over the other inputs)" if len(inputs) > 1 else ""))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        file = f"sweep_{k}.png"
+        fig.savefig(folder / file, dpi=110, metadata=PNG_META)
+        plt.close(fig)
+        names.append(file)
+    return names
+
+
+def save_sensitivity_plot(ranking: pd.DataFrame, title: str, folder: Path) -> str:
+    minerals = list(dict.fromkeys(ranking["mineral"]))
+    fig, axes = grid(max(1, len(minerals)))
+    for ax, mineral in zip(axes, minerals, strict=False):
+        rows = ranking[ranking["mineral"] == mineral].sort_values("effect")
+        ax.barh(rows["input"], rows["effect"], color="#4477aa")
+        ax.set_title(mineral, fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(folder / "sensitivity.png", dpi=100, metadata=PNG_META)
+    plt.close(fig)
+    return "sensitivity.png"

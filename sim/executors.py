@@ -1,0 +1,65 @@
+"""Where many runs execute: in this process, in local worker processes, or on a dask cluster.
+
+Every kind is a `concurrent.futures.Executor`; results do not depend on which one runs them, because
+each task is a pure function of (scenario, seeds) and results are gathered in submission order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Literal
+
+ExecutorKind = Literal["local", "dask"]
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in this process (one worker: no process start-up, same results)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+class ExecutorError(Exception):
+    """An executor could not be started (e.g. dask missing or the cluster unreachable)."""
+
+
+@contextmanager
+def make_executor(
+    kind: ExecutorKind = "local", workers: int | None = None, address: str | None = None
+) -> Iterator[Executor]:
+    """An executor of the given kind; `workers` defaults to all cores."""
+    workers = workers or os.cpu_count() or 1
+    if kind == "local":
+        if workers == 1:
+            yield InlineExecutor()
+            return
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("--executor dask needs dask: pip install 'critical-minerals-sim[dask]'") from None
+    cluster = None
+    try:
+        if address:
+            client = Client(address, timeout="10s")
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"cannot reach the dask scheduler {address or '(local)'}: {exc}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

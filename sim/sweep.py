@@ -1,0 +1,157 @@
+"""Sweeps: run a scenario at many settings of some inputs (a grid or a Latin hypercube).
+
+Every point runs with the same seed (common random numbers), so differences between points come from
+the inputs, not from luck. Points run in batches on any executor (see sim.executors).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.executors import ExecutorKind, make_executor
+from sim.scenario.errors import ScenarioError
+
+
+@dataclass
+class Vary:
+    """One input to vary: a list of values, or a numeric range (lo, hi, step or None)."""
+
+    path: str
+    values: list[Any] | None = None
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+
+    def grid(self) -> list[Any]:
+        if self.values is not None:
+            return self.values
+        assert self.low is not None and self.high is not None
+        if self.step is None:
+            raise ScenarioError(f"--vary {self.path}: a grid needs lo:hi:step (or a list a,b,c)", field="--vary")
+        count = int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
+        return [float(round(self.low + i * self.step, 12)) for i in range(count)]
+
+    def scale(self, u: float) -> Any:
+        """Map u in [0, 1) to this input (Latin hypercube sampling)."""
+        if self.values is not None:
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        assert self.low is not None and self.high is not None
+        return float(self.low + u * (self.high - self.low))
+
+
+def parse_vary(text: str) -> Vary:
+    """`path=a,b,c` (values) or `path=lo:hi:step` / `path=lo:hi` (a range)."""
+    if "=" not in text:
+        raise ScenarioError(
+            f"--vary '{text}' is not path=values",
+            field="--vary",
+            allowed="path=a,b,c or path=lo:hi:step, e.g. events[0].leakage=0:0.5:0.1",
+        )
+    path, spec = (part.strip() for part in text.split("=", 1))
+    if ":" in spec:
+        parts = spec.split(":")
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            raise ScenarioError(f"--vary {path}: '{spec}' is not lo:hi[:step] numbers", field="--vary") from None
+        if len(numbers) not in (2, 3) or numbers[1] < numbers[0] or (len(numbers) == 3 and numbers[2] <= 0):
+            raise ScenarioError(f"--vary {path}: '{spec}' needs lo <= hi and a positive step", field="--vary")
+        return Vary(path, low=numbers[0], high=numbers[1], step=numbers[2] if len(numbers) == 3 else None)
+    values = [yaml.safe_load(v) for v in spec.split(",") if v.strip()]
+    if not values:
+        raise ScenarioError(f"--vary {path}: no values given", field="--vary")
+    return Vary(path, values=values)
+
+
+def grid_points(varies: list[Vary]) -> list[dict[str, Any]]:
+    return [
+        dict(zip([v.path for v in varies], combo, strict=True))
+        for combo in itertools.product(*(v.grid() for v in varies))
+    ]
+
+
+def lhs_points(varies: list[Vary], n: int, seed: int) -> list[dict[str, Any]]:
+    from scipy.stats import qmc
+
+    unit = qmc.LatinHypercube(d=len(varies), seed=np.random.default_rng(seed)).random(n)
+    return [{v.path: v.scale(u) for v, u in zip(varies, row, strict=True)} for row in unit]
+
+
+def point_overrides(point: dict[str, Any]) -> list[str]:
+    import json
+
+    return [f"{path}={json.dumps(value)}" for path, value in point.items()]
+
+
+def run_points_batch(
+    scenario: str, base: list[str], points: list[dict[str, Any]], seed: int | None, months: int | None
+) -> list[dict[str, dict[str, Any]]]:
+    """Summaries of a batch of points (top-level, so any executor can ship it)."""
+    from sim.api import simulate
+    from sim.scenario.load import load_scenario
+
+    return [
+        simulate(load_scenario(scenario, [*base, *point_overrides(p)]), seed=seed, months=months).summary
+        for p in points
+    ]
+
+
+def check_points(scenario: str | Path, base: list[str], points: list[dict[str, Any]]) -> None:
+    """Validate every point before running any, so a bad value fails fast with its own message."""
+    from sim.scenario.load import load_scenario
+
+    for point in points:
+        try:
+            load_scenario(scenario, [*base, *point_overrides(point)])
+        except ScenarioError as exc:
+            raise ScenarioError(f"at {point}: {exc.message}", exc.file, exc.line, exc.field, exc.allowed) from None
+
+
+def run_points(
+    scenario: str | Path,
+    base: list[str],
+    points: list[dict[str, Any]],
+    seed: int | None = None,
+    months: int | None = None,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    batch_size: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, dict[str, Any]]]:
+    """Run each point (a dict of field path -> value); summaries in point order."""
+    from concurrent.futures import as_completed
+
+    check_points(scenario, base, points)
+    batches = [points[i : i + batch_size] for i in range(0, len(points), batch_size)]
+    results: list[list | None] = [None] * len(batches)
+    with make_executor(executor, workers, address) as pool:
+        futures = {
+            pool.submit(run_points_batch, str(scenario), base, b, seed, months): i for i, b in enumerate(batches)
+        }
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(len(batches[futures[future]]))
+    return [summary for batch in results for summary in batch or []]
+
+
+def sweep_table(points: list[dict[str, Any]], summaries: list[dict[str, dict[str, Any]]]) -> pd.DataFrame:
+    """Tidy: point, one column per varied input, mineral, indicator, value."""
+    rows = []
+    for k, (point, summary) in enumerate(zip(points, summaries, strict=True)):
+        for mineral, values in summary.items():
+            for indicator, value in values.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    rows.append(
+                        {"point": k, **point, "mineral": mineral, "indicator": indicator, "value": float(value)}
+                    )
+    return pd.DataFrame(rows)
