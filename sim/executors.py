@@ -6,6 +6,7 @@ each task is a pure function of (scenario, seeds) and results are gathered in su
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -41,7 +42,9 @@ def make_executor(
         if workers == 1:
             yield InlineExecutor()
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver: workers start clean, not as forks of a process that may hold threads (dask, BLAS).
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
             yield pool
         return
     try:

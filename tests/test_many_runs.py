@@ -1,0 +1,193 @@
+"""Many runs: compare, ensembles on every executor, sweeps, sensitivity, the run index."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.ensemble import child_seeds, run_ensemble
+from sim.scenario.load import load_scenario
+from sim.sweep import grid_points, lhs_points, parse_vary, run_points
+
+from .helpers import SCENARIOS
+
+runner = CliRunner()
+UNCERTAIN = [
+    "events[0].leakage={uniform: [0.0, 0.4]}",
+    "world.market.redirect_max_share={triangular: [0.05, 0.15, 0.3]}",
+]
+SET_UNCERTAIN = [arg for u in UNCERTAIN for arg in ("--set", u)]
+
+
+def sim(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_child_seeds_are_fixed_by_the_parent_seed():
+    assert child_seeds(1, 5) == child_seeds(1, 5)[:5] == child_seeds(1, 8)[:5]
+    assert len(set(child_seeds(1, 100))) == 100 and child_seeds(2, 3) != child_seeds(1, 3)
+
+
+@pytest.fixture(scope="module")
+def uncertain_ban():
+    return load_scenario(SCENARIOS / "china_ban.yaml", UNCERTAIN)
+
+
+def ensemble_numbers(result):
+    return result.indicators(), result.bands()
+
+
+def test_ensemble_numbers_do_not_depend_on_workers_or_batching(uncertain_ban):
+    inline = run_ensemble(uncertain_ban, 12, months=36, workers=1, batch_size=5)
+    pooled = run_ensemble(uncertain_ban, 12, months=36, workers=2, batch_size=3)
+    for a, b in zip(ensemble_numbers(inline), ensemble_numbers(pooled), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    leakages = {o.draws["events[0].leakage"] for o in inline.outcomes}
+    assert len(leakages) == 12  # each run draws its own inputs
+
+
+@pytest.mark.slow
+def test_ensemble_on_a_dask_local_cluster_gives_the_same_numbers(uncertain_ban):
+    local = run_ensemble(uncertain_ban, 8, months=24, workers=1)
+    dask = run_ensemble(uncertain_ban, 8, months=24, executor="dask", workers=2, batch_size=2)
+    for a, b in zip(ensemble_numbers(local), ensemble_numbers(dask), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_ensemble_bands_are_ordered_and_contain_the_median(uncertain_ban):
+    bands = run_ensemble(uncertain_ban, 10, months=24, workers=1).bands()
+    assert (bands["p5"] <= bands["p50"] + 1e-12).all() and (bands["p50"] <= bands["p95"] + 1e-12).all()
+
+
+def test_cli_ensemble_writes_bands_and_is_listed_by_runs(tmp_path):
+    result = sim(
+        "run",
+        SCENARIOS / "china_ban.yaml",
+        "--runs",
+        6,
+        "--workers",
+        1,
+        "--months",
+        24,
+        "--out",
+        tmp_path,
+        *SET_UNCERTAIN,
+    )
+    assert result.exit_code == 0, result.output
+    assert "6 runs" in result.output and "p5-p95" in result.output
+    (folder,) = tmp_path.iterdir()
+    assert {"bands.parquet", "indicators.parquet", "bands_shortfall_share.png"} <= {p.name for p in folder.iterdir()}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kind"] == "ensemble" and len(manifest["run_seeds"]) == 6
+    listing = sim("runs", "--out", tmp_path)
+    assert listing.exit_code == 0 and "6 runs" in listing.output
+
+
+def test_compare_runs_and_scenarios_side_by_side(tmp_path):
+    assert sim("run", SCENARIOS / "baseline.yaml", "--months", 24, "--no-plots", "--out", tmp_path).exit_code == 0
+    (base,) = tmp_path.iterdir()
+    result = sim(
+        "compare",
+        base,
+        SCENARIOS / "china_ban.yaml",
+        SCENARIOS / "power_price_spike.yaml",
+        "--months",
+        24,
+        "--out",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    assert "baseline s1" in result.output and "china_ban s1" in result.output and "Δ china_ban s1" in result.output
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("compare-")]
+    table = pd.read_csv(folder / "compare.csv")
+    row = table[
+        (table["indicator"] == "price_outside_peak_ratio")
+        & (table["mineral"] == "antimony")
+        & (table["run"] == "china_ban s1")
+    ]
+    assert row["diff_from_first"].iloc[0] > 0.5
+    assert (folder / "compare.md").read_text().startswith("# Comparison: baseline s1 vs china_ban s1")
+    assert (folder / "compare_shortfall_share.png").stat().st_size > 10_000
+
+
+def test_compare_and_show_reject_torn_or_missing_runs(tmp_path):
+    assert sim("run", SCENARIOS / "baseline.yaml", "--months", 6, "--no-plots", "--out", tmp_path).exit_code == 0
+    (good,) = tmp_path.iterdir()
+    torn = tmp_path / "torn-run"
+    shutil.copytree(good, torn)
+    (torn / "manifest.json").unlink()
+    hidden = tmp_path / ".tmp-half"
+    shutil.copytree(good, hidden)
+    result = sim("compare", good, torn, "--out", tmp_path)
+    assert result.exit_code == 2 and "manifest.json is missing" in result.output
+    assert sim("show", "nothing-like-this", "--out", tmp_path).exit_code == 2
+    listing = sim("runs", "--out", tmp_path)
+    assert good.name in listing.output and "torn-run" not in listing.output and ".tmp-half" not in listing.output
+    shown = sim("show", good.name[:12], "--out", tmp_path)
+    assert shown.exit_code == 0 and "baseline" in shown.output
+
+
+def test_sweep_grid_and_latin_hypercube():
+    varies = [parse_vary("events[0].leakage=0:0.4:0.2"), parse_vary("events[0].kind=ban,quota")]
+    points = grid_points(varies)
+    assert len(points) == 6 and points[0] == {"events[0].leakage": 0.0, "events[0].kind": "ban"}
+    lhs = lhs_points([parse_vary("events[0].leakage=0:0.4")], 8, seed=1)
+    values = sorted(p["events[0].leakage"] for p in lhs)
+    assert all(0.05 * k <= v < 0.05 * (k + 1) for k, v in enumerate(values))  # one point per stratum
+    summaries = run_points(SCENARIOS / "china_ban.yaml", ["events[0].quota_share=0.5"], points, months=24, workers=1)
+    shortfall = {
+        (p["events[0].kind"], p["events[0].leakage"]): s["antimony"]["cumulative_shortfall_share"]
+        for p, s in zip(points, summaries, strict=True)
+    }
+    assert shortfall[("ban", 0.0)] >= shortfall[("ban", 0.4)]
+    assert shortfall[("ban", 0.0)] >= shortfall[("quota", 0.0)]
+
+
+def test_cli_sweep_writes_a_tidy_table_and_rejects_bad_values(tmp_path):
+    result = sim(
+        "sweep",
+        SCENARIOS / "china_ban.yaml",
+        "--vary",
+        "events[0].leakage=0,0.3",
+        "--months",
+        12,
+        "--workers",
+        1,
+        "--out",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = tmp_path.iterdir()
+    table = pd.read_parquet(folder / "points.parquet")
+    assert set(table.columns) == {"point", "events[0].leakage", "mineral", "indicator", "value"}
+    assert set(table["point"]) == {0, 1}
+    bad = sim("sweep", SCENARIOS / "china_ban.yaml", "--vary", "events[0].leakage=0,3", "--out", tmp_path)
+    assert bad.exit_code == 2 and "less than or equal to 1" in bad.output and "Traceback" not in bad.output
+
+
+def test_sensitivity_ranks_leakage_first_for_gallium(tmp_path):
+    result = sim(
+        "sensitivity",
+        SCENARIOS / "china_ban.yaml",
+        "--n",
+        4,
+        "--months",
+        36,
+        "--workers",
+        1,
+        "--out",
+        tmp_path,
+        *SET_UNCERTAIN,
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = tmp_path.iterdir()
+    ranking = pd.read_csv(folder / "ranking.csv")
+    gallium = ranking[ranking["mineral"] == "gallium"].sort_values("rank")
+    assert gallium["input"].iloc[0] == "events[0].leakage"
+    assert np.all(ranking["effect"] >= 0)
+    none = sim("sensitivity", SCENARIOS / "china_ban.yaml", "--out", tmp_path)
+    assert none.exit_code == 2 and "no uncertain inputs" in none.output
