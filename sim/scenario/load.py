@@ -91,6 +91,8 @@ def load_scenario_text(text: str, filename: str = "<text>") -> ResolvedScenario:
 
 def validate_raw(raw: dict[str, Any], origins: dict[PathKey, Origin], files: list[str]) -> ResolvedScenario:
     raw.pop("extends", None)
+    if files:  # errors with no more precise place point at the file itself
+        origins.setdefault((), Origin(files[-1], None))
     distributions = _find_distributions(raw, (), origins)
     scenario = _validate_scenario(raw, distributions, origins)
     world = _validate_world(raw, distributions, origins)
