@@ -12,7 +12,7 @@ import numpy as np
 from mesa import Agent
 
 from sim.model.market import adjust_toward, price_response
-from sim.model.timeline import BAN, LICENSING, OPEN, QUOTA
+from sim.model.timeline import LICENSING, OPEN, QUOTA
 
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
@@ -105,6 +105,8 @@ class USProcessor(Agent):
         self.electricity_mwh_per_t = electricity_mwh_per_t
         self.other_cost_usd_per_t = other_cost_usd_per_t
         self.feedstock_c = model.country_index.get(feedstock_country)
+        # Fed from abroad: a named foreign country, or (funded plants) feedstock diverted from open countries.
+        self.foreign_fed = feedstock_country != "United States"
         self.hedged_power_share = hedged_power_share
         self.online_month = online_month
         self.funded_by = funded_by
@@ -123,19 +125,9 @@ class USProcessor(Agent):
 
     def feedstock_available(self) -> float:
         """Share of the feedstock the plant can get under the feedstock country's export policy."""
-        m, c = self.model, self.feedstock_c
-        if c is None:
+        if self.feedstock_c is None:
             return 1.0
-        t = m.month
-        kind = m.timeline.policy_kind[t, self.m, c]
-        if kind == OPEN:
-            return 1.0
-        if kind == QUOTA:
-            return float(m.timeline.quota_share[t, self.m, c])
-        if kind == LICENSING:
-            return float(1.0 - m.timeline.refused_share[t, self.m, c])
-        assert kind == BAN
-        return float(m.timeline.leakage[t, self.m, c])
+        return float(self.model.timeline.feedstock_share[self.model.month, self.m, self.feedstock_c])
 
     def step(self) -> None:
         m = self.model
@@ -161,6 +153,10 @@ class USProcessor(Agent):
         feedstock = self.feedstock_available()
         self.output = self.capacity_t_per_yr / 12 * self.utilisation * feedstock if running else 0.0
         m.domestic_output[self.m] += self.output
+        if self.foreign_fed:
+            m.foreign_fed_output[self.m] += self.output
+        if self.status in {"operating", "idle"}:
+            m.installed_capacity[self.m] += self.capacity_t_per_yr / 12 * feedstock
         if self.funded_by is not None:
             m.funded_output[self.m] += self.output
             if self.status == "construction":
@@ -202,6 +198,7 @@ class FederalFunder(Agent):
         self.available_usd = 0.0
         self.committed_usd = np.zeros(len(eligible))
         self.floor_mineral: int | None = None
+        self.order_t = np.zeros(len(eligible))  # stockpile purchases ordered this month, t
 
     def active(self) -> bool:
         t = self.model.month
@@ -244,7 +241,7 @@ class FederalFunder(Agent):
         for mineral in np.argsort(-risk, kind="stable"):
             if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
                 return
-            gap = m.last_gap[mineral] * 12 - m.under_construction[mineral]
+            gap = m.funding_gap()[mineral] * 12 - m.under_construction[mineral]
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
             if wanted <= 0:
                 continue
@@ -309,12 +306,17 @@ class FederalFunder(Agent):
         room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)
         wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
         cost = wanted * m.price_outside
-        total = cost.sum()
-        if total > self.available_usd > 0:
-            wanted *= self.available_usd / total
-            cost = wanted * m.price_outside
-        elif self.available_usd <= 0:
+        if self.available_usd <= 0:
             return
+        if cost.sum() > self.available_usd:
+            wanted *= self.available_usd / cost.sum()
+        self.order_t = wanted
+        m.stockpile_purchase_order += wanted
+
+    def settle_purchase(self, filled_share: np.ndarray) -> None:
+        """Pay for the part of this month's order the market could fill (at the outside price)."""
+        m = self.model
+        cost = self.order_t * filled_share * m.price_outside
         self.available_usd -= float(cost.sum())
         self.committed_usd += cost
-        m.stockpile_purchase_order += wanted
+        self.order_t = np.zeros_like(self.order_t)

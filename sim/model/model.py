@@ -26,6 +26,8 @@ from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
 from sim.world.schema import ProgrammeData, World
 
+DIVERTED_FEED = "open countries (diverted)"
+
 
 class SupplyChainModel(Model):
     """Monthly agent-based model of US critical-mineral supply. Quantities t/month, prices USD/t."""
@@ -180,7 +182,8 @@ class SupplyChainModel(Model):
     def add_funded_plant(
         self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool, funded_by: str
     ) -> USProcessor:
-        """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices."""
+        """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices; its
+        feedstock is diverted from open countries' processors (see _divert_feedstock)."""
         name = f"new_{self.minerals[mineral]}_{funded_by}_{self.month:03d}"
         power_cost = self.electricity[mineral] * self.power_contract
         net_price = self.price0[mineral] * (1 - self.feedstock_cost_share[mineral])
@@ -195,7 +198,7 @@ class SupplyChainModel(Model):
             "failed" if failed else "construction",
             self.electricity[mineral],
             other,
-            "United States",
+            DIVERTED_FEED,
             0.5,
             online_month=online_month,
             funded_by=funded_by,
@@ -227,9 +230,11 @@ class SupplyChainModel(Model):
         base = self.demand0[:, None] * self.sector_share * (self.growth * demand_response)[:, None]
         self.sector_demand = base * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
         self.us_demand_total = self.sector_demand.sum(axis=1)
-        recycling = self.recycling0 * self.growth
+        recycling = self.recycling = self.recycling0 * self.growth
 
         self.domestic_output = np.zeros(len(self.minerals))
+        self.installed_capacity = np.zeros(len(self.minerals))
+        self.foreign_fed_output = np.zeros(len(self.minerals))
         self.domestic_capacity = np.zeros(len(self.minerals))
         self.funded_output = np.zeros(len(self.minerals))
         self.under_construction = np.zeros(len(self.minerals))
@@ -266,10 +271,13 @@ class SupplyChainModel(Model):
         # does for its own column (tests check the two agree).
         SupplierCountry.decide(self, slice(None))
 
-        licence_arrivals += self.licence_pipe.ship(t, self.sent_licensed, tl.licence_delay[t])
-        leak_arrivals += self.leak_pipe.ship(t, self.sent_leaked, tl.leak_delay[t])
-        arrived_so_far = (self.sent_direct + self.sent_allied + licence_arrivals + leak_arrivals).sum(1)
-        gap = np.maximum(self.us_import_need + tl.allied_t_per_month[t].sum(1) - arrived_so_far, 0.0)
+        licensed_now = self.licence_pipe.ship(t, self.sent_licensed, tl.licence_delay[t])
+        leaked_now = self.leak_pipe.ship(t, self.sent_leaked, tl.leak_delay[t])
+        licence_arrivals += licensed_now
+        leak_arrivals += leaked_now
+        # The import need already nets out earlier shipments arriving now; only this month's count here.
+        shipped_now = (self.sent_direct + self.sent_allied + licensed_now + leaked_now).sum(1)
+        gap = np.maximum(self.us_import_need + tl.allied_t_per_month[t].sum(1) - shipped_now, 0.0)
         redirected = allocate_pro_rata(gap, self.redirect_offer)
         direct = self.sent_direct + redirected
         shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
@@ -281,10 +289,20 @@ class SupplyChainModel(Model):
         imports = sum(a.sum(1) for a in arrivals.values())
         inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
         flow = self.domestic_output + imports + recycling + release
-        purchase = np.minimum(self.stockpile_purchase_order, flow + self.us_inventory)
-        for_sectors = flow + self.us_inventory - purchase
-        delivered = allocate_by_priority(for_sectors, self.sector_demand, self._priorities())
-        self.us_inventory = for_sectors - delivered.sum(1)
+        on_hand = flow + self.us_inventory
+        delivered = allocate_by_priority(on_hand, self.sector_demand, self._priorities())
+        # The stockpile buys only what is left once every sector is served.
+        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered.sum(1))
+        filled = np.divide(
+            purchase,
+            self.stockpile_purchase_order,
+            out=np.zeros_like(purchase),
+            where=self.stockpile_purchase_order > 0,
+        )
+        for funder in self.agents_by_type[FederalFunder]:
+            if funder.order_t.any():
+                funder.settle_purchase(filled)
+        self.us_inventory = on_hand - delivered.sum(1) - purchase
         self.stockpile = self.stockpile - release + purchase
         shortfall = self.sector_demand - delivered
 
@@ -328,17 +346,24 @@ class SupplyChainModel(Model):
         )
         self.month += 1
 
-    def _capacity_gap(self, recycling: np.ndarray) -> np.ndarray:
+    def _capacity_gap(self, recycling: np.ndarray, capacity: np.ndarray | None = None) -> np.ndarray:
         """t/month of domestic processing capacity missing against what is needed: the baseline's own
-        domestic capacity plus whatever restricting countries would supply of the import need (less
-        allied commitments), against domestic capacity that can run now. Zero in a baseline; the lost
-        share of imports under a ban; the curtailed capacity under a power spike."""
-        is_open = self.timeline.policy_kind[self.month] == OPEN
-        open_share = np.where(is_open, self.import_share, 0.0).sum(axis=1)
+        domestic capacity plus the part of the import need that restrictions now withhold (each country's
+        import share x the share its policy stops, leakage not counted on), less allied commitments,
+        against domestic `capacity` (default: what can run now). Zero in a baseline; the withheld share of
+        imports under a ban or quota; the curtailed capacity under a power spike."""
+        t = self.month
+        reliable_share = (self.import_share * self.timeline.allowed_share[t]).sum(axis=1)
         import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
-        reliable = open_share * import_need + self.timeline.allied_t_per_month[self.month].sum(1)
+        reliable = reliable_share * import_need + self.timeline.allied_t_per_month[t].sum(1)
         needed = self.us_demand_total - recycling - reliable
-        return np.maximum(needed - self.domestic_capacity, 0.0)
+        capacity = self.domestic_capacity if capacity is None else capacity
+        return np.maximum(needed - capacity, 0.0)
+
+    def funding_gap(self) -> np.ndarray:
+        """The gap funders build against, this month: idle and curtailed plants count as capacity, because
+        a temporary loss (a power spike) is for restarts, not for new plants."""
+        return self._capacity_gap(self.recycling, self.installed_capacity)
 
     def _divert_feedstock(self, funded_output: np.ndarray) -> np.ndarray:
         """New US processing runs on feedstock that open countries' processors used before: their

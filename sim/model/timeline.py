@@ -39,6 +39,18 @@ class Timeline:
     demand_extra_t_per_month: np.ndarray  # [T, M, S]
     stockpile_order_t_per_month: np.ndarray  # [T, M]
 
+    def __post_init__(self) -> None:
+        self.refresh_shares()
+
+    def refresh_shares(self) -> None:
+        """Derived arrays: the share of the normal flow a policy lets through (leakage aside), and the share
+        of a plant's feedstock that still arrives (under a ban, only what leaks)."""
+        kind = self.policy_kind
+        self.allowed_share = np.select(
+            [kind == OPEN, kind == QUOTA, kind == LICENSING], [1.0, self.quota_share, 1.0 - self.refused_share], 0.0
+        )
+        self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
+
     @property
     def max_delay(self) -> int:
         return int(max(self.licence_delay.max(initial=0), self.leak_delay.max(initial=0)))
@@ -109,4 +121,5 @@ def build_timeline(
         elif isinstance(event, StockpileRelease):
             for name in event.minerals:
                 tl.stockpile_order_t_per_month[window, mi[name]] += event.t_per_yr / 12
+    tl.refresh_shares()
     return tl

@@ -35,6 +35,9 @@ MINERAL_SERIES = {
     "price_inside_ratio": "x baseline",
     "capacity_gap": "t/yr",
     "import_reliance": "share",
+    "import_reliance_incl_feedstock": "share",
+    "import_bill_usd": "USD/month",
+    "restart_cost_usd": "USD (cumulative)",
     "world_output": "t/month",
     "row_demand": "t/month",
     "row_delivered": "t/month",
@@ -108,6 +111,13 @@ class Recorder:
         s["capacity_gap"][t] = capacity_gap * 12
         supplied = m.domestic_output + imports + recycling + release
         s["import_reliance"][t] = np.divide(imports, supplied, out=np.zeros_like(imports), where=supplied > 0)
+        foreign = imports + m.foreign_fed_output
+        s["import_reliance_incl_feedstock"][t] = np.divide(
+            foreign, supplied, out=np.zeros_like(foreign), where=supplied > 0
+        )
+        paid = imports
+        markup = (arrivals["leaked"] * m.timeline.leak_markup[t]).sum(1)
+        s["import_bill_usd"][t] = (paid + markup) * m.price_outside
         s["world_output"][t] = m.output.sum(1)
         s["row_demand"][t] = m.row_demand.sum(1)
         s["row_delivered"][t] = row_delivered.sum(1)
@@ -135,6 +145,7 @@ class Recorder:
             rec["utilisation"][t] = plant.utilisation if plant.status == "operating" else 0.0
             rec["capacity"][t] = plant.capacity_t_per_yr if plant.status in {"operating", "idle"} else 0.0
             rec["margin"][t] = plant.margin
+            s["restart_cost_usd"][t, plant.m] += plant.restart_cost_usd
             if plant.funded_by is not None:
                 if plant.status in {"operating", "idle"}:
                     s["capacity_built"][t, plant.m] += plant.capacity_t_per_yr

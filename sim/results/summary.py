@@ -56,6 +56,9 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),
             "import_reliance_end": _round(s["import_reliance"][-1, i]),
+            "import_reliance_incl_feedstock_end": _round(s["import_reliance_incl_feedstock"][-1, i]),
+            "import_bill_usd": _round(s["import_bill_usd"][:, i].sum()),
+            "restart_cost_usd": _round(s["restart_cost_usd"][-1, i]),
             "adversary_import_share_start": _round(s["imports_adversary"][0, i] / s["imports"][0, i])
             if s["imports"][0, i] > 0
             else 0.0,

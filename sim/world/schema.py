@@ -117,7 +117,7 @@ class MarketParams(Strict):
     )
     stockpile_target_months: float = Field(6.0, ge=0, le=120, description="stockpile buys up to this cover")
     offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
-    stockpile_buy_below_ratio: float = Field(0.95, gt=0, le=5)
+    stockpile_buy_below_ratio: float = Field(1.05, gt=0, le=5, description="buys while price <= this x baseline")
     stockpile_max_buy_share: float = Field(0.02, ge=0, le=1, description="monthly purchase cap, x demand")
     stockpile_max_release_share: float = Field(0.1, ge=0, le=1, description="monthly release cap, x stock")
 
