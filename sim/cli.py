@@ -35,11 +35,24 @@ WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="wor
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="dask scheduler address (default: a LocalCluster)")
 ]
-OutOption = Annotated[Path, typer.Option("--out", help="results directory")]
+OutOption = Annotated[str, typer.Option("--out", help="results directory")]
+
+
+def results_dir(text: str) -> Path:
+    if not text.strip():
+        fail("--out is empty; give a directory for the results (default: results)")
+    return Path(text)
+
+
+def with_horizon(overrides: list[str] | None, months: int | None) -> list[str]:
+    """--months is a horizon override, so events beyond it are reported, not silently dropped."""
+    return [*(overrides or []), *([f"horizon_months={months}"] if months else [])]
 
 
 def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -48,7 +61,7 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     seed: SeedOption = None,
     months: MonthsOption = None,
-    out_dir: OutOption = Path("results"),
+    out_dir: OutOption = "results",
     overrides: SetOption = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="write PNG plots")] = True,
     runs: Annotated[int, typer.Option("--runs", min=1, max=1_000_000, help="Monte Carlo runs (child seeds)")] = 1,
@@ -61,6 +74,7 @@ def run(
     ] = None,
 ) -> None:
     """Simulate a scenario (or an ensemble with --runs), print shortfalls and capacity gaps, save the run."""
+    out_dir = results_dir(out_dir)
     from sim.api import simulate
     from sim.results.store import StoreError, save_run
     from sim.scenario.errors import ScenarioError
@@ -69,7 +83,7 @@ def run(
     if executor not in ("local", "dask"):
         fail(f"--executor '{executor}' is not known (allowed: local, dask)")
     try:
-        resolved = load_scenario(scenario, overrides or [])
+        resolved = load_scenario(scenario, with_horizon(overrides, months))
     except ScenarioError as exc:
         fail(str(exc))
     if runs > 1 or executor == "dask":
@@ -171,12 +185,13 @@ def sweep(
     seed: SeedOption = None,
     months: MonthsOption = None,
     overrides: SetOption = None,
-    out_dir: OutOption = Path("results"),
+    out_dir: OutOption = "results",
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
     address: AddressOption = None,
 ) -> None:
     """Run a scenario over a grid or Latin hypercube of inputs; one tidy table of indicators per point."""
+    out_dir = results_dir(out_dir)
     import json
 
     from sim.executors import ExecutorError
@@ -192,7 +207,7 @@ def sweep(
     if indicator not in HEADLINE and indicator not in ("capacity_gap_t_per_yr_end", "time_to_recover_months"):
         fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
     try:
-        resolved = load_scenario(scenario, overrides or [])
+        resolved = load_scenario(scenario, with_horizon(overrides, months))
         varies = [parse_vary(v) for v in vary]
         base_seed = resolved.scenario.seed if seed is None else seed
         points = grid_points(varies) if sample == "grid" else lhs_points(varies, n, base_seed)
@@ -200,7 +215,7 @@ def sweep(
         with bar:
             summaries = run_points(
                 scenario,
-                overrides or [],
+                with_horizon(overrides, months),
                 points,
                 seed=seed,
                 months=months,
@@ -261,12 +276,13 @@ def sensitivity(
     seed: SeedOption = None,
     months: MonthsOption = None,
     overrides: SetOption = None,
-    out_dir: OutOption = Path("results"),
+    out_dir: OutOption = "results",
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
     address: AddressOption = None,
 ) -> None:
     """Rank the scenario's uncertain inputs by their effect on an indicator (Morris or Sobol, SALib)."""
+    out_dir = results_dir(out_dir)
     from sim.executors import ExecutorError
     from sim.results.compare import HEADLINE
     from sim.results.store import StoreError, atomic_directory, new_id, write_json
@@ -280,7 +296,7 @@ def sensitivity(
     if indicator not in HEADLINE:
         fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
     try:
-        resolved = load_scenario(scenario, overrides or [])
+        resolved = load_scenario(scenario, with_horizon(overrides, months))
         from sim.sensitivity import problem_of
 
         d = problem_of(resolved)["num_vars"]
@@ -290,7 +306,7 @@ def sensitivity(
             result = run_sensitivity(
                 scenario,
                 resolved,
-                overrides or [],
+                with_horizon(overrides, months),
                 method,
                 n,
                 indicator,
@@ -350,7 +366,9 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML fil
         try:
             resolved = load_scenario(path)
         except ScenarioError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            from rich.markup import escape
+
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             bad += 1
             continue
         spec = resolved.scenario
@@ -367,13 +385,14 @@ def compare(
     items: Annotated[list[str], typer.Argument(help="run directories or ids, or scenario files (run now)")],
     seed: SeedOption = None,
     months: MonthsOption = None,
-    out_dir: OutOption = Path("results"),
+    out_dir: OutOption = "results",
     indicators: Annotated[
         list[str] | None, typer.Option("--indicator", help="headline indicator to show (repeatable; default all)")
     ] = None,
 ) -> None:
     """Headline indicators of several runs side by side, with differences from the first; writes
     Markdown, CSV and overlay plots."""
+    out_dir = results_dir(out_dir)
     from sim.api import simulate
     from sim.results.compare import HEADLINE, Compared, compare_table, to_markdown, unique_labels, wide
     from sim.results.runs import RunError, find_run
@@ -391,7 +410,7 @@ def compare(
     for item in items:
         try:
             if item.endswith((".yaml", ".yml")):
-                result = simulate(load_scenario(item), seed=seed, months=months)
+                result = simulate(load_scenario(item, with_horizon(None, months)), seed=seed)
                 compared.append(Compared(f"{result.name} s{result.seed}", result.summary, result.series))
             else:
                 run = find_run(item, out_dir)
@@ -427,8 +446,9 @@ def format_cell(value: object) -> str:
 
 
 @app.command()
-def runs(out_dir: OutOption = Path("results")) -> None:
+def runs(out_dir: OutOption = "results") -> None:
     """List the complete runs in the results directory, oldest first."""
+    out_dir = results_dir(out_dir)
     from sim.results.runs import list_runs
 
     found = list_runs(out_dir)
@@ -458,9 +478,10 @@ def runs(out_dir: OutOption = Path("results")) -> None:
 @app.command()
 def show(
     run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough)")],
-    out_dir: OutOption = Path("results"),
+    out_dir: OutOption = "results",
 ) -> None:
     """Print one stored run: what was run and its summary table."""
+    out_dir = results_dir(out_dir)
     from sim.results.runs import RunError, find_run
 
     try:

@@ -171,3 +171,14 @@ def test_installed_console_script_runs_end_to_end(tmp_path):
     assert "antimony" in done.stdout
     bad = subprocess.run([str(exe), "run", "scenarios/nope.yaml"], cwd=ROOT, capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "file not found" in bad.stderr
+
+
+def test_months_shorter_than_an_event_is_reported_not_silently_dropped(tmp_path):
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "2", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "after the horizon" in result.output and run_dirs(tmp_path) == []
+
+
+def test_empty_out_and_bracketed_hints_are_shown_whole(tmp_path):
+    assert sim("run", str(SCENARIOS / "baseline.yaml"), "--out", "").exit_code == 2
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--set", "events[0].leakage={uniform: [0.3, 0.1]}")
+    assert result.exit_code == 2 and "[low, high]" in result.output

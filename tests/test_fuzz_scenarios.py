@@ -11,8 +11,14 @@ from sim.scenario.load import load_scenario_text
 
 MINERALS = ["antimony", "tungsten", "gallium", "aluminium", "unobtainium"]
 COUNTRIES = ["China", "Russia", "Japan", "Atlantis"]
-junk = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-2, 3, allow_nan=False), st.text(max_size=6),
-                 st.lists(st.integers(0, 3), max_size=2))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(-2, 3, allow_nan=False),
+    st.text(max_size=6),
+    st.lists(st.integers(0, 3), max_size=2),
+)
 months = st.one_of(st.sampled_from(["2026-01", "2026-03", "2027-12", "2040-01", "2025-06"]), junk)
 
 
@@ -28,23 +34,53 @@ def typed(kind, required, optional=None):
 
 minerals = maybe(st.lists(st.sampled_from(MINERALS), min_size=1, max_size=2))
 EVENTS = [
-    typed("export_restriction",
-          {"exporter": maybe(st.sampled_from(COUNTRIES)), "minerals": minerals,
-           "kind": maybe(st.sampled_from(["ban", "quota", "licensing", "embargo"]))},
-          {"leakage": maybe(st.one_of(st.floats(0, 1), st.just({"uniform": [0.1, 0.3]}), st.just({"uniform": [0.4]}))),
-           "quota_share": maybe(st.floats(0, 1)), "refused_share": maybe(st.floats(0, 1)),
-           "licence_delay_months": maybe(st.integers(0, 6)), "leak_delay_months": maybe(st.integers(0, 6))}),
-    typed("supply_disruption", {"country": maybe(st.sampled_from(COUNTRIES)), "minerals": minerals,
-                                "capacity_loss": maybe(st.floats(0, 1))}),
+    typed(
+        "export_restriction",
+        {
+            "exporter": maybe(st.sampled_from(COUNTRIES)),
+            "minerals": minerals,
+            "kind": maybe(st.sampled_from(["ban", "quota", "licensing", "embargo"])),
+        },
+        {
+            "leakage": maybe(st.one_of(st.floats(0, 1), st.just({"uniform": [0.1, 0.3]}), st.just({"uniform": [0.4]}))),
+            "quota_share": maybe(st.floats(0, 1)),
+            "refused_share": maybe(st.floats(0, 1)),
+            "licence_delay_months": maybe(st.integers(0, 6)),
+            "leak_delay_months": maybe(st.integers(0, 6)),
+        },
+    ),
+    typed(
+        "supply_disruption",
+        {"country": maybe(st.sampled_from(COUNTRIES)), "minerals": minerals, "capacity_loss": maybe(st.floats(0, 1))},
+    ),
     typed("power_price_shock", {"multiplier": maybe(st.floats(0.1, 3))}),
-    typed("demand_shock", {"minerals": minerals},
-          {"multiplier": maybe(st.floats(0, 2)), "extra_t_per_yr": maybe(st.floats(0, 1e4)),
-           "sectors": maybe(st.lists(st.sampled_from(["defence", "energy", "nowhere"]), min_size=1, max_size=2))}),
-    typed("allied_supply", {"country": maybe(st.sampled_from(COUNTRIES)), "mineral": maybe(st.sampled_from(MINERALS)),
-                            "t_per_yr": maybe(st.floats(1, 1000))}, {"ramp_months": maybe(st.integers(0, 12))}),
-    typed("funding_programme", {"name": maybe(st.just("p")), "annual_budget_usd": maybe(st.floats(0, 1e9)),
-                                "instrument": maybe(st.sampled_from(["grant", "loan", "offtake", "stockpile", "bond"]))},
-          {"minerals": st.one_of(minerals, st.just("all"))}),
+    typed(
+        "demand_shock",
+        {"minerals": minerals},
+        {
+            "multiplier": maybe(st.floats(0, 2)),
+            "extra_t_per_yr": maybe(st.floats(0, 1e4)),
+            "sectors": maybe(st.lists(st.sampled_from(["defence", "energy", "nowhere"]), min_size=1, max_size=2)),
+        },
+    ),
+    typed(
+        "allied_supply",
+        {
+            "country": maybe(st.sampled_from(COUNTRIES)),
+            "mineral": maybe(st.sampled_from(MINERALS)),
+            "t_per_yr": maybe(st.floats(1, 1000)),
+        },
+        {"ramp_months": maybe(st.integers(0, 12))},
+    ),
+    typed(
+        "funding_programme",
+        {
+            "name": maybe(st.just("p")),
+            "annual_budget_usd": maybe(st.floats(0, 1e9)),
+            "instrument": maybe(st.sampled_from(["grant", "loan", "offtake", "stockpile", "bond"])),
+        },
+        {"minerals": st.one_of(minerals, st.just("all"))},
+    ),
     typed("stockpile_release", {"minerals": minerals, "t_per_yr": maybe(st.floats(1, 100))}),
     st.fixed_dictionaries({"type": st.just("meteor"), "start": months}),
 ]
@@ -61,11 +97,18 @@ scenario = st.fixed_dictionaries(
         "start": months,
         "seed": maybe(st.integers(0, 5)),
         "events": st.one_of(st.lists(event(), max_size=3), junk),
-        "policies": st.one_of(st.fixed_dictionaries({}, optional={"priority_rating": maybe(st.booleans()),
-                                                                  "funders_respond": maybe(st.booleans())}), junk),
-        "world": st.one_of(st.just({"minerals": {"antimony": {"price_usd_per_t": -1}}}),
-                           st.just({"plants": {"usac_thompson_falls": {"capacity_t_per_yr": 900}}}),
-                           st.just({"market": {"price_sensitivity": 2.5}}), junk),
+        "policies": st.one_of(
+            st.fixed_dictionaries(
+                {}, optional={"priority_rating": maybe(st.booleans()), "funders_respond": maybe(st.booleans())}
+            ),
+            junk,
+        ),
+        "world": st.one_of(
+            st.just({"minerals": {"antimony": {"price_usd_per_t": -1}}}),
+            st.just({"plants": {"usac_thompson_falls": {"capacity_t_per_yr": 900}}}),
+            st.just({"market": {"price_sensitivity": 2.5}}),
+            junk,
+        ),
         "unknown_top": junk,
     },
 )

@@ -126,3 +126,46 @@ def test_missing_file_is_a_scenario_error(tmp_path):
 def test_yaml_is_loaded_safely(write_scenario):
     exc = error_of(write_scenario, "name: !!python/object/apply:os.system ['echo hi']\n")
     assert "not valid YAML" in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "words"),
+    [
+        (
+            BAN.replace("leakage: 0.1", "leakage: {normal: [1, 2]}"),
+            "events[0].leakage",
+            "unknown distribution 'normal'",
+        ),
+        (BAN.replace("leakage: 0.1", "leakage: {uniform: [0.1, 0.2], seed: 3}"), "events[0].leakage", "written alone"),
+        (
+            "name: t\nworld:\n  minerals:\n    antimonium: {price_usd_per_t: 5}\n",
+            "world.minerals.antimonium",
+            "unknown mineral 'antimonium'",
+        ),
+        (
+            "name: t\nworld:\n  plants:\n    gtp_towanda: {feedstock_country: Chna}\n",
+            "world.plants.gtp_towanda.feedstock_country",
+            "unknown country 'Chna'",
+        ),
+        (BAN.replace("start: 2026-03", "start: 2025-01\n    months: 3"), "events[0].start", "ends before the scenario"),
+        (BAN.replace("China", "Chile"), "events[0].exporter", "Chile produces no antimony"),
+        ("name: ../../evil\n", "name", "only letters, digits"),
+        ("", "name", "required"),
+    ],
+)
+def test_review_cases_get_a_clear_message(write_scenario, text, field, words):
+    exc = error_of(write_scenario, text)
+    assert exc.field == field and words in str(exc) and exc.file.endswith("s.yaml")
+
+
+def test_a_childs_own_mistake_points_at_the_child(write_scenario):
+    exc = error_of(write_scenario, "name: t\nextends: baseline\nevents:\n  type: power_price_shock\n")
+    assert exc.file.endswith("s.yaml") and exc.line == 4
+
+
+def test_set_cannot_change_extends_and_names_missing_items(write_scenario):
+    path = write_scenario(BAN)
+    with pytest.raises(ScenarioError, match="cannot be changed"):
+        load_scenario(path, ["extends=other"])
+    with pytest.raises(ScenarioError, match=r"no such item 'events\[4\]' \(there are 1\)"):
+        load_scenario(path, ["events[4].leakage=0.2"])

@@ -16,10 +16,9 @@ class ScenarioError(Exception):
     allowed: str | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<scenario>"
-        if self.line is not None:
-            where += f":{self.line}"
-        text = f"{where}: "
+        text = ""
+        if self.file:
+            text = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
         if self.field:
             text += f"{self.field}: "
         text += self.message

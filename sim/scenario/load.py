@@ -75,7 +75,13 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     raw, origins, files = _load_chain(path, [])
     for text in overrides:
         key_path, value = _parse_override(text)
+        if key_path[0] == "extends":
+            raise ScenarioError(
+                "'extends' cannot be changed with --set; write a scenario file that extends", field="--set"
+            )
         _set(raw, key_path, value, create=True)
+        for n in range(1, len(key_path) + 1):  # errors inside what --set created point at --set
+            origins.setdefault(key_path[:n], Origin("--set", None))
         origins[key_path] = Origin("--set", None)
     return validate_raw(raw, origins, files)
 
@@ -184,8 +190,9 @@ def _merge(
                 for i in range(len(value)):
                     note((key, i), (key, len(old) + i))
             elif key in out:
+                both_blocks = isinstance(out[key], dict) and isinstance(value, dict)
                 out[key] = _merge(out[key], value, here, origins, merged_origins)
-                if not (isinstance(out[key], dict) and isinstance(value, dict)):
+                if not both_blocks:
                     note(tuple(here), tuple(here))
             else:
                 out[key] = copy.deepcopy(value)
@@ -226,6 +233,17 @@ def _find_distributions(
 ) -> dict[PathKey, tuple[str, list[float]]]:
     found: dict[PathKey, tuple[str, list[float]]] = {}
     if isinstance(data, dict):
+        named = [k for k in data if k in DISTRIBUTIONS]
+        if named and len(data) > 1:
+            raise _error_at(
+                path,
+                origins,
+                f"a distribution is written alone, e.g. {{{named[0]}: [...]}}; "
+                f"found other keys: {', '.join(str(k) for k in data if k not in DISTRIBUTIONS)}",
+                None,
+            )
+        if len(data) == 1 and _looks_like_distribution(*next(iter(data.items()))):
+            raise _error_at(path, origins, f"unknown distribution '{next(iter(data))}'", ", ".join(DISTRIBUTIONS))
         if len(data) == 1 and next(iter(data)) in DISTRIBUTIONS:
             kind, params = next(iter(data.items()))
             n = DISTRIBUTIONS[kind]
@@ -249,6 +267,14 @@ def _find_distributions(
         for i, value in enumerate(data):
             found.update(_find_distributions(value, (*path, i), origins))
     return found
+
+
+def _looks_like_distribution(key: Any, value: Any) -> bool:
+    """A single key over a list of numbers ({normal: [1, 2]}) is a distribution we do not know."""
+    numbers = (
+        isinstance(value, list) and value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    )
+    return bool(numbers) and key not in DISTRIBUTIONS
 
 
 def _with_draws(raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], end: int) -> dict:
@@ -282,6 +308,27 @@ def _validate_scenario(
 def _validate_world(
     raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], origins: dict[PathKey, Origin]
 ) -> World:
+    overrides = raw.get("world") or {}
+    default = default_world_dict()
+    if isinstance(overrides, dict):
+        known = sorted(default["minerals"])
+        for table in ("minerals", "sectors"):
+            block = overrides.get(table)
+            for name in block if isinstance(block, dict) else []:
+                if name not in default["minerals"]:
+                    raise _error_at(("world", table, name), origins, f"unknown mineral '{name}'", ", ".join(known))
+        plants = overrides.get("plants")
+        countries = {"United States", *default["supply"], *(p["feedstock_country"] for p in default["plants"].values())}
+        countries |= set(overrides.get("supply") or {}) if isinstance(overrides.get("supply"), dict) else set()
+        for name, plant in plants.items() if isinstance(plants, dict) else []:
+            feed = plant.get("feedstock_country") if isinstance(plant, dict) else None
+            if feed is not None and feed not in countries:
+                raise _error_at(
+                    ("world", "plants", name, "feedstock_country"),
+                    origins,
+                    f"unknown country {feed!r}",
+                    ", ".join(sorted(countries)),
+                )
     world = None
     for end in (0, -1):
         overrides = _with_draws(raw, distributions, end).get("world") or {}
@@ -419,8 +466,26 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                             f"unknown sector {sector!r} for {mineral}",
                             ", ".join(known),
                         )
+        for attr in ("exporter", "country"):
+            country = getattr(event, attr, None)
+            produced = [m for m in (listed if isinstance(listed, list) else [getattr(event, "mineral", None)]) if m]
+            for mineral in produced if country else []:
+                if mineral not in world.supply[country]:
+                    raise _error_at(
+                        ("events", i, attr),
+                        origins,
+                        f"{country} produces no {mineral} in the world data",
+                        ", ".join(c for c, rows in sorted(world.supply.items()) if mineral in rows),
+                    )
         if isinstance(event, TimedEvent):
             first = month_index(event.start, scenario.start)
+            if event.months is not None and first + event.months <= 0:
+                raise _error_at(
+                    ("events", i, "start"),
+                    origins,
+                    f"the event ends before the scenario starts ({scenario.start}), so it does nothing",
+                    None,
+                )
             if first >= scenario.horizon_months:
                 raise _error_at(
                     ("events", i, "start"),
@@ -473,15 +538,21 @@ def _set(data: Any, path: PathKey, value: Any, create: bool = False) -> None:
     node = data
     for i, part in enumerate(path[:-1]):
         if not _has(node, part):
+            if isinstance(node, list):
+                raise ScenarioError(f"no such item '{path_text(path[: i + 1])}' (there are {len(node)})", field="--set")
             if not create or not isinstance(node, dict):
-                raise ScenarioError(f"--set: no such field '{path_text(path[: i + 1])}'", field="--set")
+                raise ScenarioError(f"no such field '{path_text(path[: i + 1])}'", field="--set")
             node[part] = {}
         node = node[part]
     last = path[-1]
     if isinstance(node, list) and not _has(node, last):
-        raise ScenarioError(f"--set: no such item '{path_text(path)}'", field="--set")
+        raise ScenarioError(
+            f"no such item '{path_text(path)}' (there are {len(node)})",
+            field="--set",
+            allowed=f"indices 0 to {len(node) - 1}" if node else None,
+        )
     if not isinstance(node, dict | list):
-        raise ScenarioError(f"--set: '{path_text(path[:-1])}' is not a block of fields", field="--set")
+        raise ScenarioError(f"'{path_text(path[:-1])}' is not a block of fields", field="--set")
     node[last] = value
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 US = "United States"
 
 
@@ -146,7 +147,7 @@ class Policies(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=80, description="letters, digits, _ . - (it names the run's folder)")
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     extends: str | None = None
@@ -158,6 +159,13 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)
 
     _check_start = field_validator("start", mode="before")(_check_month)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("a name may hold only letters, digits and _ . - (it names the run's folder)")
+        return value
 
     def event_window(self, event: TimedEvent) -> tuple[int, int]:
         """Month indices [first, end) an event is active, clipped to the horizon."""
