@@ -515,7 +515,7 @@ def print_summary_table(title: str, summary: dict) -> None:
         "gap peak\n% demand",
         "price out\npeak x",
         "price in\nmin x",
-        "import\nreliance",
+        "import\nreliance end",
         "funding\nUSD m",
         "built\nt/yr",
     ):
