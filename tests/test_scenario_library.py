@@ -1,0 +1,63 @@
+"""Every shipped scenario validates and runs, and shows what its description says it shows."""
+
+import pytest
+
+from sim.scenario.load import load_scenario
+
+from .helpers import SCENARIOS, run
+
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_scenario_validates_names_its_sources_and_runs(name):
+    resolved = load_scenario(SCENARIOS / f"{name}.yaml")
+    assert resolved.scenario.description.strip()
+    if name != "baseline":
+        assert resolved.scenario.sources, "a scenario says which briefs in seeds/ it draws on"
+        for source in resolved.scenario.sources:
+            assert (SCENARIOS.parent / "seeds" / f"{source}.md").is_file(), source
+    assert run(name, months=18).summary
+
+
+@pytest.fixture(scope="module")
+def headline():
+    names = ["china_ban", "processing_first", "mines_first", "forge_allies", "stockpile_release", "licensing_delays",
+             "partial_quota", "antimony_tungsten_2026", "ai_power_squeeze", "baseline"]
+    return {name: run(name).summary for name in names}
+
+
+def short(summary, mineral):
+    return summary[mineral]["cumulative_shortfall_share"]
+
+
+def test_processing_first_closes_the_gap_sooner_than_mines_first(headline):
+    for mineral in ("antimony", "gallium"):
+        assert short(headline["processing_first"], mineral) < short(headline["mines_first"], mineral)
+
+
+def test_allies_and_stockpiles_close_part_of_the_china_ban_shortfall(headline):
+    for name in ("forge_allies", "stockpile_release"):
+        for mineral in ("antimony", "gallium"):
+            assert short(headline[name], mineral) < short(headline["china_ban"], mineral), (name, mineral)
+
+
+def test_milder_instruments_do_less_damage_than_a_ban(headline):
+    for name in ("licensing_delays", "partial_quota"):
+        for mineral in ("antimony", "gallium"):
+            assert short(headline[name], mineral) <= short(headline["china_ban"], mineral)
+            assert (headline[name][mineral]["price_outside_peak_ratio"]
+                    < headline["china_ban"][mineral]["price_outside_peak_ratio"])
+            assert headline[name][mineral]["price_outside_peak_ratio"] > 1.1
+
+
+def test_antimony_tungsten_disruption_is_worse_than_the_ban_alone_and_defence_is_served(headline):
+    both, ban = headline["antimony_tungsten_2026"], headline["china_ban"]
+    assert both["antimony"]["price_outside_peak_ratio"] > ban["antimony"]["price_outside_peak_ratio"]
+    assert short(both, "antimony") > 0 and both["antimony"]["defence_shortfall_share"] == 0
+
+
+def test_ai_power_squeeze_curtails_aluminium_and_raises_its_import_reliance(headline):
+    squeeze, base = headline["ai_power_squeeze"]["aluminium"], headline["baseline"]["aluminium"]
+    assert squeeze["capacity_gap_t_per_yr_peak"] > 100_000
+    assert squeeze["import_reliance_end"] > base["import_reliance_end"] + 0.05
