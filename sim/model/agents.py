@@ -74,6 +74,16 @@ class SupplierCountry(Agent):
         other_demand = m.row_demand0[:, c] * growth * price_response(price, p0, m.demand_elasticity[:, None])
         m.row_demand[:, c] = other_demand
         left = np.maximum(room - outgoing * scale, 0.0)
+
+        # A restriction to all destinations also holds back exports to third countries: their buyers turn
+        # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
+        held = tl.global_scope[t][:, c] & restricting
+        export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
+        allowed = tl.allowed_share[t][:, c]
+        let_through = allowed + tl.leakage[t][:, c] * (1.0 - allowed)
+        m.row_export_demand[:, c] = export_demand
+        m.sent_row[:, c] = np.minimum(export_demand * let_through, left)
+        left = left - m.sent_row[:, c]
         m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
 

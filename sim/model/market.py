@@ -78,15 +78,19 @@ def adjust_toward(current: np.ndarray, target: np.ndarray, half_life_months: np.
     return current + (target - current) * step
 
 
-def serve_pooled(available: np.ndarray, demand: np.ndarray, is_open: np.ndarray) -> np.ndarray:
+def serve_pooled(
+    available: np.ndarray, demand: np.ndarray, is_open: np.ndarray, extra_outside_demand: np.ndarray | None = None
+) -> np.ndarray:
     """Non-US buyers are served from a pool, not from one country: the outside pool (open countries)
     and the inside pool (restricting countries) each deliver min(demand, available), taken from each
-    country in proportion to what it has. All arrays [M, C]; returns delivered [M, C]."""
+    country in proportion to what it has. `extra_outside_demand` [M] is demand that has moved to the
+    outside pool (buyers a restriction cut off). Arrays [M, C]; returns delivered [M, C]."""
     delivered = np.zeros_like(available)
-    for pool in (is_open, ~is_open):
+    extra = np.zeros(available.shape[0]) if extra_outside_demand is None else extra_outside_demand
+    for pool, more in ((is_open, extra), (~is_open, 0.0)):
         have = np.where(pool, available, 0.0)
         total_have = have.sum(axis=1)
-        served = np.minimum(np.where(pool, demand, 0.0).sum(axis=1), total_have)
+        served = np.minimum(np.where(pool, demand, 0.0).sum(axis=1) + more, total_have)
         ratio = np.divide(served, total_have, out=np.zeros_like(served), where=total_have > 0)
         delivered += have * ratio[:, None]
     return delivered

@@ -136,7 +136,16 @@ class SupplyChainModel(Model):
         self.last_domestic_output = np.zeros(M)
         self.power_contract = self.world.power.baseline_usd_per_mwh
         self.power_price = self.power_contract
-        for name in ("row_demand", "sent_allied", "sent_direct", "sent_licensed", "sent_leaked", "redirect_offer"):
+        for name in (
+            "row_demand",
+            "row_export_demand",
+            "sent_row",
+            "sent_allied",
+            "sent_direct",
+            "sent_licensed",
+            "sent_leaked",
+            "redirect_offer",
+        ):
             setattr(self, name, np.zeros((M, C)))
 
     def _create_agents(self) -> None:
@@ -281,9 +290,13 @@ class SupplyChainModel(Model):
         redirected = allocate_pro_rata(gap, self.redirect_offer)
         direct = self.sent_direct + redirected
         shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
-        available = np.maximum(self.output + stock_before - shipped, 0.0)
-        row_delivered = serve_pooled(available, self.row_demand, self.timeline.policy_kind[t] == OPEN)
-        self.producer_stock = np.maximum(available - row_delivered, 0.0)
+        available = np.maximum(self.output + stock_before - shipped - self.sent_row, 0.0)
+        is_open = self.timeline.policy_kind[t] == OPEN
+        cut_off = (self.row_export_demand - self.sent_row).sum(1)  # third-country buyers a restriction cut off
+        home_demand = self.row_demand - self.row_export_demand
+        served = serve_pooled(available, home_demand, is_open, cut_off)
+        self.producer_stock = np.maximum(available - served, 0.0)
+        row_delivered = served + self.sent_row
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
@@ -406,8 +419,10 @@ class SupplyChainModel(Model):
         )
         # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
         k = params.inventory_adjust_months
+        exports_held = self.row_export_demand.sum(1)  # third-country buyers of restricting countries
         demand_out = (
-            np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
+            exports_held
+            + np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
             + self.us_demand_total
             + inventory_target / k
             + purchase
@@ -419,8 +434,9 @@ class SupplyChainModel(Model):
             + release
             + inventory_before / k
             + from_restricting
+            + self.sent_row.sum(1)
         )
-        scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total
+        scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total + exports_held
         z_out = tightness(demand_out, available_out, scale_out)
         self.price_outside = update_price(
             self.price_outside,
@@ -432,9 +448,10 @@ class SupplyChainModel(Model):
             params.price_cap_ratio,
         )
         restricted = ~is_open
-        demand_in = np.where(restricted, self.row_demand + stock_target / k + shipped, 0.0).sum(1)
+        home = self.row_demand - self.row_export_demand
+        demand_in = np.where(restricted, home + stock_target / k + shipped + self.sent_row, 0.0).sum(1)
         available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
-        scale_in = np.where(restricted, self.row_demand, 0.0).sum(1)
+        scale_in = np.where(restricted, home, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
         inside = update_price(
             self.price_inside,

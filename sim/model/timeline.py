@@ -32,6 +32,7 @@ class Timeline:
     leakage: np.ndarray  # [T, M, C] share of lost flow leaking through third countries
     leak_delay: np.ndarray  # [T, M, C] int months
     leak_markup: np.ndarray  # [T, M, C]
+    global_scope: np.ndarray  # [T, M, C] bool: the restriction covers exports to every destination
     capacity_factor: np.ndarray  # [T, M, C] 1 - capacity lost to disruptions
     allied_t_per_month: np.ndarray  # [T, M, C] committed allied supply to the US
     power_multiplier: np.ndarray  # [T]
@@ -75,6 +76,7 @@ def build_timeline(
         leakage=np.zeros((T, M, C)),
         leak_delay=np.zeros((T, M, C), dtype=np.int64),
         leak_markup=np.zeros((T, M, C)),
+        global_scope=np.zeros((T, M, C), dtype=bool),
         capacity_factor=np.ones((T, M, C)),
         allied_t_per_month=np.zeros((T, M, C)),
         power_multiplier=np.ones(T),
@@ -99,6 +101,7 @@ def build_timeline(
                 tl.leakage[window, m, c] = event.leakage
                 tl.leak_delay[window, m, c] = event.leak_delay_months
                 tl.leak_markup[window, m, c] = event.leak_markup
+                tl.global_scope[window, m, c] = "all" in event.destinations
         elif isinstance(event, SupplyDisruption):
             c = ci[event.country]
             for name in event.minerals:

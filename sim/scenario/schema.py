@@ -55,7 +55,9 @@ class ExportRestriction(TimedEvent):
     type: Literal["export_restriction"]
     exporter: str
     minerals: list[str] = Field(min_length=1)
-    destinations: list[Literal["United States"]] = Field(default_factory=lambda: [US])
+    destinations: list[Literal["United States", "all"]] = Field(
+        default_factory=lambda: [US], description="[United States], or [all]: exports to every destination"
+    )
     kind: Literal["ban", "quota", "licensing"]
     leakage: float = Field(0.0, ge=0, le=1, description="share of the lost flow arriving via third countries")
     leak_delay_months: int = Field(3, ge=0, le=24)

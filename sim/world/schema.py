@@ -99,6 +99,13 @@ class MarketParams(Strict):
     redirect_full_premium: float = Field(
         1.0, gt=0, le=20, description="outside-price premium (x baseline - 1) at which that share is reached"
     )
+    home_share_of_restricted_output: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="share of a restricting country's non-US sales that stay at home (the rest are exports that a "
+        "restriction to all destinations holds back)",
+    )
     curtail_rate_per_month: float = Field(0.25, gt=0, le=1, description="utilisation lost per month at a loss")
     ramp_rate_per_month: float = Field(0.15, gt=0, le=1, description="utilisation regained per month")
     restart_lag_months: int = Field(6, ge=0, le=60, description="months of positive margin before a restart")
