@@ -356,6 +356,58 @@ def sensitivity(
 
 
 @app.command()
+def hindcast(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="hindcast scenario (default: scenarios/hindcast_2023_2025.yaml)")
+    ] = None,
+    overrides: SetOption = None,
+    out_dir: OutOption = "results",
+) -> None:
+    """Replay China's 2023-2024 export controls and put simulated price and export moves beside observed ones."""
+    out_dir = results_dir(out_dir)
+    from sim.hindcast import DEFAULT_SCENARIO, run_hindcast
+    from sim.results.store import StoreError, atomic_directory, new_id
+    from sim.scenario.errors import ScenarioError
+
+    try:
+        table = run_hindcast(scenario or DEFAULT_SCENARIO, overrides or [])
+    except ScenarioError as exc:
+        fail(str(exc))
+    rich_table = Table(title="hindcast: observed vs simulated change", title_justify="left")
+    for header in ("event", "mineral", "what", "from → to", "observed", "simulated", "error, pp", "direction"):
+        rich_table.add_column(header, justify="right" if header in ("observed", "simulated", "error, pp") else "left")
+    for row in table.itertuples():
+        direction = ("right" if row.direction_right else "WRONG") if row.scored else "(not scored)"
+        rich_table.add_row(
+            row.event,
+            row.mineral,
+            f"{row.market} {row.quantity}",
+            f"{row.month_before} → {row.month_after}",
+            f"{100 * row.observed_change:+.0f}%",
+            f"{100 * row.simulated_change:+.0f}%",
+            f"{row.error_pp:+.0f}",
+            direction,
+        )
+    out.print(rich_table)
+    scored = table[table["scored"]]
+    prices = scored[scored["quantity"] == "price"]
+    import numpy as np
+
+    out.print(
+        f"direction right: {int(scored['direction_right'].sum())} of {len(scored)} scored moves; "
+        f"price moves: mean |error| {prices['error_pp'].abs().mean():.0f} pp, "
+        f"mean |log(sim/obs)| {np.abs(np.log(prices['ratio'])).mean():.2f}",
+        highlight=False,
+    )
+    try:
+        with atomic_directory(out_dir, new_id("hindcast")) as folder:
+            table.to_csv(folder / "hindcast.csv", index=False)
+    except StoreError as exc:
+        fail(str(exc))
+    out.print(f"Saved [bold]{out_dir / folder.name[len('.tmp-') :]}[/]", highlight=False)
+
+
+@app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML files")]) -> None:
     """Check scenario files without running them."""
     from sim.scenario.errors import ScenarioError

@@ -79,7 +79,7 @@ class SupplierCountry(Agent):
         # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
         held = tl.global_scope[t][:, c] & restricting
         export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
-        allowed = tl.allowed_share[t][:, c]
+        allowed = tl.third_country_share[t][:, c]
         let_through = allowed + tl.leakage[t][:, c] * (1.0 - allowed)
         m.row_export_demand[:, c] = export_demand
         m.sent_row[:, c] = np.minimum(export_demand * let_through, left)

@@ -297,6 +297,12 @@ class SupplyChainModel(Model):
         served = serve_pooled(available, home_demand, is_open, cut_off)
         self.producer_stock = np.maximum(available - served, 0.0)
         row_delivered = served + self.sent_row
+        # Each country's exports (t/month): to the US, plus to third countries — what a restriction lets
+        # out, or else the non-home share of its other sales (home share as for restricting countries).
+        held = tl.global_scope[t] & ~is_open
+        home = self.world.market.home_share_of_restricted_output
+        departed = shipped - self.sent_licensed + licence_arrivals  # licensed goods leave when approved
+        self.country_exports = departed + np.where(held, self.sent_row, (1.0 - home) * served)
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
@@ -457,7 +463,7 @@ class SupplyChainModel(Model):
             self.price_inside,
             self.price0,
             z_in,
-            params.price_sensitivity,
+            params.inside_price_sensitivity,
             params.price_speed_per_month,
             params.price_floor_ratio,
             params.price_cap_ratio,

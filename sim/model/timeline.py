@@ -17,6 +17,7 @@ from sim.scenario.schema import (
     Scenario,
     StockpileRelease,
     SupplyDisruption,
+    month_index,
 )
 
 OPEN, QUOTA, LICENSING, BAN = 0, 1, 2, 3
@@ -33,6 +34,7 @@ class Timeline:
     leak_delay: np.ndarray  # [T, M, C] int months
     leak_markup: np.ndarray  # [T, M, C]
     global_scope: np.ndarray  # [T, M, C] bool: the restriction covers exports to every destination
+    licence_wait: np.ndarray  # [T, M, C] int: months still to wait for the first licences (0 after)
     capacity_factor: np.ndarray  # [T, M, C] 1 - capacity lost to disruptions
     allied_t_per_month: np.ndarray  # [T, M, C] committed allied supply to the US
     power_multiplier: np.ndarray  # [T]
@@ -51,6 +53,8 @@ class Timeline:
             [kind == OPEN, kind == QUOTA, kind == LICENSING], [1.0, self.quota_share, 1.0 - self.refused_share], 0.0
         )
         self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
+        # Exports to third countries under licensing: nothing until the first licences come through.
+        self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
 
     @property
     def max_delay(self) -> int:
@@ -77,6 +81,7 @@ def build_timeline(
         leak_delay=np.zeros((T, M, C), dtype=np.int64),
         leak_markup=np.zeros((T, M, C)),
         global_scope=np.zeros((T, M, C), dtype=bool),
+        licence_wait=np.zeros((T, M, C), dtype=np.int64),
         capacity_factor=np.ones((T, M, C)),
         allied_t_per_month=np.zeros((T, M, C)),
         power_multiplier=np.ones(T),
@@ -102,6 +107,9 @@ def build_timeline(
                 tl.leak_delay[window, m, c] = event.leak_delay_months
                 tl.leak_markup[window, m, c] = event.leak_markup
                 tl.global_scope[window, m, c] = "all" in event.destinations
+                if event.kind == "licensing":
+                    elapsed = np.arange(first, end) - month_index(event.start, scenario.start)
+                    tl.licence_wait[window, m, c] = np.maximum(event.licence_delay_months - elapsed, 0)
         elif isinstance(event, SupplyDisruption):
             c = ci[event.country]
             for name in event.minerals:

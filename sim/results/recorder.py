@@ -65,6 +65,7 @@ class Recorder:
         self.sector_demand = np.zeros((T, M, S))
         self.sector_delivered = np.zeros((T, M, S))
         self.flows = np.zeros((T, M, C, len(ROUTES)))
+        self.country_exports = np.zeros((T, M, C))
         self.plants: dict[str, dict[str, np.ndarray]] = {}
         self.plant_mineral: dict[str, str] = {}
         self.in_transit_before = np.zeros(M)
@@ -128,6 +129,7 @@ class Recorder:
         self.sector_delivered[t] = delivered
         for r, route in enumerate(ROUTES):
             self.flows[t, :, :, r] = arrivals[route]
+        self.country_exports[t] = m.country_exports
 
         from sim.model.agents import FederalFunder, USProcessor
 

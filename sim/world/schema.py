@@ -86,8 +86,11 @@ class PowerData(Strict):
 class MarketParams(Strict):
     """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
 
-    price_sensitivity: float = Field(2.0, gt=0, le=20, description="target log price ratio per unit tightness")
-    price_speed_per_month: float = Field(0.3, gt=0, le=1, description="share of the way to the target price")
+    price_sensitivity: float = Field(1.5, gt=0, le=20, description="target log price ratio per unit tightness")
+    inside_price_sensitivity: float = Field(
+        0.35, gt=0, le=20, description="as price_sensitivity, for the market inside restricting countries"
+    )
+    price_speed_per_month: float = Field(0.2, gt=0, le=1, description="share of the way to the target price")
     price_floor_ratio: float = Field(0.3, gt=0, le=1)
     price_cap_ratio: float = Field(8.0, ge=1, le=100)
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock")
