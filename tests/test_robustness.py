@@ -38,9 +38,23 @@ def test_baseline_prices_stay_near_start_over_the_full_horizon():
 @pytest.mark.slow
 def test_sixteen_concurrent_runs_into_one_folder_all_complete_with_distinct_ids(tmp_path):
     procs = [
-        subprocess.Popen([SIM, "run", str(SCENARIOS / "china_ban.yaml"), "--months", "24", "--no-plots", "--seed",
-                          str(k % 4), "--out", str(tmp_path)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [
+                SIM,
+                "run",
+                str(SCENARIOS / "china_ban.yaml"),
+                "--months",
+                "24",
+                "--no-plots",
+                "--seed",
+                str(k % 4),
+                "--out",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for k in range(16)
     ]
     codes = [p.wait(timeout=600) for p in procs]
@@ -63,8 +77,12 @@ def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete(tmp_pa
     rng = random.Random(7)
     trials, torn = 8, 0
     for _ in range(trials):
-        proc = subprocess.Popen([SIM, "run", str(SCENARIOS / "china_ban.yaml"), "--months", "60", "--out",
-                                 str(tmp_path)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [SIM, "run", str(SCENARIOS / "china_ban.yaml"), "--months", "60", "--out", str(tmp_path)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 6.0))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

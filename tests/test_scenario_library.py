@@ -22,8 +22,18 @@ def test_each_shipped_scenario_validates_names_its_sources_and_runs(name):
 
 @pytest.fixture(scope="module")
 def headline():
-    names = ["china_ban", "processing_first", "mines_first", "forge_allies", "stockpile_release", "licensing_delays",
-             "partial_quota", "antimony_tungsten_2026", "ai_power_squeeze", "baseline"]
+    names = [
+        "china_ban",
+        "processing_first",
+        "mines_first",
+        "forge_allies",
+        "stockpile_release",
+        "licensing_delays",
+        "partial_quota",
+        "antimony_tungsten_2026",
+        "ai_power_squeeze",
+        "baseline",
+    ]
     return {name: run(name).summary for name in names}
 
 
@@ -46,8 +56,10 @@ def test_milder_instruments_do_less_damage_than_a_ban(headline):
     for name in ("licensing_delays", "partial_quota"):
         for mineral in ("antimony", "gallium"):
             assert short(headline[name], mineral) <= short(headline["china_ban"], mineral)
-            assert (headline[name][mineral]["price_outside_peak_ratio"]
-                    < headline["china_ban"][mineral]["price_outside_peak_ratio"])
+            assert (
+                headline[name][mineral]["price_outside_peak_ratio"]
+                < headline["china_ban"][mineral]["price_outside_peak_ratio"]
+            )
             assert headline[name][mineral]["price_outside_peak_ratio"] > 1.1
 
 

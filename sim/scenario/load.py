@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -270,11 +271,31 @@ def _find_distributions(
 
 
 def _looks_like_distribution(key: Any, value: Any) -> bool:
-    """A single key over a list of numbers ({normal: [1, 2]}) is a distribution we do not know."""
+    """A single key over a list of numbers ({normal: [1, 2]}) that is no field name is a distribution
+    we do not know."""
     numbers = (
         isinstance(value, list) and value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     )
-    return bool(numbers) and key not in DISTRIBUTIONS
+    return bool(numbers) and key not in DISTRIBUTIONS and key not in _field_names()
+
+
+@cache
+def _field_names() -> frozenset[str]:
+    """Every field name of the scenario and world schemas."""
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = [Scenario, World, *Event.__origin__.__args__]  # type: ignore[attr-defined]
+    seen: set[type] = set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
+                inner = [arg, *getattr(arg, "__args__", ())]
+                todo += [a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)]
+    return frozenset(names)
 
 
 def _with_draws(raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], end: int) -> dict:
