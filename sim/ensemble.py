@@ -7,6 +7,7 @@ scheduling does not dominate short runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.executors import ExecutorKind, make_executor
+from sim.executors import ExecutorKind, map_batches
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
 
@@ -35,7 +36,7 @@ class RunOutcome:
     series: dict[str, np.ndarray]  # name -> [month, mineral]
 
 
-def run_batch(resolved: ResolvedScenario, seeds: list[int], months: int | None) -> list[RunOutcome]:
+def run_batch(seeds: list[int], resolved: ResolvedScenario, months: int | None) -> list[RunOutcome]:
     """Run a batch of seeds in this process (a top-level function, so any executor can ship it)."""
     from sim.model.model import SupplyChainModel
     from sim.results.summary import summarise
@@ -116,23 +117,20 @@ def run_ensemble(
     progress: Callable[[int], None] | None = None,
 ) -> EnsembleResult:
     """Run `runs` seeds of a scenario; `progress(n)` is called as each batch of n runs finishes."""
-    import time
 
     started = time.perf_counter()
     seed = resolved.scenario.seed if seed is None else seed
-    seeds = child_seeds(seed, runs)
-    batches = [seeds[i : i + batch_size] for i in range(0, runs, batch_size)]
-    results: list[list[RunOutcome] | None] = [None] * len(batches)
-    with make_executor(executor, workers, address) as pool:
-        futures = {pool.submit(run_batch, resolved, batch, months): i for i, batch in enumerate(batches)}
-        from concurrent.futures import as_completed
-
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            if progress is not None:
-                progress(len(batches[i]))
-    outcomes = [o for batch in results for o in batch or []]
+    outcomes = map_batches(
+        run_batch,
+        child_seeds(seed, runs),
+        resolved,
+        months,
+        batch_size=batch_size,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=progress,
+    )
     horizon = months or resolved.scenario.horizon_months
     minerals = list(resolved.world.minerals)
     return EnsembleResult(resolved, seed, horizon, minerals, outcomes, {"wall_s": time.perf_counter() - started})

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -66,3 +66,29 @@ def make_executor(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def map_batches(
+    fn: Callable[..., list[Any]],
+    items: Sequence[Any],
+    *args: Any,
+    batch_size: int = 10,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """`fn(batch, *args)` over batches of `items` on an executor; results flattened in item order.
+
+    `fn` must be a top-level function returning one result per item, so any executor can ship it.
+    `progress(n)` is called as each batch of n items finishes."""
+    batches = [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
+    results: list[list[Any] | None] = [None] * len(batches)
+    with make_executor(executor, workers, address) as pool:
+        futures = {pool.submit(fn, batch, *args): i for i, batch in enumerate(batches)}
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if progress is not None:
+                progress(len(batches[i]))
+    return [result for batch in results for result in batch or []]

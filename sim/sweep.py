@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.executors import ExecutorKind, make_executor
+from sim.executors import ExecutorKind, map_batches
 from sim.scenario.errors import ScenarioError
 
 
@@ -92,7 +92,7 @@ def point_overrides(point: dict[str, Any]) -> list[str]:
 
 
 def run_points_batch(
-    scenario: str, base: list[str], points: list[dict[str, Any]], seed: int | None, months: int | None
+    points: list[dict[str, Any]], scenario: str, base: list[str], seed: int | None, months: int | None
 ) -> list[dict[str, dict[str, Any]]]:
     """Summaries of a batch of points (top-level, so any executor can ship it)."""
     from sim.api import simulate
@@ -128,20 +128,20 @@ def run_points(
     progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, dict[str, Any]]]:
     """Run each point (a dict of field path -> value); summaries in point order."""
-    from concurrent.futures import as_completed
-
     check_points(scenario, base, points)
-    batches = [points[i : i + batch_size] for i in range(0, len(points), batch_size)]
-    results: list[list | None] = [None] * len(batches)
-    with make_executor(executor, workers, address) as pool:
-        futures = {
-            pool.submit(run_points_batch, str(scenario), base, b, seed, months): i for i, b in enumerate(batches)
-        }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(len(batches[futures[future]]))
-    return [summary for batch in results for summary in batch or []]
+    return map_batches(
+        run_points_batch,
+        points,
+        str(scenario),
+        base,
+        seed,
+        months,
+        batch_size=batch_size,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=progress,
+    )
 
 
 def sweep_table(points: list[dict[str, Any]], summaries: list[dict[str, dict[str, Any]]]) -> pd.DataFrame:
