@@ -12,6 +12,7 @@ import numpy as np
 from mesa import Agent
 
 from sim.model.market import adjust_toward, price_response
+from sim.model.plants import CONSTRUCTION, STATUS_NAME
 from sim.model.timeline import LICENSING, OPEN, QUOTA
 
 if TYPE_CHECKING:
@@ -88,7 +89,11 @@ class SupplierCountry(Agent):
 
 
 class USProcessor(Agent):
-    """A US smelter or refinery: utilisation follows its margin; curtails at a loss, restarts with a lag."""
+    """A US smelter or refinery: utilisation follows its margin; curtails at a loss, restarts with a lag.
+
+    Its state is one row of the model's PlantTable (sim/model/plants.py), where the decision rule is
+    written once and the model applies it to all plants in one pass each month.
+    """
 
     model: SupplyChainModel
 
@@ -108,71 +113,56 @@ class USProcessor(Agent):
     ) -> None:
         super().__init__(model)
         self.plant = plant
-        self.m = mineral_index
-        self.capacity_t_per_yr = capacity_t_per_yr
-        self.status = status  # operating | idle | construction | failed
-        self.utilisation = 1.0 if status == "operating" else 0.0
-        self.electricity_mwh_per_t = electricity_mwh_per_t
-        self.other_cost_usd_per_t = other_cost_usd_per_t
-        self.feedstock_c = model.country_index.get(feedstock_country)
-        # Fed from abroad: a named foreign country, or (funded plants) feedstock diverted from open countries.
-        self.foreign_fed = feedstock_country != "United States"
-        self.hedged_power_share = hedged_power_share
-        self.online_month = online_month
         self.funded_by = funded_by
-        self.good_months = 0
-        self.output = 0.0
-        self.margin = 0.0
-        self.restart_cost_usd = 0.0
+        # Fed from abroad: a named foreign country, or (funded plants) feedstock diverted from open countries.
+        self.row = model.plant_table.add(
+            plant,
+            mineral_index,
+            capacity_t_per_yr,
+            status,
+            electricity_mwh_per_t,
+            other_cost_usd_per_t,
+            model.country_index.get(feedstock_country),
+            feedstock_country != "United States",
+            hedged_power_share,
+            online_month,
+            funded_by,
+        )
 
-    def margin_per_t(self) -> float:
-        """USD/t: price (or offtake floor) net of feedstock, power and other costs."""
-        m = self.model
-        price = max(m.price_outside[self.m], m.price_floor[self.m])
-        power = self.hedged_power_share * m.power_contract + (1 - self.hedged_power_share) * m.power_price
-        feedstock = price * m.feedstock_cost_share[self.m]
-        return price - feedstock - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t
+    def _get(self, column: str) -> float | int:
+        return getattr(self.model.plant_table, column)[self.row].item()
 
-    def feedstock_available(self) -> float:
-        """Share of the feedstock the plant can get under the feedstock country's export policy."""
-        if self.feedstock_c is None:
-            return 1.0
-        return float(self.model.timeline.feedstock_share[self.model.month, self.m, self.feedstock_c])
+    @property
+    def m(self) -> int:
+        return int(self._get("mineral"))
 
-    def step(self) -> None:
-        m = self.model
-        params = m.world.market
-        self.margin = self.margin_per_t()
-        price = max(m.price_outside[self.m], m.price_floor[self.m])
-        if self.status == "construction" and m.month >= self.online_month:
-            self.status, self.utilisation = "operating", params.ramp_rate_per_month
-        elif self.status == "operating":
-            if self.margin >= 0:
-                self.utilisation = min(1.0, self.utilisation + params.ramp_rate_per_month)
-            else:
-                depth = min(1.0, -self.margin / price / params.loss_for_full_curtail_share)
-                self.utilisation = max(0.0, self.utilisation - params.curtail_rate_per_month * depth)
-                if self.utilisation <= 0.0:
-                    self.status, self.good_months = "idle", 0
-        elif self.status == "idle":
-            self.good_months = self.good_months + 1 if self.margin >= params.restart_margin_share * price else 0
-            if self.good_months >= params.restart_lag_months:
-                self.status, self.utilisation = "operating", params.ramp_rate_per_month
-                self.restart_cost_usd += params.restart_cost_usd_per_tpy * self.capacity_t_per_yr
-        running = self.status == "operating"
-        feedstock = self.feedstock_available()
-        self.output = self.capacity_t_per_yr / 12 * self.utilisation * feedstock if running else 0.0
-        m.domestic_output[self.m] += self.output
-        if self.foreign_fed:
-            m.foreign_fed_output[self.m] += self.output
-        if self.status in {"operating", "idle"}:
-            m.installed_capacity[self.m] += self.capacity_t_per_yr / 12 * feedstock
-        if self.funded_by is not None:
-            m.funded_output[self.m] += self.output
-            if self.status == "construction":
-                m.under_construction[self.m] += self.capacity_t_per_yr
-        if running:  # capacity that can run: operating plants, as far as their feedstock allows
-            m.domestic_capacity[self.m] += self.capacity_t_per_yr / 12 * feedstock
+    @property
+    def status(self) -> str:
+        return STATUS_NAME[int(self._get("status"))]
+
+    @property
+    def utilisation(self) -> float:
+        return float(self._get("utilisation"))
+
+    @property
+    def capacity_t_per_yr(self) -> float:
+        return float(self._get("capacity_t_per_yr"))
+
+    @property
+    def output(self) -> float:
+        return float(self._get("output"))
+
+    @property
+    def margin(self) -> float:
+        return float(self._get("margin"))
+
+    @property
+    def online_month(self) -> int:
+        return int(self._get("online_month"))
+
+    @property
+    def restart_cost_usd(self) -> float:
+        return float(self._get("restart_cost_usd"))
 
 
 class FederalFunder(Agent):
@@ -273,11 +263,11 @@ class FederalFunder(Agent):
 
     def building(self) -> np.ndarray:
         """Minerals for which a plant this programme funded is under construction."""
-        busy = np.zeros(len(self.eligible), dtype=bool)
-        for plant in self.model.agents_by_type[USProcessor]:
-            if plant.funded_by == self.programme and plant.status == "construction":
-                busy[plant.m] = True
-        return busy
+        table = self.model.plant_table
+        if self.programme not in table.funders:
+            return np.zeros(len(self.eligible), dtype=bool)
+        mine = (table.funder == table.funders.index(self.programme)) & (table.status == CONSTRUCTION)
+        return np.bincount(table.mineral[mine], minlength=len(self.eligible)) > 0
 
     def pay_offtake(self, choose: bool) -> None:
         """Price floor: pay processors of the riskiest mineral up to the floor while the budget lasts."""

@@ -21,6 +21,7 @@ from sim.model.market import (
     update_price,
 )
 from sim.model.pipeline import Pipeline
+from sim.model.plants import IDLE, OPERATING, PlantTable
 from sim.model.timeline import OPEN, build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
@@ -46,6 +47,7 @@ class SupplyChainModel(Model):
         self._build_baseline()
         self.timeline = build_timeline(scenario, self.minerals, self.countries, self.sector_names, self.sector_share)
         self._build_state()
+        self.plant_table = PlantTable()
         self._create_agents()
         from sim.results.recorder import Recorder  # late import: recorder reads model attributes
 
@@ -221,11 +223,9 @@ class SupplyChainModel(Model):
         return self.last_shortfall_share + 0.5 * self.last_gap_share + 0.25 * premium
 
     def has_plants(self) -> np.ndarray:
-        found = np.zeros(len(self.minerals), dtype=bool)
-        for plant in self.agents_by_type[USProcessor]:
-            if plant.status in {"operating", "idle"}:
-                found[plant.m] = True
-        return found
+        table = self.plant_table
+        standing = (table.status == OPERATING) | (table.status == IDLE)
+        return np.bincount(table.mineral[standing], minlength=len(self.minerals)) > 0
 
     # --- one month ----------------------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class SupplyChainModel(Model):
         self.domestic_capacity = np.zeros(len(self.minerals))
         self.funded_output = np.zeros(len(self.minerals))
         self.under_construction = np.zeros(len(self.minerals))
-        self.agents_by_type[USProcessor].do("step")
+        self.plant_table.step(self)  # every USProcessor's decision, in one pass
         self.feedstock_diverted = self._divert_feedstock(self.funded_output)
         self.last_domestic_output = self.domestic_output.copy()
 

@@ -66,8 +66,7 @@ class Recorder:
         self.sector_delivered = np.zeros((T, M, S))
         self.flows = np.zeros((T, M, C, len(ROUTES)))
         self.country_exports = np.zeros((T, M, C))
-        self.plants: dict[str, dict[str, np.ndarray]] = {}
-        self.plant_mineral: dict[str, str] = {}
+        self.plant_months: list[tuple[np.ndarray, ...]] = []  # per month: output, utilisation, capacity, margin
         self.in_transit_before = np.zeros(M)
 
     def record(
@@ -131,28 +130,31 @@ class Recorder:
             self.flows[t, :, :, r] = arrivals[route]
         self.country_exports[t] = m.country_exports
 
-        from sim.model.agents import FederalFunder, USProcessor
+        from sim.model.agents import FederalFunder
+        from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 
         committed = np.zeros(len(m.minerals))
         for funder in m.agents_by_type[FederalFunder]:
             committed += funder.committed_usd
         s["funding_committed_usd"][t] = committed
-        T = len(self.power_price)
-        for plant in m.agents_by_type[USProcessor]:
-            if plant.plant not in self.plants:
-                self.plants[plant.plant] = {k: np.zeros(T) for k in PLANT_UNITS}
-                self.plant_mineral[plant.plant] = m.minerals[plant.m]
-            rec = self.plants[plant.plant]
-            rec["output"][t] = plant.output
-            rec["utilisation"][t] = plant.utilisation if plant.status == "operating" else 0.0
-            rec["capacity"][t] = plant.capacity_t_per_yr if plant.status in {"operating", "idle"} else 0.0
-            rec["margin"][t] = plant.margin
-            s["restart_cost_usd"][t, plant.m] += plant.restart_cost_usd
-            if plant.funded_by is not None:
-                if plant.status in {"operating", "idle"}:
-                    s["capacity_built"][t, plant.m] += plant.capacity_t_per_yr
-                elif plant.status == "construction":
-                    s["capacity_under_construction"][t, plant.m] += plant.capacity_t_per_yr
+        table = m.plant_table
+        operating = table.status == OPERATING
+        standing = operating | (table.status == IDLE)
+        self.plant_months.append(
+            (
+                table.output.copy(),
+                np.where(operating, table.utilisation, 0.0),
+                np.where(standing, table.capacity_t_per_yr, 0.0),
+                table.margin.copy(),
+            )
+        )
+        M, mi, funded = len(m.minerals), table.mineral, table.funder >= 0
+        s["restart_cost_usd"][t] = np.bincount(mi, table.restart_cost_usd, minlength=M)
+        s["capacity_built"][t] = np.bincount(
+            mi[funded & standing], table.capacity_t_per_yr[funded & standing], minlength=M
+        )
+        building = funded & (table.status == CONSTRUCTION)
+        s["capacity_under_construction"][t] = np.bincount(mi[building], table.capacity_t_per_yr[building], minlength=M)
 
         # Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding.
         inventory_change = m.us_inventory - inventory_before
@@ -171,6 +173,22 @@ class Recorder:
         )
         s["world_balance_residual"][t] = world_sources - world_uses
         self.in_transit_before = in_transit
+
+    @property
+    def plants(self) -> dict[str, dict[str, np.ndarray]]:
+        """plant -> variable -> [month] (zero before a plant existed)."""
+        names = self.model.plant_table.names
+        out = {name: {k: np.zeros(len(self.power_price)) for k in PLANT_UNITS} for name in names}
+        for t, columns in enumerate(self.plant_months):
+            for variable, values in zip(PLANT_UNITS, columns, strict=True):
+                for row, value in enumerate(values):
+                    out[names[row]][variable][t] = value
+        return out
+
+    @property
+    def plant_mineral(self) -> dict[str, str]:
+        table = self.model.plant_table
+        return {name: self.model.minerals[table.mineral[row]] for row, name in enumerate(table.names)}
 
     # --- frames --------------------------------------------------------------------------------------
 
@@ -194,9 +212,10 @@ class Recorder:
                 demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
                 for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
                     blocks.append((months, np.full(T, mineral), "sector", sector, variable, "t/month", values))
+        plant_mineral = self.plant_mineral
         for plant, rec in self.plants.items():
             for variable, values in rec.items():
-                mineral = self.plant_mineral[plant]
+                mineral = plant_mineral[plant]
                 blocks.append((months, np.full(T, mineral), "plant", plant, variable, PLANT_UNITS[variable], values))
         sizes = [len(b[-1]) for b in blocks]
         columns = {

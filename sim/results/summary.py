@@ -51,7 +51,9 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "capacity_gap_t_per_yr_end": _round(s["capacity_gap"][-1, i]),
             "capacity_gap_t_per_yr_mean": _round(s["capacity_gap"][:, i].mean()),
             "capacity_gap_t_per_yr_peak": _round(s["capacity_gap"][:, i].max()),
-            "capacity_gap_share_peak": _round((s["capacity_gap"][:, i] / (12 * demand)).max()),
+            "capacity_gap_share_peak": _round(
+                np.divide(s["capacity_gap"][:, i], 12 * demand, out=np.zeros_like(demand), where=demand > 0).max()
+            ),
             "capacity_gap_share_end": _round(s["capacity_gap"][-1, i] / (12 * demand[-1])) if demand[-1] > 0 else 0.0,
             "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),

@@ -1,0 +1,137 @@
+"""The state of every US plant as arrays, and the processors' monthly decision for all of them at once.
+
+Each `USProcessor` agent is a handle on one row. Keeping the rows together lets one numpy pass do what
+each plant decides on its own (the arithmetic is per plant, so the result is the same as looping),
+which matters when ensembles run the model thousands of times.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.model import SupplyChainModel
+
+OPERATING, IDLE, CONSTRUCTION, FAILED = 0, 1, 2, 3
+STATUS = {"operating": OPERATING, "idle": IDLE, "construction": CONSTRUCTION, "failed": FAILED}
+STATUS_NAME = {code: name for name, code in STATUS.items()}
+
+FLOAT_COLUMNS = (
+    "capacity_t_per_yr",
+    "utilisation",
+    "electricity_mwh_per_t",
+    "other_cost_usd_per_t",
+    "hedged_power_share",
+    "output",
+    "margin",
+    "restart_cost_usd",
+)
+INT_COLUMNS = ("mineral", "status", "feedstock_c", "online_month", "good_months", "funder")
+
+
+class PlantTable:
+    """Columns of plant state, one row per plant in creation order. Quantities t/yr, USD/t."""
+
+    def __init__(self) -> None:
+        for name in FLOAT_COLUMNS:
+            setattr(self, name, np.zeros(0))
+        for name in INT_COLUMNS:
+            setattr(self, name, np.zeros(0, dtype=np.int64))
+        self.foreign_fed = np.zeros(0, dtype=bool)
+        self.names: list[str] = []
+        self.funders: list[str] = []  # funder index -> programme name
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def add(
+        self,
+        name: str,
+        mineral: int,
+        capacity_t_per_yr: float,
+        status: str,
+        electricity_mwh_per_t: float,
+        other_cost_usd_per_t: float,
+        feedstock_c: int | None,
+        foreign_fed: bool,
+        hedged_power_share: float,
+        online_month: int,
+        funded_by: str | None,
+    ) -> int:
+        if funded_by is not None and funded_by not in self.funders:
+            self.funders.append(funded_by)
+        row = {
+            "capacity_t_per_yr": capacity_t_per_yr,
+            "utilisation": 1.0 if status == "operating" else 0.0,
+            "electricity_mwh_per_t": electricity_mwh_per_t,
+            "other_cost_usd_per_t": other_cost_usd_per_t,
+            "hedged_power_share": hedged_power_share,
+            "output": 0.0,
+            "margin": 0.0,
+            "restart_cost_usd": 0.0,
+            "mineral": mineral,
+            "status": STATUS[status],
+            "feedstock_c": -1 if feedstock_c is None else feedstock_c,
+            "online_month": online_month,
+            "good_months": 0,
+            "funder": -1 if funded_by is None else self.funders.index(funded_by),
+        }
+        for column, value in row.items():
+            setattr(self, column, np.append(getattr(self, column), value))
+        self.foreign_fed = np.append(self.foreign_fed, foreign_fed)
+        self.names.append(name)
+        return len(self.names) - 1
+
+    def step(self, m: SupplyChainModel) -> None:
+        """One month for every plant: margin, status, utilisation, output; sums into the model's arrays."""
+        params = m.world.market
+        mi = self.mineral
+        price = np.maximum(m.price_outside[mi], m.price_floor[mi])
+        power = self.hedged_power_share * m.power_contract + (1 - self.hedged_power_share) * m.power_price
+        feedstock_cost = price * m.feedstock_cost_share[mi]
+        self.margin = price - feedstock_cost - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t
+
+        status, util = self.status.copy(), self.utilisation.copy()
+        coming_online = (status == CONSTRUCTION) & (m.month >= self.online_month)
+        operating, idle = status == OPERATING, status == IDLE
+        gaining = operating & (self.margin >= 0)
+        losing = operating & (self.margin < 0)
+        depth = np.minimum(1.0, -self.margin / price / params.loss_for_full_curtail_share)
+        util = np.where(gaining, np.minimum(1.0, util + params.ramp_rate_per_month), util)
+        util = np.where(losing, np.maximum(0.0, util - params.curtail_rate_per_month * depth), util)
+        shut = losing & (util <= 0.0)
+        good = np.where(
+            idle,
+            np.where(self.margin >= params.restart_margin_share * price, self.good_months + 1, 0),
+            self.good_months,
+        )
+        restart = idle & (good >= params.restart_lag_months)
+        good = np.where(shut, 0, good)
+        status = np.where(coming_online | restart, OPERATING, np.where(shut, IDLE, status))
+        util = np.where(coming_online | restart, params.ramp_rate_per_month, util)
+        self.restart_cost_usd = self.restart_cost_usd + np.where(
+            restart, params.restart_cost_usd_per_tpy * self.capacity_t_per_yr, 0.0
+        )
+        self.status, self.utilisation, self.good_months = status, util, good
+
+        fed = self.feedstock_c >= 0
+        feedstock = np.ones(len(self))
+        feedstock[fed] = m.timeline.feedstock_share[m.month, mi[fed], self.feedstock_c[fed]]
+        running = status == OPERATING
+        self.output = np.where(running, self.capacity_t_per_yr / 12 * util * feedstock, 0.0)
+        M = len(m.minerals)
+
+        def per_mineral(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+            return np.bincount(
+                mi if where is None else mi[where], values if where is None else values[where], minlength=M
+            )
+
+        m.domestic_output += per_mineral(self.output)
+        m.foreign_fed_output += per_mineral(self.output, self.foreign_fed)
+        m.installed_capacity += per_mineral(self.capacity_t_per_yr / 12 * feedstock, running | (status == IDLE))
+        funded = self.funder >= 0
+        m.funded_output += per_mineral(self.output, funded)
+        m.under_construction += per_mineral(self.capacity_t_per_yr, funded & (status == CONSTRUCTION))
+        m.domestic_capacity += per_mineral(self.capacity_t_per_yr / 12 * feedstock, running)
