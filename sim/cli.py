@@ -588,7 +588,3 @@ def print_summary_table(title: str, summary: dict) -> None:
             f"{row['capacity_built_t_per_yr']:,.0f}",
         )
     out.print(table)
-
-
-def main() -> None:  # pragma: no cover - console entry point alias
-    app()

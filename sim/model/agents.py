@@ -88,6 +88,11 @@ class SupplierCountry(Agent):
         m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
 
+def _column(name: str, kind: type) -> property:
+    """A read-only attribute of a USProcessor that reads its row of the plant table."""
+    return property(lambda self: kind(getattr(self.model.plant_table, name)[self.row]), doc=f"{name} of this plant")
+
+
 class USProcessor(Agent):
     """A US smelter or refinery: utilisation follows its margin; curtails at a loss, restarts with a lag.
 
@@ -129,40 +134,17 @@ class USProcessor(Agent):
             funded_by,
         )
 
-    def _get(self, column: str) -> float | int:
-        return getattr(self.model.plant_table, column)[self.row].item()
-
-    @property
-    def m(self) -> int:
-        return int(self._get("mineral"))
-
     @property
     def status(self) -> str:
-        return STATUS_NAME[int(self._get("status"))]
+        return STATUS_NAME[int(self.model.plant_table.status[self.row])]
 
-    @property
-    def utilisation(self) -> float:
-        return float(self._get("utilisation"))
-
-    @property
-    def capacity_t_per_yr(self) -> float:
-        return float(self._get("capacity_t_per_yr"))
-
-    @property
-    def output(self) -> float:
-        return float(self._get("output"))
-
-    @property
-    def margin(self) -> float:
-        return float(self._get("margin"))
-
-    @property
-    def online_month(self) -> int:
-        return int(self._get("online_month"))
-
-    @property
-    def restart_cost_usd(self) -> float:
-        return float(self._get("restart_cost_usd"))
+    m = _column("mineral", int)
+    utilisation = _column("utilisation", float)
+    capacity_t_per_yr = _column("capacity_t_per_yr", float)
+    output = _column("output", float)
+    margin = _column("margin", float)
+    online_month = _column("online_month", int)
+    restart_cost_usd = _column("restart_cost_usd", float)
 
 
 class FederalFunder(Agent):

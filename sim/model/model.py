@@ -469,7 +469,6 @@ class SupplyChainModel(Model):
             params.price_cap_ratio,
         )
         self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
-        self.z_out, self.z_in = z_out, z_in
 
     def run(self) -> None:
         """Step to the horizon."""

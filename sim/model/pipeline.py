@@ -29,9 +29,6 @@ class Pipeline:
         self.buffer[slot] = 0.0
         return arriving
 
-    def peek(self, month: int) -> np.ndarray:
-        return self.buffer[month % self.slots]
-
     def in_transit(self) -> np.ndarray:
         """Tonnes in transit [M, C]."""
         return self.buffer.sum(axis=0)
