@@ -17,7 +17,8 @@ HEADLINE = {
     "price_outside_peak_ratio": ("outside price peak, x baseline", 1.0),
     "price_inside_min_ratio": ("inside price low, x baseline", 1.0),
     "import_reliance_end": ("import reliance at end, %", 100.0),
-    "funding_committed_usd": ("funding committed, USD m", 1e-6),
+    "funding_committed_usd": ("funding committed (grants, loans, offtake), USD m", 1e-6),
+    "stockpile_spend_usd": ("stockpile purchases, USD m", 1e-6),
     "capacity_built_t_per_yr": ("capacity built, t/yr", 1.0),
 }
 

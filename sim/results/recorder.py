@@ -44,6 +44,7 @@ MINERAL_SERIES = {
     "producer_stock": "t",
     "in_transit": "t",
     "funding_committed_usd": "USD (cumulative)",
+    "stockpile_spend_usd": "USD (cumulative)",
     "capacity_built": "t/yr",
     "capacity_under_construction": "t/yr",
     "us_balance_residual": "t/month",
@@ -133,10 +134,14 @@ class Recorder:
         from sim.model.agents import FederalFunder
         from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 
-        committed = np.zeros(len(m.minerals))
+        committed, bought = np.zeros(len(m.minerals)), np.zeros(len(m.minerals))
         for funder in m.agents_by_type[FederalFunder]:
-            committed += funder.committed_usd
+            if funder.instrument == "stockpile":
+                bought += funder.committed_usd
+            else:
+                committed += funder.committed_usd
         s["funding_committed_usd"][t] = committed
+        s["stockpile_spend_usd"][t] = bought
         table = m.plant_table
         operating = table.status == OPERATING
         standing = operating | (table.status == IDLE)

@@ -68,6 +68,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
             "price_inside_min_ratio": _round(s["price_inside_ratio"][:, i].min()),
             "funding_committed_usd": _round(s["funding_committed_usd"][-1, i]),
+            "stockpile_spend_usd": _round(s["stockpile_spend_usd"][-1, i]),
             "capacity_built_t_per_yr": _round(s["capacity_built"][-1, i]),
             "stockpile_released_t": _round(s["stockpile_release"][:, i].sum()),
         }
