@@ -408,6 +408,77 @@ def hindcast(
 
 
 @app.command()
+def report(
+    run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough)")],
+    output: Annotated[
+        Path | None, typer.Option("--output", help="HTML file (default: <results>/<run id>.html)")
+    ] = None,
+    out_dir: OutOption = "results",
+) -> None:
+    """Write one self-contained HTML report of a stored run (plots embedded; opens offline)."""
+    out_dir = results_dir(out_dir)
+    import os
+
+    from sim.results.runs import RunError, find_run
+    from sim.viz.report import build_report
+
+    try:
+        stored = find_run(run, out_dir)
+        text = build_report(stored.path)
+    except (RunError, OSError, KeyError) as exc:
+        fail(f"{run}: cannot build a report ({exc})")
+    target = output or out_dir / f"{stored.run_id}.html"
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    out.print(f"Wrote [bold]{target}[/] ({target.stat().st_size / 1024:,.0f} KiB)", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    import json
+
+    from sim.scenario.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="the new scenario's name (letters, digits, _ . -)")],
+    parent: Annotated[str, typer.Option("--from", help="scenario to extend")] = "baseline",
+    folder: Annotated[Path, typer.Option("--dir", help="where scenario files live")] = Path("scenarios"),
+) -> None:
+    """Write a commented scenario file to start from."""
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.scenario.schema import NAME_PATTERN
+    from sim.scenario.template import scenario_template
+
+    if not NAME_PATTERN.match(name):
+        fail(f"'{name}' is not a scenario name (allowed: letters, digits and _ . -)")
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        fail(f"{target} already exists; choose another name")
+    if not (folder / f"{parent}.yaml").is_file():
+        fail(f"no scenario '{parent}' in {folder} to start from")
+    try:
+        target.write_text(scenario_template(name, parent), encoding="utf-8")
+        load_scenario(target)
+    except ScenarioError as exc:
+        target.unlink(missing_ok=True)
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    out.print(f"Wrote [bold]{target}[/]; edit it, then: sim validate {target} && sim run {target}", highlight=False)
+
+
+@app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML files")]) -> None:
     """Check scenario files without running them."""
     from sim.scenario.errors import ScenarioError

@@ -18,6 +18,7 @@ from .helpers import ROOT, SCENARIOS
 runner = CliRunner()
 RUN_FILES = {
     "manifest.json",
+    "report.html",
     "summary.json",
     "timeseries.parquet",
     "flows.parquet",
@@ -63,8 +64,11 @@ def test_run_prints_the_summary_table_and_writes_a_complete_run(china_run):
     assert {"direct", "leaked"} <= set(flows["route"])
 
 
+STAMPED = {"manifest.json", "report.html"}  # these carry the run id and creation time; the data files may not
+
+
 def digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.name != "manifest.json"}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.name not in STAMPED}
 
 
 def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, china_run):
@@ -182,3 +186,29 @@ def test_empty_out_and_bracketed_hints_are_shown_whole(tmp_path):
     assert sim("run", str(SCENARIOS / "baseline.yaml"), "--out", "").exit_code == 2
     result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--set", "events[0].leakage={uniform: [0.3, 0.1]}")
     assert result.exit_code == 2 and "[low, high]" in result.output
+
+
+def test_each_run_carries_a_self_contained_html_report(china_run, tmp_path):
+    _, folder = china_run
+    html = (folder / "report.html").read_text()
+    assert "<table>" in html and "antimony" in html and "Provenance" in html
+    assert html.count("data:image/png;base64,") == 4
+    assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
+    target = tmp_path / "again.html"
+    result = sim("report", str(folder), "--output", str(target))
+    assert result.exit_code == 0 and target.read_text() == html
+    assert sim("report", "no-such-run", "--out", str(tmp_path)).exit_code == 2
+
+
+def test_new_writes_a_commented_scenario_that_validates_and_schema_prints_json(tmp_path):
+    import shutil
+
+    shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "baseline.yaml")
+    result = sim("new", "my_case", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "# events:" in (tmp_path / "my_case.yaml").read_text()
+    assert sim("validate", str(tmp_path / "my_case.yaml")).exit_code == 0
+    assert sim("new", "my_case", "--dir", str(tmp_path)).exit_code == 2  # never overwrites
+    assert sim("new", "../evil", "--dir", str(tmp_path)).exit_code == 2
+    schema = json.loads(sim("schema").output)
+    assert "ExportRestriction" in schema["$defs"] and "events" in schema["properties"]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sim.ensemble import EnsembleResult
 
 MANIFEST = "manifest.json"
+REPORT = "report.html"
 
 
 class StoreError(Exception):
@@ -120,8 +121,15 @@ def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
 
             plots = save_run_plots(result, tmp)
         result.timings["store_s"] = time.perf_counter() - started
-        write_json(tmp / MANIFEST, manifest_document(result, run_id, plots))
+        write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT]))
+        write_report(tmp)
     return root / run_id
+
+
+def write_report(folder: Path) -> None:
+    from sim.viz.report import build_report
+
+    (folder / REPORT).write_text(build_report(folder), encoding="utf-8")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -197,8 +205,10 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True) -
                     "bands.parquet",
                     "timeseries.parquet",
                     *plots,
+                    REPORT,
                     MANIFEST,
                 ],
             },
         )
+        write_report(tmp)
     return root / run_id
