@@ -569,10 +569,22 @@ def format_cell(value: object) -> str:
 
 
 @app.command()
-def runs(out_dir: OutOption = "results") -> None:
+def runs(
+    out_dir: OutOption = "results",
+    clean: Annotated[
+        bool, typer.Option("--clean", help="remove partial folders of killed runs (untouched for an hour)")
+    ] = False,
+) -> None:
     """List the complete runs in the results directory, oldest first."""
     out_dir = results_dir(out_dir)
-    from sim.results.runs import list_runs
+    import shutil
+
+    from sim.results.runs import list_runs, stale_partials
+
+    if clean:
+        for folder in stale_partials(out_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+            out.print(f"removed {folder}", highlight=False)
 
     found = list_runs(out_dir)
     if not found:

@@ -94,3 +94,18 @@ def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete(tmp_pa
     assert torn == 0
     listing = subprocess.run([SIM, "runs", "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
     assert listing.returncode == 0 and "Traceback" not in listing.stderr
+
+
+def test_runs_clean_removes_only_stale_partial_folders(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    stale, fresh = tmp_path / ".tmp-killed", tmp_path / ".tmp-writing"
+    stale.mkdir()
+    fresh.mkdir()
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    result = CliRunner().invoke(app, ["runs", "--out", str(tmp_path), "--clean"])
+    assert result.exit_code == 0 and "removed" in result.output
+    assert not stale.exists() and fresh.exists()

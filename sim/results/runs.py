@@ -104,3 +104,14 @@ def list_runs(root: Path) -> list[StoredRun]:
         except RunError:
             continue
     return sorted(runs, key=lambda r: (r.manifest.get("created_utc", ""), r.run_id))
+
+
+def stale_partials(root: Path, older_than_s: float = 3600.0) -> list[Path]:
+    """Hidden `.tmp-*` folders left by runs that were killed, untouched for `older_than_s` seconds.
+    Younger ones may belong to a run still being written, so they are left alone."""
+    import time
+
+    if not root.is_dir():
+        return []
+    now = time.time()
+    return sorted(p for p in root.glob(".tmp-*") if p.is_dir() and now - p.stat().st_mtime > older_than_s)
