@@ -261,7 +261,7 @@ class FederalFunder(Agent):
             return
         floor = m.price0[mineral] * m.world.market.offtake_floor_ratio
         gap = max(0.0, floor - m.price_outside[mineral])
-        cost = gap * m.last_domestic_output[mineral]
+        cost = gap * m.domestic_output[mineral]  # this month's: processors step first
         if cost > self.available_usd:
             self.floor_mineral = None  # the money ran out: the floor lapses
             return

@@ -126,7 +126,6 @@ class SupplyChainModel(Model):
         self.output = self.output0.copy()
         self.output_level = np.ones((M, C))
         self.feedstock_diverted = np.zeros((M, C))
-        self.last_gap = np.zeros(M)
         self.producer_stock = self.output0 * params.producer_stock_months
         self.us_inventory = self.demand0 * params.us_inventory_months
         self.stockpile = self.stockpile0.copy()
@@ -135,7 +134,6 @@ class SupplyChainModel(Model):
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
-        self.last_domestic_output = np.zeros(M)
         self.power_contract = self.world.power.baseline_usd_per_mwh
         self.power_price = self.power_contract
         for name in (
@@ -249,7 +247,6 @@ class SupplyChainModel(Model):
         self.under_construction = np.zeros(len(self.minerals))
         self.plant_table.step(self)  # every USProcessor's decision, in one pass
         self.feedstock_diverted = self._divert_feedstock(self.funded_output)
-        self.last_domestic_output = self.domestic_output.copy()
 
         self.price_floor = np.zeros(len(self.minerals))
         self.stockpile_purchase_order = np.zeros(len(self.minerals))
@@ -330,7 +327,6 @@ class SupplyChainModel(Model):
             inventory_before,
             recycling,
             release,
-            imports,
             licence_arrivals,
             leak_arrivals,
             shipped,
@@ -344,7 +340,6 @@ class SupplyChainModel(Model):
         self.last_shortfall_share = np.divide(
             total_shortfall, self.us_demand_total, out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0
         )
-        self.last_gap = capacity_gap
         self.last_gap_share = np.divide(
             capacity_gap, self.us_demand_total, out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0
         )
@@ -404,7 +399,6 @@ class SupplyChainModel(Model):
         inventory_before,
         recycling,
         release,
-        imports,
         licence_arrivals,
         leak_arrivals,
         shipped,

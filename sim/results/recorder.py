@@ -95,7 +95,7 @@ class Recorder:
         s["us_demand"][t] = demand
         s["delivered"][t] = delivered_total
         s["shortfall"][t] = shortfall.sum(1)
-        s["shortfall_share"][t] = np.divide(shortfall.sum(1), demand, out=np.zeros_like(demand), where=demand > 0)
+        s["shortfall_share"][t] = m.last_shortfall_share  # computed by the model this month
         s["domestic_output"][t] = m.domestic_output
         s["domestic_capacity"][t] = m.domestic_capacity * 12
         s["recycling"][t] = recycling
