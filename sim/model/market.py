@@ -9,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, and 0 where whole is 0 (nothing demanded, nothing to share)."""
+    return np.divide(part, whole, out=np.zeros_like(part, dtype=float), where=whole > 0)
+
+
 def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """Deliver `supply` [M] to sectors' `demand` [M, S] in priority order (1 first), pro rata within one.
 
@@ -21,7 +26,7 @@ def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.nd
         want = np.where(at_level, demand, 0.0)
         total = want.sum(axis=1)
         served = np.minimum(left, total)
-        ratio = np.divide(served, total, out=np.zeros_like(total), where=total > 0)
+        ratio = share(served, total)
         delivered += want * ratio[:, None]
         left -= served
     return delivered
@@ -31,13 +36,13 @@ def allocate_pro_rata(need: np.ndarray, offers: np.ndarray) -> np.ndarray:
     """Take up to `need` [M] from `offers` [M, C] in proportion to each offer. Returns taken [M, C]."""
     total = offers.sum(axis=1)
     taken = np.minimum(need, total)
-    ratio = np.divide(taken, total, out=np.zeros_like(total), where=total > 0)
+    ratio = share(taken, total)
     return offers * ratio[:, None]
 
 
 def tightness(demand: np.ndarray, available: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Excess demand over what is available (stocks included), as a share of `scale`; in [-1, 1]."""
-    z = np.divide(demand - available, scale, out=np.zeros_like(scale, dtype=float), where=scale > 0)
+    z = share(demand - available, scale)
     return np.clip(z, -1.0, 1.0)
 
 
@@ -91,6 +96,6 @@ def serve_pooled(
         have = np.where(pool, available, 0.0)
         total_have = have.sum(axis=1)
         served = np.minimum(np.where(pool, demand, 0.0).sum(axis=1) + more, total_have)
-        ratio = np.divide(served, total_have, out=np.zeros_like(served), where=total_have > 0)
+        ratio = share(served, total_have)
         delivered += have * ratio[:, None]
     return delivered

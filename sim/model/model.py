@@ -17,6 +17,7 @@ from sim.model.market import (
     price_response,
     redirect_share,
     serve_pooled,
+    share,
     tightness,
     update_price,
 )
@@ -309,12 +310,7 @@ class SupplyChainModel(Model):
         delivered = allocate_by_priority(on_hand, self.sector_demand, self._priorities())
         # The stockpile buys only what is left once every sector is served.
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered.sum(1))
-        filled = np.divide(
-            purchase,
-            self.stockpile_purchase_order,
-            out=np.zeros_like(purchase),
-            where=self.stockpile_purchase_order > 0,
-        )
+        filled = share(purchase, self.stockpile_purchase_order)
         for funder in self.agents_by_type[FederalFunder]:
             if funder.order_t.any():
                 funder.settle_purchase(filled)
@@ -337,12 +333,8 @@ class SupplyChainModel(Model):
 
         total_shortfall = shortfall.sum(1)
         self.last_shortfall = total_shortfall
-        self.last_shortfall_share = np.divide(
-            total_shortfall, self.us_demand_total, out=np.zeros_like(total_shortfall), where=self.us_demand_total > 0
-        )
-        self.last_gap_share = np.divide(
-            capacity_gap, self.us_demand_total, out=np.zeros_like(capacity_gap), where=self.us_demand_total > 0
-        )
+        self.last_shortfall_share = share(total_shortfall, self.us_demand_total)
+        self.last_gap_share = share(capacity_gap, self.us_demand_total)
         self.recorder.record(
             t,
             delivered=delivered,
@@ -385,7 +377,7 @@ class SupplyChainModel(Model):
         is_open = self.timeline.policy_kind[self.month] == OPEN
         weights = np.where(is_open, self.output0, 0.0)
         total = weights.sum(axis=1, keepdims=True)
-        weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+        weights = share(weights, total)
         return weights * funded_output[:, None]
 
     def _priorities(self) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.model.market import share
 from sim.scenario.schema import month_label
 
 if TYPE_CHECKING:
@@ -111,14 +112,11 @@ class Recorder:
         s["price_inside_ratio"][t] = m.price_inside / m.price0
         s["capacity_gap"][t] = capacity_gap * 12
         supplied = m.domestic_output + imports + recycling + release
-        s["import_reliance"][t] = np.divide(imports, supplied, out=np.zeros_like(imports), where=supplied > 0)
+        s["import_reliance"][t] = share(imports, supplied)
         foreign = imports + m.foreign_fed_output
-        s["import_reliance_incl_feedstock"][t] = np.divide(
-            foreign, supplied, out=np.zeros_like(foreign), where=supplied > 0
-        )
-        paid = imports
+        s["import_reliance_incl_feedstock"][t] = share(foreign, supplied)
         markup = (arrivals["leaked"] * m.timeline.leak_markup[t]).sum(1)
-        s["import_bill_usd"][t] = (paid + markup) * m.price_outside
+        s["import_bill_usd"][t] = (imports + markup) * m.price_outside
         s["world_output"][t] = m.output.sum(1)
         s["row_demand"][t] = m.row_demand.sum(1)
         s["row_delivered"][t] = row_delivered.sum(1)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.model.market import share
+
 if TYPE_CHECKING:
     from sim.results.recorder import Recorder
 
@@ -33,8 +35,8 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i, mineral in enumerate(model.minerals):
         demand, shortfall = s["us_demand"][:, i], s["shortfall"][:, i]
-        share = s["shortfall_share"][:, i]
-        in_shortfall = share > threshold
+        short_share = s["shortfall_share"][:, i]
+        in_shortfall = short_share > threshold
         first = np.flatnonzero(in_shortfall)
         defence = model.sector_priority[i] == 1
         defence_short = (recorder.sector_demand[:, i, defence] - recorder.sector_delivered[:, i, defence]).sum()
@@ -43,7 +45,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "cumulative_shortfall_t": _round(shortfall.sum()),
             "cumulative_shortfall_share": _round(shortfall.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
             "peak_shortfall_t_per_month": _round(shortfall.max()),
-            "peak_shortfall_share": _round(share.max()),
+            "peak_shortfall_share": _round(short_share.max()),
             "months_in_shortfall": int(in_shortfall.sum()),
             "first_shortfall_month": months[first[0]] if first.size else None,
             "time_to_recover_months": time_to_recover(in_shortfall),
@@ -51,9 +53,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "capacity_gap_t_per_yr_end": _round(s["capacity_gap"][-1, i]),
             "capacity_gap_t_per_yr_mean": _round(s["capacity_gap"][:, i].mean()),
             "capacity_gap_t_per_yr_peak": _round(s["capacity_gap"][:, i].max()),
-            "capacity_gap_share_peak": _round(
-                np.divide(s["capacity_gap"][:, i], 12 * demand, out=np.zeros_like(demand), where=demand > 0).max()
-            ),
+            "capacity_gap_share_peak": _round(share(s["capacity_gap"][:, i], 12 * demand).max()),
             "capacity_gap_share_end": _round(s["capacity_gap"][-1, i] / (12 * demand[-1])) if demand[-1] > 0 else 0.0,
             "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),
