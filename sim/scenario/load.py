@@ -312,18 +312,15 @@ def _with_draws(raw: dict[str, Any], distributions: dict[PathKey, tuple[str, lis
 def _validate_scenario(
     raw: dict[str, Any], distributions: dict[PathKey, tuple[str, list[float]]], origins: dict[PathKey, Origin]
 ) -> Scenario:
-    scenario = None
-    for end in (0, -1):
+    """Validate with every distribution at its low end, then at its high end; the low-end scenario is
+    kept as the typed stand-in (draws happen per run)."""
+    validated = []
+    for end in (0, -1) if distributions else (0,):
         try:
-            scenario = Scenario.model_validate(_with_draws(raw, distributions, end))
+            validated.append(Scenario.model_validate(_with_draws(raw, distributions, end)))
         except ValidationError as exc:
             raise _from_validation(exc, raw, origins, prefix=()) from None
-        if not distributions:
-            break
-    assert scenario is not None
-    if distributions:  # keep the low-end scenario as the typed stand-in; draws happen per run
-        scenario = Scenario.model_validate(_with_draws(raw, distributions, 0))
-    return scenario
+    return validated[0]
 
 
 def _validate_world(
@@ -350,15 +347,14 @@ def _validate_world(
                     f"unknown country {feed!r}",
                     ", ".join(sorted(countries)),
                 )
-    world = None
-    for end in (0, -1):
+    validated = []
+    for end in (0, -1) if distributions else (0,):  # as for the scenario: both ends, keep the low one
         overrides = _with_draws(raw, distributions, end).get("world") or {}
         try:
-            world = World.model_validate(_merge(default_world_dict(), overrides, []))
+            validated.append(World.model_validate(_merge(default_world_dict(), overrides, [])))
         except ValidationError as exc:
             raise _from_validation(exc, raw, origins, prefix=("world",), model=World) from None
-    assert world is not None
-    return world
+    return validated[0]
 
 
 def _from_validation(
