@@ -49,6 +49,12 @@ def with_horizon(overrides: list[str] | None, months: int | None) -> list[str]:
     return [*(overrides or []), *([f"horizon_months={months}"] if months else [])]
 
 
+def check_indicators(names: list[str], allowed: list[str]) -> None:
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        fail(f"unknown indicator '{unknown[0]}' (allowed: {', '.join(allowed)})")
+
+
 def fail(message: str) -> None:
     from rich.markup import escape
 
@@ -204,8 +210,7 @@ def sweep(
 
     if sample not in ("grid", "lhs"):
         fail(f"--sample '{sample}' is not known (allowed: grid, lhs)")
-    if indicator not in HEADLINE and indicator not in ("capacity_gap_t_per_yr_end", "time_to_recover_months"):
-        fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
+    check_indicators([indicator], [*HEADLINE, "capacity_gap_t_per_yr_end", "time_to_recover_months"])
     try:
         resolved = load_scenario(scenario, with_horizon(overrides, months))
         varies = [parse_vary(v) for v in vary]
@@ -293,8 +298,7 @@ def sensitivity(
 
     if method not in ("morris", "sobol"):
         fail(f"--method '{method}' is not known (allowed: morris, sobol)")
-    if indicator not in HEADLINE:
-        fail(f"unknown indicator '{indicator}' (allowed: {', '.join(HEADLINE)})")
+    check_indicators([indicator], list(HEADLINE))
     try:
         resolved = load_scenario(scenario, with_horizon(overrides, months))
         from sim.sensitivity import problem_of
@@ -526,9 +530,7 @@ def compare(
 
     if len(items) < 2:
         fail("compare needs at least two runs or scenario files")
-    unknown = [i for i in indicators or [] if i not in HEADLINE]
-    if unknown:
-        fail(f"unknown indicator '{unknown[0]}' (allowed: {', '.join(HEADLINE)})")
+    check_indicators(indicators or [], list(HEADLINE))
     compared = []
     for item in items:
         try:
