@@ -443,6 +443,33 @@ def report(
 
 
 @app.command()
+def dashboard(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")] = Path("scenarios/china_ban.yaml"),
+    host: Annotated[
+        str, typer.Option("--host", help="address to listen on (default: this machine only; 0.0.0.0: the network)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="port (0: any free one)")] = 8765,
+) -> None:
+    """Serve the workshop dashboard in a browser: levers, step and play, live charts."""
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.viz.serve import LOCAL_HOSTS, DashboardError, check_port_free, check_viz_installed, serve_dashboard
+
+    try:
+        resolved = load_scenario(scenario)
+        check_viz_installed()
+        check_port_free(host, port)
+    except (ScenarioError, DashboardError) as exc:
+        fail(str(exc))
+    out.print(
+        f"Dashboard of [bold]{resolved.scenario.name}[/] at http://{host}:{port}/  (Ctrl-C to stop)", highlight=False
+    )
+    if host not in LOCAL_HOSTS:
+        err.print(f"[yellow]note:[/] listening on {host}: anyone who can reach this machine can open the dashboard")
+    raise typer.Exit(serve_dashboard(scenario, host, port))
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor autocompletion)."""
     import json

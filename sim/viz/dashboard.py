@@ -1,0 +1,273 @@
+"""The workshop dashboard: Mesa's SolaraViz around the model, with levers and live charts.
+
+`sim dashboard SCENARIO` serves `sim.viz.dashboard_app`, which calls `dashboard_page`. Move a lever,
+press Reset to rebuild the model with it, then Step or Play: the charts follow month by month.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
+
+from sim.model.model import SupplyChainModel
+from sim.results.recorder import ROUTES
+from sim.scenario.load import ResolvedScenario, load_scenario
+from sim.viz.levers import ALL, NONE, Levers, apply_levers, exporters, restriction_pairs, scenario_leakage
+from sim.viz.plots import ROUTE_COLOURS
+
+DEFAULT_SCENARIO = str(Path(__file__).resolve().parents[2] / "scenarios" / "china_ban.yaml")
+MINERAL_COLOURS = [
+    "#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#000000", "#ee8866", "#997700",
+]  # fmt: skip
+
+
+class DashboardModel(SupplyChainModel):
+    """The model of a scenario with the dashboard's levers applied. Every argument has a default, as
+    SolaraViz rebuilds the model from keyword arguments when Reset is pressed."""
+
+    def __init__(
+        self,
+        scenario_file: str = DEFAULT_SCENARIO,
+        lift: str = NONE,
+        ban_exporter: str = NONE,
+        ban_mineral: str = ALL,
+        leakage: float | None = None,
+        power_multiplier: float = 1.0,
+        power_months: int = 12,
+        grants_musd_per_yr: float = 0.0,
+        stockpile_release: bool | None = None,
+        seed: int | None = None,
+    ) -> None:
+        base = load_scenario(scenario_file)
+        if leakage is not None and np.isclose(leakage, scenario_leakage(base)):
+            leakage = None  # the slider untouched: each restriction keeps its own leakage
+        self.levers = levers = Levers(
+            lift=lift,
+            ban_exporter=ban_exporter,
+            ban_mineral=ban_mineral,
+            leakage=leakage,
+            power_multiplier=power_multiplier,
+            power_months=power_months,
+            grants_musd_per_yr=grants_musd_per_yr,
+            stockpile_release=stockpile_release,
+        )
+        self.resolved = apply_levers(base, levers)
+        super().__init__(self.resolved, seed=seed)
+
+    def step(self) -> None:
+        """One month; the model stops at its horizon (the Play button then greys out)."""
+        if self.month < self.scenario_spec.horizon_months:
+            super().step()
+        self.running = self.month < self.scenario_spec.horizon_months
+
+
+def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
+    """SolaraViz `model_params`: the levers with their ranges, starting where the scenario is."""
+    minerals = list(resolved.world.minerals)
+    policies = resolved.scenario.policies
+    return {
+        "scenario_file": scenario_file,
+        "lift": {
+            "type": "Select",
+            "value": NONE,
+            "values": [NONE, *restriction_pairs(resolved), *([ALL] if restriction_pairs(resolved) else [])],
+            "label": "Lift a restriction of the scenario",
+        },
+        "ban_exporter": {
+            "type": "Select",
+            "value": NONE,
+            "values": [NONE, *exporters(resolved)],
+            "label": "New ban on exports to the US: exporter",
+        },
+        "ban_mineral": {"type": "Select", "value": ALL, "values": [ALL, *minerals], "label": "... of mineral"},
+        "leakage": {
+            "type": "SliderFloat",
+            "value": scenario_leakage(resolved),
+            "min": 0.0,
+            "max": 0.6,
+            "step": 0.05,
+            "label": "Leakage (share)",
+        },
+        "power_multiplier": {
+            "type": "SliderFloat",
+            "value": 1.0,
+            "min": 1.0,
+            "max": 3.0,
+            "step": 0.1,
+            "label": "Power price x",
+        },
+        "power_months": {"type": "SliderInt", "value": 12, "min": 1, "max": 60, "step": 1, "label": "Power months"},
+        "grants_musd_per_yr": {
+            "type": "SliderInt",
+            "value": 0,
+            "min": 0,
+            "max": 3000,
+            "step": 50,
+            "label": "Grants USD m/yr",
+        },
+        "stockpile_release": {
+            "type": "Checkbox",
+            "value": policies.stockpile_release_in_shortfall,
+            "label": "Stockpile released in a shortfall",
+        },
+    }
+
+
+# --- charts: each reads the recorder's arrays up to the current month -------------------------------
+
+
+def _months_axis(ax, model: SupplyChainModel) -> None:
+    labels = model.recorder.months()
+    ticks = np.arange(0, len(labels), max(1, len(labels) // 6))
+    ax.set_xlim(0, len(labels) - 1)
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=30, ha="right", fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _mineral_lines(model: SupplyChainModel, values: np.ndarray, title: str, ylabel: str, baseline: float = 0.0):
+    """Lines per mineral over the months stepped so far; minerals that never leave `baseline` are left out."""
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    t = model.month
+    shown = [i for i in range(len(model.minerals)) if t and np.abs(values[:t, i] - baseline).max() > 1e-6]
+    for i in shown:
+        colour = MINERAL_COLOURS[i % len(MINERAL_COLOURS)]
+        ax.plot(np.arange(t), values[:t, i], label=model.minerals[i], color=colour, lw=1.8)
+    if shown:
+        ax.legend(fontsize=7, ncol=2, loc="upper left")
+    else:
+        ax.text(0.5, 0.5, "none so far", ha="center", va="center", transform=ax.transAxes, color="#777")
+    ax.axhline(baseline, color="#999", lw=0.8)
+    _months_axis(ax, model)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=8)
+    fig.tight_layout()
+    return solara.FigureMatplotlib(fig, format="png")
+
+
+def ShortfallChart(model: SupplyChainModel):
+    series = model.recorder.series
+    return _mineral_lines(model, series["shortfall_share"] * 100, "US shortfall (demand not met)", "% of demand")
+
+
+def CapacityGapChart(model: SupplyChainModel):
+    series = model.recorder.series
+    demand = np.maximum(series["us_demand"] * 12, 1e-12)
+    gap = series["capacity_gap"] / demand * 100
+    return _mineral_lines(model, gap, "Processing-capacity gap", "% of annual demand")
+
+
+def PriceChart(model: SupplyChainModel):
+    series = model.recorder.series
+    return _mineral_lines(
+        model, series["price_outside_ratio"], "Price outside restricting countries", "x baseline", baseline=1.0
+    )
+
+
+@solara.component
+def FlowsChart(model: SupplyChainModel):
+    """US imports of one mineral by route, stacked; the mineral is chosen on the chart."""
+    update_counter.get()
+    mineral, set_mineral = solara.use_state(_most_restricted(model))
+    if mineral not in model.minerals:
+        mineral = model.minerals[0]
+    i, t = model.minerals.index(mineral), model.month
+    flows = model.recorder.flows[:t, i].sum(axis=1)  # [month, route]
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    if t:
+        ax.stackplot(np.arange(t), flows.T, labels=ROUTES, colors=[ROUTE_COLOURS[r] for r in ROUTES], alpha=0.9)
+        ax.legend(fontsize=7, loc="upper left")
+    _months_axis(ax, model)
+    ax.set_title(f"US imports of {mineral} by route", fontsize=10)
+    ax.set_ylabel("t/month", fontsize=8)
+    fig.tight_layout()
+    with solara.Column():
+        solara.Select("Mineral", value=mineral, values=model.minerals, on_value=set_mineral)
+        solara.FigureMatplotlib(fig, format="png")
+
+
+def _most_restricted(model: SupplyChainModel) -> str:
+    """The first mineral the scenario restricts, else the first mineral."""
+    restricted = (model.timeline.policy_kind != 0).any(axis=(0, 2))
+    return model.minerals[int(np.argmax(restricted))] if restricted.any() else model.minerals[0]
+
+
+def Headline(model: SupplyChainModel):
+    """Where things stand: the month, the levers in force, and per mineral the shortfall so far, the
+    capacity gap and the prices now."""
+    t = model.month
+    horizon = model.scenario_spec.horizon_months
+    when = f"{model.recorder.months()[t - 1]}, month {t} of {horizon}" if t else f"month 0 of {horizon}: press Step"
+    header = f"<p><b>{escape(model.scenario_spec.name)}</b>: {when}</p><p class='levers'>{escape(describe(model))}</p>"
+    if t == 0:
+        return solara.HTML(tag="div", unsafe_innerHTML=header)
+    s = model.recorder.series
+    demand = s["us_demand"][:t].sum(axis=0)
+    short = np.divide(s["shortfall"][:t].sum(axis=0), demand, out=np.zeros_like(demand), where=demand > 0)
+    columns = ("mineral", "short so far", "short now", "gap now, t/yr", "price outside", "price inside")
+    rows = [
+        (
+            mineral,
+            f"{short[i]:.1%}",
+            f"{s['shortfall_share'][t - 1, i]:.1%}",
+            f"{s['capacity_gap'][t - 1, i]:,.0f}",
+            f"{s['price_outside_ratio'][t - 1, i]:.2f}x",
+            f"{s['price_inside_ratio'][t - 1, i]:.2f}x",
+        )
+        for i, mineral in enumerate(model.minerals)
+    ]
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    body = "".join(
+        f"<tr data-mineral='{escape(row[0])}'>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    table = f"<table class='headline'><tr>{head}</tr>{body}</table>"
+    return solara.HTML(tag="div", unsafe_innerHTML=f"{HEADLINE_STYLE}{header}{table}")
+
+
+HEADLINE_STYLE = (
+    "<style>table.headline{border-collapse:collapse;font-size:13px}"
+    "table.headline td,table.headline th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
+    "table.headline td:first-child,table.headline th:first-child{text-align:left}"
+    "p.levers{color:#555;font-size:12px;margin:0 0 6px}</style>"
+)
+
+
+def describe(model: SupplyChainModel) -> str:
+    """The levers in force, in words (the sliders show no numbers until moved)."""
+    levers: Levers = getattr(model, "levers", Levers())
+    parts = [f"lifted: {levers.lift}"]
+    if levers.ban_exporter != NONE:
+        parts.append(f"new ban: {levers.ban_exporter}, {levers.ban_mineral}")
+    leakage = scenario_leakage(model.resolved) if levers.leakage is None else levers.leakage
+    parts.append(f"leakage {leakage:.2f}")
+    if levers.power_multiplier != 1.0:
+        parts.append(f"power x{levers.power_multiplier:.1f} for {levers.power_months} months")
+    parts.append(f"grants USD {levers.grants_musd_per_yr:,.0f} m/yr")
+    release = model.scenario_spec.policies.stockpile_release_in_shortfall
+    parts.append(f"stockpile release {'on' if release else 'off'}")
+    return "Levers: " + "; ".join(parts)
+
+
+COMPONENTS = [Headline, ShortfallChart, CapacityGapChart, PriceChart, FlowsChart]
+
+
+def dashboard_page(scenario_file: str = DEFAULT_SCENARIO):
+    """The SolaraViz page for a scenario file (which must load; the CLI checks it first). Called inside
+    a component, so each browser session builds its own model."""
+    resolved = solara.use_memo(lambda: load_scenario(scenario_file), [scenario_file])
+    model = solara.use_memo(lambda: DashboardModel(scenario_file), [scenario_file])
+    return SolaraViz(
+        model,
+        components=[(component, 0) for component in COMPONENTS],
+        model_params=lever_params(resolved, scenario_file),
+        name=f"sim dashboard: {resolved.scenario.name}",
+        play_interval=150,
+    )

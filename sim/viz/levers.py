@@ -1,0 +1,119 @@
+"""The dashboard's levers: a few plain settings turned into scenario events on top of a loaded scenario.
+
+Kept apart from the dashboard (no solara here) so that what a lever does is tested like any scenario:
+the result is an ordinary ResolvedScenario, validated by the same loader as a file.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from sim.scenario.load import ResolvedScenario, validate_raw
+from sim.scenario.schema import month_label
+
+NONE = "none"
+ALL = "all"
+LEVER_START_MONTH = 3  # levers' own events start in the 4th month: a quarter of normal trade first
+GRANTS_PROGRAMME = "dashboard_grants"
+
+
+@dataclass(frozen=True)
+class Levers:
+    """What a workshop participant can change. Defaults leave the scenario as it is."""
+
+    lift: str = NONE  # "none", "all", or "<exporter>: <mineral>": a restriction of the scenario lifted
+    ban_exporter: str = NONE  # a new ban on exports to the US from this country ...
+    ban_mineral: str = ALL  # ... of this mineral (or every mineral it produces)
+    leakage: float | None = None  # share of lost flow leaking via third countries, every restriction (None: as is)
+    power_multiplier: float = 1.0  # US industrial power price x this, for `power_months`
+    power_months: int = 12
+    grants_musd_per_yr: float = 0.0  # a new federal grant programme for domestic processing, USD m/yr
+    stockpile_release: bool | None = None  # the stockpile releases into shortfalls (None: as the scenario)
+
+
+def restriction_pairs(resolved: ResolvedScenario) -> list[str]:
+    """'<exporter>: <mineral>' for every export restriction of the scenario, in order."""
+    pairs = []
+    for event in resolved.scenario.events:
+        if event.type == "export_restriction":
+            pairs += [f"{event.exporter}: {mineral}" for mineral in event.minerals]
+    return list(dict.fromkeys(pairs))
+
+
+def exporters(resolved: ResolvedScenario) -> list[str]:
+    """Countries that export some mineral to the US in the world data (a ban on them matters)."""
+    return sorted(c for c, rows in resolved.world.supply.items() if any(r.us_import_share > 0 for r in rows.values()))
+
+
+def scenario_leakage(resolved: ResolvedScenario) -> float:
+    """The leakage of the scenario's first restriction (0.1 when it has none): the slider's start."""
+    for event in resolved.scenario.events:
+        if event.type == "export_restriction":
+            return event.leakage
+    return 0.1
+
+
+def apply_levers(resolved: ResolvedScenario, levers: Levers) -> ResolvedScenario:
+    """The scenario with the levers' changes, validated as a scenario file would be."""
+    raw: dict[str, Any] = copy.deepcopy(resolved.raw)
+    start = resolved.scenario.start
+    lever_start = month_label(start, LEVER_START_MONTH)
+    events = [_without_lifted(event, levers.lift) for event in raw.get("events", [])]
+    events = [event for event in events if event is not None]
+    if levers.ban_exporter != NONE:
+        produced = resolved.world.supply[levers.ban_exporter]
+        minerals = list(produced) if levers.ban_mineral == ALL else [levers.ban_mineral]
+        minerals = [m for m in minerals if m in produced]
+        if minerals:
+            events.append(
+                {
+                    "type": "export_restriction",
+                    "exporter": levers.ban_exporter,
+                    "minerals": minerals,
+                    "kind": "ban",
+                    "start": lever_start,
+                    "leakage": scenario_leakage(resolved) if levers.leakage is None else float(levers.leakage),
+                }
+            )
+    if levers.leakage is not None:
+        for event in events:
+            if event["type"] == "export_restriction":
+                event["leakage"] = float(levers.leakage)
+    if levers.power_multiplier != 1.0:
+        events.append(
+            {
+                "type": "power_price_shock",
+                "multiplier": float(levers.power_multiplier),
+                "start": lever_start,
+                "months": int(levers.power_months),
+            }
+        )
+    if levers.grants_musd_per_yr > 0:
+        events.append(
+            {
+                "type": "funding_programme",
+                "name": GRANTS_PROGRAMME,
+                "instrument": "grant",
+                "annual_budget_usd": float(levers.grants_musd_per_yr) * 1e6,
+                "start": start,
+            }
+        )
+    raw["events"] = events
+    if levers.stockpile_release is not None:
+        raw.setdefault("policies", {})["stockpile_release_in_shortfall"] = bool(levers.stockpile_release)
+    return validate_raw(raw, {}, resolved.files)
+
+
+def _without_lifted(event: dict[str, Any], lift: str) -> dict[str, Any] | None:
+    """The event less the lifted restriction (None when nothing of it is left)."""
+    if event.get("type") != "export_restriction" or lift == NONE:
+        return copy.deepcopy(event)
+    if lift == ALL:
+        return None
+    exporter, _, mineral = lift.partition(": ")
+    if event.get("exporter") != exporter:
+        return copy.deepcopy(event)
+    kept = [m for m in event.get("minerals", []) if m != mineral]
+    return {**copy.deepcopy(event), "minerals": kept} if kept else None

@@ -1,0 +1,85 @@
+"""Serve the workshop dashboard: `solara run sim.viz.dashboard_app` in a child process.
+
+Kept free of solara imports, so that `sim dashboard` can check the set-up and say what is missing
+before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+COOKIE_WARNING = "Cookies with samesite=none"  # solara on plain http, which is all a local dashboard needs
+
+
+class DashboardError(Exception):
+    """The dashboard cannot start (missing extra, port taken); the message says what to do."""
+
+
+def check_viz_installed() -> None:
+    for module in ("solara", "mesa.visualization"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:
+            found = False
+        if not found:
+            raise DashboardError(
+                "the dashboard needs the viz extra (Mesa's SolaraViz): pip install 'critical-minerals-sim[viz]'"
+            )
+
+
+def check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DashboardError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another with --port"
+            ) from None
+
+
+def dashboard_command(scenario_file: Path, host: str, port: int) -> list[str]:
+    """The command line of the server (the same Python, so the same installed packages)."""
+    del scenario_file  # passed through the environment: solara's command line has no place for it
+    return [
+        sys.executable, "-W", f"ignore:{COOKIE_WARNING}:UserWarning", "-m", "solara", "run", "sim.viz.dashboard_app",
+        "--host", host, "--port", str(port), "--production", "--no-open", "--no-check-version",
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def dashboard_env(scenario_file: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SIM_DASHBOARD_SCENARIO": str(scenario_file.resolve()),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # a workshop laptop sends nothing anywhere
+    }
+
+
+def serve_dashboard(scenario_file: Path, host: str = "127.0.0.1", port: int = 8765) -> int:
+    """Run the dashboard server until it stops or Ctrl-C; return its exit code."""
+    check_viz_installed()
+    check_port_free(host, port)
+    server = subprocess.Popen(dashboard_command(scenario_file, host, port), env=dashboard_env(scenario_file))
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped `sim dashboard` takes its server along
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=10)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
