@@ -107,8 +107,8 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
             "type": "SliderInt",
             "value": 0,
             "min": 0,
-            "max": 3000,
-            "step": 50,
+            "max": 2000,
+            "step": 25,
             "label": "Grants USD m/yr",
         },
         "stockpile_release": {
@@ -199,13 +199,14 @@ def _most_restricted(model: SupplyChainModel) -> str:
     return model.minerals[int(np.argmax(restricted))] if restricted.any() else model.minerals[0]
 
 
-def Headline(model: SupplyChainModel):
+def Headline(model: DashboardModel):
     """Where things stand: the month, the levers in force, and per mineral the shortfall so far, the
     capacity gap and the prices now."""
     t = model.month
     horizon = model.scenario_spec.horizon_months
     when = f"{model.recorder.months()[t - 1]}, month {t} of {horizon}" if t else f"month 0 of {horizon}: press Step"
-    header = f"<p><b>{escape(model.scenario_spec.name)}</b>: {when}</p><p class='levers'>{escape(describe(model))}</p>"
+    levers = f"<p style='color:#555;font-size:12px'>{escape(describe(model))}</p>"
+    header = f"<p><b>{escape(model.scenario_spec.name)}</b>: {when}</p>{levers}"
     if t == 0:
         return solara.HTML(tag="div", unsafe_innerHTML=header)
     s = model.recorder.series
@@ -223,26 +224,19 @@ def Headline(model: SupplyChainModel):
         )
         for i, mineral in enumerate(model.minerals)
     ]
-    head = "".join(f"<th>{c}</th>" for c in columns)
+    cell = "padding:1px 8px;border-bottom:1px solid #eee;text-align:right;font-size:12px;line-height:1.3"
+    head = "".join(f"<th style='{cell}'>{c}</th>" for c in columns)
     body = "".join(
-        f"<tr data-mineral='{escape(row[0])}'>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+        f"<tr data-mineral='{escape(row[0])}'>" + "".join(f"<td style='{cell}'>{escape(v)}</td>" for v in row) + "</tr>"
         for row in rows
     )
-    table = f"<table class='headline'><tr>{head}</tr>{body}</table>"
-    return solara.HTML(tag="div", unsafe_innerHTML=f"{HEADLINE_STYLE}{header}{table}")
+    table = f"<table class='headline' style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>"
+    return solara.HTML(tag="div", unsafe_innerHTML=header + table)
 
 
-HEADLINE_STYLE = (
-    "<style>table.headline{border-collapse:collapse;font-size:13px}"
-    "table.headline td,table.headline th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
-    "table.headline td:first-child,table.headline th:first-child{text-align:left}"
-    "p.levers{color:#555;font-size:12px;margin:0 0 6px}</style>"
-)
-
-
-def describe(model: SupplyChainModel) -> str:
+def describe(model: DashboardModel) -> str:
     """The levers in force, in words (the sliders show no numbers until moved)."""
-    levers: Levers = getattr(model, "levers", Levers())
+    levers = model.levers
     parts = [f"lifted: {levers.lift}"]
     if levers.ban_exporter != NONE:
         parts.append(f"new ban: {levers.ban_exporter}, {levers.ban_mineral}")
