@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test dashboard lint bench clean
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(.ci/find-python) || exit 1; \
@@ -17,7 +17,11 @@ run: $(STAMP)
 	$(VENV)/bin/sim run scenarios/china_ban.yaml
 
 test: $(STAMP)
+	@sh .ci/install-browser
 	$(PY) -m pytest -n 2
+
+dashboard: $(STAMP)
+	$(VENV)/bin/sim dashboard scenarios/china_ban.yaml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
