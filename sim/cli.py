@@ -413,25 +413,29 @@ def hindcast(
 
 @app.command()
 def report(
-    run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough)")],
+    run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough), or a compare folder")],
     output: Annotated[
         Path | None, typer.Option("--output", help="HTML file (default: <results>/<run id>.html)")
     ] = None,
     out_dir: OutOption = "results",
 ) -> None:
-    """Write one self-contained HTML report of a stored run (plots embedded; opens offline)."""
+    """Write one self-contained HTML report of a stored run or comparison (plots embedded; opens offline)."""
     out_dir = results_dir(out_dir)
     import os
 
     from sim.results.runs import RunError, find_run
-    from sim.viz.report import build_report
+    from sim.viz.report import COMPARE_RUNS, build_compare_report, build_report
 
     try:
-        stored = find_run(run, out_dir)
-        text = build_report(stored.path)
-    except (RunError, OSError, KeyError) as exc:
+        compared = next((p for p in (Path(run), out_dir / run) if (p / COMPARE_RUNS).is_file()), None)
+        if compared is not None:
+            name, text = compared.name, build_compare_report(compared)
+        else:
+            stored = find_run(run, out_dir)
+            name, text = stored.run_id, build_report(stored.path)
+    except (RunError, OSError, KeyError, ValueError) as exc:
         fail(f"{run}: cannot build a report ({exc})")
-    target = output or out_dir / f"{stored.run_id}.html"
+    target = output or out_dir / f"{name}.html"
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -544,16 +548,15 @@ def compare(
         list[str] | None, typer.Option("--indicator", help="headline indicator to show (repeatable; default all)")
     ] = None,
 ) -> None:
-    """Headline indicators of several runs side by side, with differences from the first; writes
-    Markdown, CSV and overlay plots."""
+    """Headline indicators of several runs side by side, with differences from the first; writes an
+    HTML report, Markdown, CSV and overlay plots."""
     out_dir = results_dir(out_dir)
     from sim.api import simulate
-    from sim.results.compare import HEADLINE, Compared, compare_table, to_markdown, unique_labels, wide
+    from sim.results.compare import HEADLINE, Compared, compare_table, unique_labels, wide
     from sim.results.runs import RunError, find_run
-    from sim.results.store import StoreError, atomic_directory, new_id
+    from sim.results.store import StoreError, save_comparison
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
-    from sim.viz.compare_plots import save_overlays
 
     if len(items) < 2:
         fail("compare needs at least two runs or scenario files")
@@ -563,10 +566,13 @@ def compare(
         try:
             if item.endswith((".yaml", ".yml")):
                 result = simulate(load_scenario(item, with_horizon(None, months)), seed=seed)
-                compared.append(Compared(f"{result.name} s{result.seed}", result.summary, result.series))
+                source = provenance(item, result.name, result.resolved.hash, result.seed, result.months)
+                compared.append(Compared(f"{result.name} s{result.seed}", result.summary, result.series, source))
             else:
                 run = find_run(item, out_dir)
-                compared.append(Compared(run.label, run.minerals, run.series))
+                m = run.manifest
+                source = provenance(run.run_id, m["scenario_name"], m["scenario_hash"], m["seed"], m["months"])
+                compared.append(Compared(run.label, run.minerals, run.series, source))
         except (ScenarioError, RunError) as exc:
             fail(str(exc))
     compared = unique_labels(compared)
@@ -582,13 +588,15 @@ def compare(
             rich_table.add_row(str(mineral), *(format_cell(v) for v in row))
         out.print(rich_table)
     try:
-        with atomic_directory(out_dir, new_id("compare")) as folder:
-            (folder / "compare.md").write_text(to_markdown(table, labels) + "\n", encoding="utf-8")
-            table.to_csv(folder / "compare.csv", index=False)
-            save_overlays(compared, folder)
+        folder = save_comparison(compared, table, out_dir)
     except (StoreError, RunError) as exc:
         fail(str(exc))
-    out.print(f"Saved comparison to [bold]{out_dir / folder.name[len('.tmp-') :]}[/]", highlight=False)
+    out.print(f"Saved comparison to [bold]{folder}[/] (report.html, compare.md, compare.csv, plots)", highlight=False)
+
+
+def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months: int) -> dict[str, object]:
+    """Where a compared run comes from: enough to rerun it."""
+    return {"source": source, "scenario": scenario, "scenario_hash": scenario_hash, "seed": seed, "months": months}
 
 
 def format_cell(value: object) -> str:

@@ -113,6 +113,18 @@ def test_compare_runs_and_scenarios_side_by_side(tmp_path):
     assert (folder / "compare.md").read_text().startswith("# Comparison: baseline s1 vs china_ban s1")
     assert (folder / "compare_shortfall_share.png").stat().st_size > 10_000
 
+    # The comparison report: one offline page with every run's figures, the differences and provenance.
+    html = (folder / "report.html").read_text()
+    assert "<h1>Comparison: baseline s1 vs china_ban s1 vs power_price_spike s1</h1>" in html
+    assert html.count("data:image/png;base64,") == 3 and "https://" not in html and "http://" not in html
+    assert "<th>Δ china_ban s1</th>" in html
+    assert f"<td>{base.name}</td>" in html and "<th>scenario hash</th>" in html  # the stored run, by id
+    china = json.loads((folder / "compare.json").read_text())["runs"][1]
+    assert china["scenario"] == "china_ban" and china["seed"] == 1 and china["months"] == 24
+    assert f"<td>{china['scenario_hash']}</td>" in html
+    again = tmp_path / "again.html"
+    assert sim("report", folder, "--output", again).exit_code == 0 and again.read_text() == html
+
 
 def test_compare_and_show_reject_torn_or_missing_runs(tmp_path):
     assert sim("run", SCENARIOS / "baseline.yaml", "--months", 6, "--no-plots", "--out", tmp_path).exit_code == 0

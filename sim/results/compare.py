@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -30,6 +30,7 @@ class Compared:
     label: str
     summary: dict[str, dict[str, Any]]
     series: Callable[[str], pd.DataFrame]
+    provenance: dict[str, Any] = field(default_factory=dict)  # source, scenario, scenario_hash, seed, months
 
 
 def unique_labels(items: list[Compared]) -> list[Compared]:

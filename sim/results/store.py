@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.api import RunResult
     from sim.ensemble import EnsembleResult
+    from sim.results.compare import Compared
 
 MANIFEST = "manifest.json"
 REPORT = "report.html"
@@ -124,6 +127,29 @@ def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
         write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT]))
         write_report(tmp)
     return root / run_id
+
+
+def save_comparison(items: list[Compared], table: pd.DataFrame, root: Path) -> Path:
+    """Write a comparison folder under `root`: compare.md, compare.csv, overlay plots, compare.json (the
+    runs and their provenance) and report.html; return its path."""
+    from sim.results.compare import to_markdown
+    from sim.viz.compare_plots import save_overlays
+    from sim.viz.report import COMPARE_RUNS, build_compare_report
+
+    labels = [item.label for item in items]
+    name = new_id("compare")
+    with atomic_directory(root, name) as tmp:
+        (tmp / "compare.md").write_text(to_markdown(table, labels) + "\n", encoding="utf-8")
+        table.to_csv(tmp / "compare.csv", index=False)
+        document = {
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "package_version": package_version(),
+            "runs": [{"label": item.label, **item.provenance} for item in items],
+            "plots": save_overlays(items, tmp),
+        }
+        write_json(tmp / COMPARE_RUNS, document)
+        (tmp / REPORT).write_text(build_compare_report(tmp), encoding="utf-8")
+    return root / name
 
 
 def write_report(folder: Path) -> None:

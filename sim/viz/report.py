@@ -1,4 +1,5 @@
-"""A self-contained HTML report of one run: headline table, plots embedded, resolved scenario, provenance.
+"""Self-contained HTML reports: one run (headline table, plots, resolved scenario, provenance) or a
+comparison of several runs (each indicator side by side with differences, overlay plots, provenance).
 
 One file, no external assets: it opens offline in any browser.
 """
@@ -35,6 +36,25 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em} details{margin
 """
 
 
+def html_page(title: str, body: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def embedded_pngs(folder: Path, names: list[str]) -> str:
+    """<img> tags with the PNGs in `folder` as data URLs (names that are not PNG files are skipped)."""
+    tags = []
+    for name in names:
+        if name.endswith(".png") and (folder / name).is_file():
+            data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
+            tags.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+    return "".join(tags)
+
+
 def _cell(value: Any, scale: float, fmt: str) -> str:
     if value is None:
         return "–"
@@ -53,11 +73,7 @@ def build_report(folder: Path) -> str:
         cells = "".join(f"<td>{_cell(values.get(key), scale, fmt)}</td>" for key, _, scale, fmt in COLUMNS)
         rows.append(f"<tr{hot}><td>{esc(mineral)}</td>{cells}</tr>")
     header = "".join(f"<th>{esc(label)}</th>" for _, label, _, _ in COLUMNS)
-    plots = []
-    for name in manifest.get("files", []):
-        if name.endswith(".png") and (folder / name).is_file():
-            data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
-            plots.append(f'<img alt="{esc(name)}" src="data:image/png;base64,{data}">')
+    plots = embedded_pngs(folder, manifest.get("files", []))
     scenario = manifest.get("scenario_resolved", {})
     description = esc(str(scenario.get("description", "")).strip()) or "(no description)"
     kind = manifest.get("kind", "run")
@@ -77,10 +93,7 @@ def build_report(folder: Path) -> str:
             ("drawn inputs", json.dumps(manifest.get("distribution_draws") or {})),
         )
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(manifest["scenario_name"])}: sim report</title>
-<style>{STYLE}</style></head><body>
-<h1>{esc(manifest["scenario_name"])}</h1>
+    body = f"""<h1>{esc(manifest["scenario_name"])}</h1>
 <p class="meta">{size}, {esc(str(manifest.get("months")))} months from {esc(str(summary.get("start", "")))}.
 Shortfall is US demand not met; the capacity gap is domestic processing capacity missing against what is
 needed once restricted supply is gone; prices are against the 2024 baseline, outside and inside the
@@ -89,12 +102,54 @@ restricting countries.</p>
 <h2>Headline by mineral</h2>
 <table><tr><th>Mineral</th>{header}</tr>{"".join(rows)}</table>
 <h2>Plots</h2>
-{"".join(plots) or "<p>(this run was saved without plots)</p>"}
+{plots or "<p>(this run was saved without plots)</p>"}
 <h2>Provenance</h2>
 <table>{provenance}</table>
 <p>Every default figure in the world data carries its source and year (sim/world/data/*.csv); the model is
 described in docs/model.md.</p>
 <details><summary>The scenario as run (after <code>extends</code> and overrides)</summary>
-<pre>{resolved}</pre></details>
-</body></html>
-"""
+<pre>{resolved}</pre></details>"""
+    return html_page(f"{manifest['scenario_name']}: sim report", body)
+
+
+COMPARE_RUNS = "compare.json"
+
+
+def build_compare_report(folder: Path) -> str:
+    """HTML for a comparison stored in `folder` by `sim compare` (compare.json, compare.csv, overlays)."""
+    import pandas as pd
+
+    from sim.results.compare import HEADLINE, format_value, wide
+
+    esc = html.escape
+    document = json.loads((folder / COMPARE_RUNS).read_text(encoding="utf-8"))
+    runs: list[dict[str, Any]] = document["runs"]
+    labels = [run["label"] for run in runs]
+    table = pd.read_csv(folder / "compare.csv")
+    sections = []
+    for indicator in dict.fromkeys(table["indicator"]):
+        frame = wide(table, indicator, labels)
+        header = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
+        rows = "".join(
+            f"<tr><td>{esc(str(mineral))}</td>" + "".join(f"<td>{format_value(v)}</td>" for v in row) + "</tr>"
+            for mineral, row in frame.iterrows()
+        )
+        title = HEADLINE.get(indicator, (indicator, 1.0))[0]
+        sections.append(f"<h3>{esc(title)}</h3><table><tr><th>Mineral</th>{header}</tr>{rows}</table>")
+    fields = ("label", "source", "scenario", "scenario_hash", "seed", "months")
+    provenance = "".join(
+        "<tr>" + "".join(f"<td>{esc(str(run.get(k, '')))}</td>" for k in fields) + "</tr>" for run in runs
+    )
+    plots = embedded_pngs(folder, document.get("plots", []))
+    body = f"""<h1>Comparison: {esc(" vs ".join(labels))}</h1>
+<p class="meta">Each table gives every run's value, then each later run's difference (Δ) from the first,
+{esc(labels[0])}. Shortfall is US demand not met; the capacity gap is domestic processing capacity missing
+against what is needed once restricted supply is gone; prices are against the 2024 baseline.</p>
+{"".join(sections)}
+<h2>Over time</h2>
+{plots or "<p>(no plots)</p>"}
+<h2>Provenance</h2>
+<table><tr>{"".join(f"<th>{f.replace('_', ' ')}</th>" for f in fields)}</tr>{provenance}</table>
+<p class="meta">Written {esc(str(document.get("created_utc", "")))} by critical-minerals-sim
+{esc(str(document.get("package_version", "")))}. A run's figures are rerun by its scenario (hash) and seed.</p>"""
+    return html_page(f"Comparison: {' vs '.join(labels)}", body)
