@@ -19,7 +19,7 @@ from sim.model.model import SupplyChainModel
 from sim.results.recorder import ROUTES
 from sim.scenario.load import ResolvedScenario, load_scenario
 from sim.viz.levers import ALL, NONE, Levers, apply_levers, exporters, restriction_pairs, scenario_leakage
-from sim.viz.plots import ROUTE_COLOURS
+from sim.viz.plots import ROUTE_COLOURS, month_axis
 
 DEFAULT_SCENARIO = str(Path(__file__).resolve().parents[2] / "scenarios" / "china_ban.yaml")
 MINERAL_COLOURS = [
@@ -123,11 +123,10 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
 
 
 def _months_axis(ax, model: SupplyChainModel) -> None:
+    """The whole horizon on the x axis from the start, so the lines grow across it as months pass."""
     labels = model.recorder.months()
-    ticks = np.arange(0, len(labels), max(1, len(labels) // 6))
+    month_axis(ax, labels)
     ax.set_xlim(0, len(labels) - 1)
-    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=30, ha="right", fontsize=7)
-    ax.grid(alpha=0.3)
 
 
 def _mineral_lines(model: SupplyChainModel, values: np.ndarray, title: str, ylabel: str, baseline: float = 0.0):

@@ -21,7 +21,7 @@ PNG_META = {"Software": None}  # no version stamp: same run, same bytes
 ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
 
 
-def month_axis(ax: plt.Axes, months: pd.Index) -> None:
+def month_axis(ax: plt.Axes, months: pd.Index | list[str]) -> None:
     ticks = np.arange(0, len(months), max(1, len(months) // 6))
     ax.set_xticks(ticks)
     ax.set_xticklabels([months[i] for i in ticks], rotation=30, ha="right", fontsize=7)
