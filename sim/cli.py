@@ -452,12 +452,19 @@ def dashboard(
     host: Annotated[
         str, typer.Option("--host", help="address to listen on (default: this machine only; 0.0.0.0: the network)")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="port (0: any free one)")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port")] = 8765,
 ) -> None:
     """Serve the workshop dashboard in a browser: levers, step and play, live charts."""
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
-    from sim.viz.serve import LOCAL_HOSTS, DashboardError, check_port_free, check_viz_installed, serve_dashboard
+    from sim.viz.serve import (
+        LOCAL_HOSTS,
+        DashboardError,
+        check_port_free,
+        check_viz_installed,
+        dashboard_urls,
+        serve_dashboard,
+    )
 
     try:
         resolved = load_scenario(scenario)
@@ -465,9 +472,8 @@ def dashboard(
         check_port_free(host, port)
     except (ScenarioError, DashboardError) as exc:
         fail(str(exc))
-    out.print(
-        f"Dashboard of [bold]{resolved.scenario.name}[/] at http://{host}:{port}/  (Ctrl-C to stop)", highlight=False
-    )
+    urls = " or ".join(dashboard_urls(host, port))
+    out.print(f"Dashboard of [bold]{resolved.scenario.name}[/] at {urls}  (Ctrl-C to stop)", highlight=False)
     if host not in LOCAL_HOSTS:
         err.print(f"[yellow]note:[/] listening on {host}: anyone who can reach this machine can open the dashboard")
     raise typer.Exit(serve_dashboard(scenario, host, port))

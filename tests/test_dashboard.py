@@ -89,4 +89,4 @@ def test_dashboard_refuses_a_bad_scenario_and_a_taken_port(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = runner.invoke(app, ["dashboard", CHINA_BAN, "--port", str(port)])
-    assert result.exit_code == 2 and "choose another with --port" in result.output
+    assert result.exit_code == 2 and "choose another --host or --port" in result.output

@@ -6,7 +6,7 @@ import pytest
 
 from sim.api import simulate
 from sim.scenario.load import load_scenario
-from sim.viz.levers import Levers, apply_levers, exporters, restriction_pairs
+from sim.viz.levers import Levers, apply_levers, banned_minerals, exporters, restriction_pairs
 
 from .helpers import SCENARIOS, recorded
 
@@ -96,3 +96,10 @@ def test_no_stockpile_release_means_no_release_and_no_smaller_shortfall(china_ba
     assert recorded(held, "stockpile_release").sum() == 0
     assert recorded(released, "stockpile_release").sum() > 0
     assert total(held, "shortfall", "antimony") >= total(released, "shortfall", "antimony")
+
+
+def test_a_ban_on_a_mineral_the_exporter_does_not_produce_bans_nothing(baseline):
+    levers = Levers(ban_exporter="Canada", ban_mineral="antimony")
+    assert banned_minerals(baseline, levers) == []
+    assert apply_levers(baseline, levers).scenario == baseline.scenario
+    assert "Rest of world" not in exporters(baseline)

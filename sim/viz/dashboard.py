@@ -7,7 +7,6 @@ press Reset to rebuild the model with it, then Step or Play: the charts follow m
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 
 import numpy as np
 import solara
@@ -18,10 +17,25 @@ from mesa.visualization.utils import update_counter
 from sim.model.model import SupplyChainModel
 from sim.results.recorder import ROUTES
 from sim.scenario.load import ResolvedScenario, load_scenario
-from sim.viz.levers import ALL, NONE, Levers, apply_levers, exporters, restriction_pairs, scenario_leakage
-from sim.viz.plots import ROUTE_COLOURS, month_axis
+from sim.viz.levers import (
+    ALL,
+    NONE,
+    Levers,
+    apply_levers,
+    banned_minerals,
+    exporters,
+    restriction_pairs,
+    scenario_leakage,
+)
+from sim.viz.plots import ROUTE_COLOURS
 
-DEFAULT_SCENARIO = str(Path(__file__).resolve().parents[2] / "scenarios" / "china_ban.yaml")
+DEFAULT_SCENARIO = "scenarios/china_ban.yaml"  # as `sim dashboard`'s default, from the project folder
+# Levers are menus of round values, not sliders: a menu always shows its value, and a workshop guide
+# can say "set leakage to 0.3" and be followed exactly.
+LEAKAGES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
+POWER_MULTIPLIERS = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+POWER_MONTHS = [3, 6, 12, 24, 36, 60]
+GRANTS_MUSD = [0, 100, 250, 500, 1000, 2000]
 MINERAL_COLOURS = [
     "#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#000000", "#ee8866", "#997700",
 ]  # fmt: skip
@@ -87,29 +101,23 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
         },
         "ban_mineral": {"type": "Select", "value": ALL, "values": [ALL, *minerals], "label": "... of mineral"},
         "leakage": {
-            "type": "SliderFloat",
+            "type": "Select",
             "value": scenario_leakage(resolved),
-            "min": 0.0,
-            "max": 0.6,
-            "step": 0.05,
-            "label": "Leakage (share)",
+            "values": sorted({*LEAKAGES, scenario_leakage(resolved)}),
+            "label": "Leakage through third countries (share)",
         },
         "power_multiplier": {
-            "type": "SliderFloat",
+            "type": "Select",
             "value": 1.0,
-            "min": 1.0,
-            "max": 3.0,
-            "step": 0.1,
-            "label": "Power price x",
+            "values": POWER_MULTIPLIERS,
+            "label": "Power price shock, x (from month 4)",
         },
-        "power_months": {"type": "SliderInt", "value": 12, "min": 1, "max": 60, "step": 1, "label": "Power months"},
+        "power_months": {"type": "Select", "value": 12, "values": POWER_MONTHS, "label": "... lasting months"},
         "grants_musd_per_yr": {
-            "type": "SliderInt",
+            "type": "Select",
             "value": 0,
-            "min": 0,
-            "max": 2000,
-            "step": 25,
-            "label": "Grants USD m/yr",
+            "values": GRANTS_MUSD,
+            "label": "New processing grants, USD m a year",
         },
         "stockpile_release": {
             "type": "Checkbox",
@@ -122,31 +130,41 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
 # --- charts: each reads the recorder's arrays up to the current month -------------------------------
 
 
-def _months_axis(ax, model: SupplyChainModel) -> None:
-    """The whole horizon on the x axis from the start, so the lines grow across it as months pass."""
+def _chart(model: SupplyChainModel, title: str, ylabel: str):
+    """A figure with room on the right for the legend (outside the lines, which grow from the left) and
+    a fixed layout (tight_layout would cost a third of the drawing time, every month)."""
+    fig = Figure(figsize=(6.8, 3.4))
+    fig.subplots_adjust(left=0.1, right=0.8, top=0.9, bottom=0.12)
+    ax = fig.subplots()
     labels = model.recorder.months()
-    month_axis(ax, labels)
+    januaries = [i for i, label in enumerate(labels) if label.endswith("-01")]
+    every = max(1, len(januaries) // 10)
+    ax.set_xticks(januaries[::every], [labels[i][:4] for i in januaries[::every]], fontsize=7)
     ax.set_xlim(0, len(labels) - 1)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    return fig, ax
+
+
+def _legend(ax) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def _mineral_lines(model: SupplyChainModel, values: np.ndarray, title: str, ylabel: str, baseline: float = 0.0):
     """Lines per mineral over the months stepped so far; minerals that never leave `baseline` are left out."""
-    fig = Figure(figsize=(6.4, 3.6))
-    ax = fig.subplots()
+    fig, ax = _chart(model, title, ylabel)
     t = model.month
     shown = [i for i in range(len(model.minerals)) if t and np.abs(values[:t, i] - baseline).max() > 1e-6]
     for i in shown:
         colour = MINERAL_COLOURS[i % len(MINERAL_COLOURS)]
         ax.plot(np.arange(t), values[:t, i], label=model.minerals[i], color=colour, lw=1.8)
     if shown:
-        ax.legend(fontsize=7, ncol=2, loc="upper left")
+        _legend(ax)
     else:
         ax.text(0.5, 0.5, "none so far", ha="center", va="center", transform=ax.transAxes, color="#777")
     ax.axhline(baseline, color="#999", lw=0.8)
-    _months_axis(ax, model)
-    ax.set_title(title, fontsize=10)
-    ax.set_ylabel(ylabel, fontsize=8)
-    fig.tight_layout()
     return solara.FigureMatplotlib(fig, format="png")
 
 
@@ -178,15 +196,10 @@ def FlowsChart(model: SupplyChainModel):
         mineral = model.minerals[0]
     i, t = model.minerals.index(mineral), model.month
     flows = model.recorder.flows[:t, i].sum(axis=1)  # [month, route]
-    fig = Figure(figsize=(6.4, 3.6))
-    ax = fig.subplots()
+    fig, ax = _chart(model, f"US imports of {mineral} by route", "t/month")
     if t:
         ax.stackplot(np.arange(t), flows.T, labels=ROUTES, colors=[ROUTE_COLOURS[r] for r in ROUTES], alpha=0.9)
-        ax.legend(fontsize=7, loc="upper left")
-    _months_axis(ax, model)
-    ax.set_title(f"US imports of {mineral} by route", fontsize=10)
-    ax.set_ylabel("t/month", fontsize=8)
-    fig.tight_layout()
+        _legend(ax)
     with solara.Column():
         solara.Select("Mineral", value=mineral, values=model.minerals, on_value=set_mineral)
         solara.FigureMatplotlib(fig, format="png")
@@ -238,7 +251,9 @@ def describe(model: DashboardModel) -> str:
     levers = model.levers
     parts = [f"lifted: {levers.lift}"]
     if levers.ban_exporter != NONE:
-        parts.append(f"new ban: {levers.ban_exporter}, {levers.ban_mineral}")
+        banned = banned_minerals(model.resolved, levers)
+        what = ", ".join(banned) if banned else f"nothing ({levers.ban_exporter} produces no {levers.ban_mineral})"
+        parts.append(f"new ban by {levers.ban_exporter}: {what}")
     leakage = scenario_leakage(model.resolved) if levers.leakage is None else levers.leakage
     parts.append(f"leakage {leakage:.2f}")
     if levers.power_multiplier != 1.0:
@@ -255,12 +270,11 @@ COMPONENTS = [Headline, ShortfallChart, CapacityGapChart, PriceChart, FlowsChart
 def dashboard_page(scenario_file: str = DEFAULT_SCENARIO):
     """The SolaraViz page for a scenario file (which must load; the CLI checks it first). Called inside
     a component, so each browser session builds its own model."""
-    resolved = solara.use_memo(lambda: load_scenario(scenario_file), [scenario_file])
     model = solara.use_memo(lambda: DashboardModel(scenario_file), [scenario_file])
     return SolaraViz(
         model,
         components=[(component, 0) for component in COMPONENTS],
-        model_params=lever_params(resolved, scenario_file),
-        name=f"sim dashboard: {resolved.scenario.name}",
+        model_params=lever_params(model.resolved, scenario_file),  # untouched levers: the scenario itself
+        name=f"sim dashboard: {model.scenario_spec.name}",
         play_interval=150,
     )

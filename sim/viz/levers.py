@@ -42,9 +42,24 @@ def restriction_pairs(resolved: ResolvedScenario) -> list[str]:
     return list(dict.fromkeys(pairs))
 
 
+REST_OF_WORLD = "Rest of world"  # a residual row of the world data, not a country that can ban anything
+
+
 def exporters(resolved: ResolvedScenario) -> list[str]:
     """Countries that export some mineral to the US in the world data (a ban on them matters)."""
-    return sorted(c for c, rows in resolved.world.supply.items() if any(r.us_import_share > 0 for r in rows.values()))
+    return sorted(
+        country
+        for country, rows in resolved.world.supply.items()
+        if country != REST_OF_WORLD and any(row.us_import_share > 0 for row in rows.values())
+    )
+
+
+def banned_minerals(resolved: ResolvedScenario, levers: Levers) -> list[str]:
+    """The minerals the new-ban lever bans: those asked for that the exporter produces (maybe none)."""
+    if levers.ban_exporter == NONE:
+        return []
+    produced = resolved.world.supply[levers.ban_exporter]
+    return list(produced) if levers.ban_mineral == ALL else [m for m in [levers.ban_mineral] if m in produced]
 
 
 def scenario_leakage(resolved: ResolvedScenario) -> float:
@@ -62,21 +77,18 @@ def apply_levers(resolved: ResolvedScenario, levers: Levers) -> ResolvedScenario
     lever_start = month_label(start, LEVER_START_MONTH)
     events = [_without_lifted(event, levers.lift) for event in raw.get("events", [])]
     events = [event for event in events if event is not None]
-    if levers.ban_exporter != NONE:
-        produced = resolved.world.supply[levers.ban_exporter]
-        minerals = list(produced) if levers.ban_mineral == ALL else [levers.ban_mineral]
-        minerals = [m for m in minerals if m in produced]
-        if minerals:
-            events.append(
-                {
-                    "type": "export_restriction",
-                    "exporter": levers.ban_exporter,
-                    "minerals": minerals,
-                    "kind": "ban",
-                    "start": lever_start,
-                    "leakage": scenario_leakage(resolved) if levers.leakage is None else float(levers.leakage),
-                }
-            )
+    minerals = banned_minerals(resolved, levers)
+    if minerals:
+        events.append(
+            {
+                "type": "export_restriction",
+                "exporter": levers.ban_exporter,
+                "minerals": minerals,
+                "kind": "ban",
+                "start": lever_start,
+                "leakage": scenario_leakage(resolved) if levers.leakage is None else float(levers.leakage),
+            }
+        )
     if levers.leakage is not None:
         for event in events:
             if event["type"] == "export_restriction":

@@ -6,7 +6,6 @@ before anything heavy is loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -22,21 +21,25 @@ class DashboardError(Exception):
     """The dashboard cannot start (missing extra, port taken); the message says what to do."""
 
 
+VIZ_EXTRA = "pip install 'critical-minerals-sim[viz]'"
+
+
 def check_viz_installed() -> None:
-    for module in ("solara", "mesa.visualization"):
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ImportError:
-            found = False
-        if not found:
-            raise DashboardError(
-                "the dashboard needs the viz extra (Mesa's SolaraViz): pip install 'critical-minerals-sim[viz]'"
-            )
+    """Mesa's SolaraViz, the offline page assets and a Vue 2 ipyvue (Mesa's grid layout needs it)."""
+    from importlib import metadata
+
+    try:
+        import mesa.visualization  # noqa: F401  (imports solara, altair, ...: whatever is missing says so)
+
+        metadata.version("solara-assets")
+        ipyvue_major = int(metadata.version("ipyvue").split(".")[0])
+    except (ImportError, metadata.PackageNotFoundError) as exc:
+        raise DashboardError(f"the dashboard needs the viz extra ({exc}): {VIZ_EXTRA}") from None
+    if ipyvue_major >= 2:
+        raise DashboardError(f"the dashboard needs ipyvue < 2 (Mesa's chart grid is Vue 2 only): {VIZ_EXTRA}")
 
 
 def check_port_free(host: str, port: int) -> None:
-    if port == 0:
-        return
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # As the server will: a port a stopped server left in TIME_WAIT is free, one being listened on is not.
@@ -45,8 +48,14 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise DashboardError(
-                f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another with --port"
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --host or --port"
             ) from None
+
+
+def dashboard_urls(host: str, port: int) -> list[str]:
+    """Where browsers find the dashboard: on this machine, and from the network when listening on it."""
+    names = ["127.0.0.1", socket.gethostname()] if host in ("0.0.0.0", "::") else [host]
+    return [f"http://[{name}]:{port}/" if ":" in name else f"http://{name}:{port}/" for name in names]
 
 
 def dashboard_command(scenario_file: Path, host: str, port: int) -> list[str]:
@@ -64,6 +73,9 @@ def dashboard_env(scenario_file: Path) -> dict[str, str]:
         **os.environ,
         "SIM_DASHBOARD_SCENARIO": str(scenario_file.resolve()),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # a workshop laptop sends nothing anywhere
+        # A closed tab's model is dropped after 5 minutes, not solara's 24 hours: a room reloading pages
+        # would otherwise fill the facilitator's memory (about 50 MB a session).
+        "SOLARA_KERNEL_CULL_TIMEOUT": "5m",
     }
 
 
