@@ -591,7 +591,7 @@ def compare(
         for column in frame.columns:
             rich_table.add_column(column, justify="right")
         for mineral, row in frame.iterrows():
-            rich_table.add_row(str(mineral), *(format_cell(v) for v in row))
+            rich_table.add_row(str(mineral), *(format_cell(v, indicator) for v in row))
         out.print(rich_table)
     try:
         folder = save_comparison(compared, table, out_dir)
@@ -605,10 +605,10 @@ def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months
     return {"source": source, "scenario": scenario, "scenario_hash": scenario_hash, "seed": seed, "months": months}
 
 
-def format_cell(value: object) -> str:
+def format_cell(value: object, indicator: str | None = None) -> str:
     from sim.results.compare import format_value
 
-    return format_value(value)
+    return format_value(value, indicator)
 
 
 @app.command()

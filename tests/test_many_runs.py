@@ -118,6 +118,7 @@ def test_compare_runs_and_scenarios_side_by_side(tmp_path):
     assert "<h1>Comparison: baseline s1 vs china_ban s1 vs power_price_spike s1</h1>" in html
     assert html.count("data:image/png;base64,") == 3 and "https://" not in html and "http://" not in html
     assert "<th>Δ china_ban s1</th>" in html
+    assert "0 in every run: " in html and "copper" in html  # all-zero rows folded into one line
     assert f"<td>{base.name}</td>" in html and "<th>scenario hash</th>" in html  # the stored run, by id
     china = json.loads((folder / "compare.json").read_text())["runs"][1]
     assert china["scenario"] == "china_ban" and china["seed"] == 1 and china["months"] == 24

@@ -89,14 +89,17 @@ def to_markdown(table: pd.DataFrame, labels: list[str]) -> str:
             "|---|" + "---:|" * len(frame.columns),
         ]
         for mineral, row in frame.iterrows():
-            lines.append(f"| {mineral} | " + " | ".join(format_value(v) for v in row) + " |")
+            lines.append(f"| {mineral} | " + " | ".join(format_value(v, indicator) for v in row) + " |")
         lines.append("")
     return "\n".join(lines)
 
 
-def format_value(value: Any) -> str:
+COUNTS = {"months_in_shortfall"}  # indicators that are whole numbers
+
+
+def format_value(value: Any, indicator: str | None = None) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if abs(value) >= 100:
+    if abs(value) >= 100 or indicator in COUNTS:
         return f"{value:,.0f}"
     return f"{value:.2f}"

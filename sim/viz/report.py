@@ -124,18 +124,27 @@ def build_compare_report(folder: Path) -> str:
     esc = html.escape
     document = json.loads((folder / COMPARE_RUNS).read_text(encoding="utf-8"))
     runs: list[dict[str, Any]] = document["runs"]
+    if len(runs) < 2:
+        raise ValueError(f"{folder / COMPARE_RUNS} lists {len(runs)} runs; a comparison needs two or more")
     labels = [run["label"] for run in runs]
     table = pd.read_csv(folder / "compare.csv")
     sections = []
     for indicator in dict.fromkeys(table["indicator"]):
         frame = wide(table, indicator, labels)
+        # Minerals at zero in every run say one thing together, not a row each.
+        zero = frame.fillna(0).abs().lt(1e-9).all(axis=1)
         header = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
         rows = "".join(
-            f"<tr><td>{esc(str(mineral))}</td>" + "".join(f"<td>{format_value(v)}</td>" for v in row) + "</tr>"
-            for mineral, row in frame.iterrows()
+            f"<tr><td>{esc(str(mineral))}</td>"
+            + "".join(f"<td>{format_value(v, indicator)}</td>" for v in row)
+            + "</tr>"
+            for mineral, row in frame[~zero].iterrows()
         )
-        title = HEADLINE.get(indicator, (indicator, 1.0))[0]
-        sections.append(f"<h3>{esc(title)}</h3><table><tr><th>Mineral</th>{header}</tr>{rows}</table>")
+        title = esc(HEADLINE.get(indicator, (indicator, 1.0))[0])
+        zeros = ", ".join(esc(str(m)) for m in frame.index[zero])
+        note = f'<p class="meta">0 in every run: {zeros}.</p>' if zeros else ""
+        table_html = f"<table><tr><th>Mineral</th>{header}</tr>{rows}</table>" if rows else ""
+        sections.append(f"<h3>{title}</h3>{table_html}{note}")
     fields = ("label", "source", "scenario", "scenario_hash", "seed", "months")
     provenance = "".join(
         "<tr>" + "".join(f"<td>{esc(str(run.get(k, '')))}</td>" for k in fields) + "</tr>" for run in runs
