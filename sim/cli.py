@@ -457,19 +457,11 @@ def dashboard(
     """Serve the workshop dashboard in a browser: levers, step and play, live charts."""
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
-    from sim.viz.serve import (
-        LOCAL_HOSTS,
-        DashboardError,
-        check_port_free,
-        check_viz_installed,
-        dashboard_urls,
-        serve_dashboard,
-    )
+    from sim.viz.serve import LOCAL_HOSTS, DashboardError, check_setup, dashboard_urls, serve_dashboard
 
     try:
         resolved = load_scenario(scenario)
-        check_viz_installed()
-        check_port_free(host, port)
+        check_setup(host, port)
     except (ScenarioError, DashboardError) as exc:
         fail(str(exc))
     urls = " or ".join(dashboard_urls(host, port))

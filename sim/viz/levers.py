@@ -17,6 +17,7 @@ NONE = "none"
 ALL = "all"
 LEVER_START_MONTH = 3  # levers' own events start in the 4th month: a quarter of normal trade first
 GRANTS_PROGRAMME = "dashboard_grants"
+REST_OF_WORLD = "Rest of world"  # a residual row of the world data, not a country that can ban anything
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,6 @@ def restriction_pairs(resolved: ResolvedScenario) -> list[str]:
     return list(dict.fromkeys(pairs))
 
 
-REST_OF_WORLD = "Rest of world"  # a residual row of the world data, not a country that can ban anything
-
-
 def exporters(resolved: ResolvedScenario) -> list[str]:
     """Countries that export some mineral to the US in the world data (a ban on them matters)."""
     return sorted(
@@ -63,7 +61,7 @@ def banned_minerals(resolved: ResolvedScenario, levers: Levers) -> list[str]:
 
 
 def scenario_leakage(resolved: ResolvedScenario) -> float:
-    """The leakage of the scenario's first restriction (0.1 when it has none): the slider's start."""
+    """The leakage of the scenario's first restriction (0.1 when it has none): where the lever starts."""
     for event in resolved.scenario.events:
         if event.type == "export_restriction":
             return event.leakage
@@ -119,13 +117,13 @@ def apply_levers(resolved: ResolvedScenario, levers: Levers) -> ResolvedScenario
 
 
 def _without_lifted(event: dict[str, Any], lift: str) -> dict[str, Any] | None:
-    """The event less the lifted restriction (None when nothing of it is left)."""
+    """The event (of a copied scenario) less the lifted restriction; None when nothing of it is left."""
     if event.get("type") != "export_restriction" or lift == NONE:
-        return copy.deepcopy(event)
+        return event
     if lift == ALL:
         return None
     exporter, _, mineral = lift.partition(": ")
     if event.get("exporter") != exporter:
-        return copy.deepcopy(event)
-    kept = [m for m in event.get("minerals", []) if m != mineral]
-    return {**copy.deepcopy(event), "minerals": kept} if kept else None
+        return event
+    event["minerals"] = [m for m in event.get("minerals", []) if m != mineral]
+    return event if event["minerals"] else None

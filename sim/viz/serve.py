@@ -15,13 +15,17 @@ from pathlib import Path
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 COOKIE_WARNING = "Cookies with samesite=none"  # solara on plain http, which is all a local dashboard needs
+VIZ_EXTRA = "pip install 'critical-minerals-sim[viz]'"
 
 
 class DashboardError(Exception):
     """The dashboard cannot start (missing extra, port taken); the message says what to do."""
 
 
-VIZ_EXTRA = "pip install 'critical-minerals-sim[viz]'"
+def check_setup(host: str, port: int) -> None:
+    """Raise DashboardError if the dashboard could not start here: before anything is printed or spawned."""
+    check_viz_installed()
+    check_port_free(host, port)
 
 
 def check_viz_installed() -> None:
@@ -58,9 +62,9 @@ def dashboard_urls(host: str, port: int) -> list[str]:
     return [f"http://[{name}]:{port}/" if ":" in name else f"http://{name}:{port}/" for name in names]
 
 
-def dashboard_command(scenario_file: Path, host: str, port: int) -> list[str]:
-    """The command line of the server (the same Python, so the same installed packages)."""
-    del scenario_file  # passed through the environment: solara's command line has no place for it
+def dashboard_command(host: str, port: int) -> list[str]:
+    """The command line of the server (the same Python, so the same installed packages). The scenario
+    goes in the environment (dashboard_env): solara's command line has no place for it."""
     return [
         sys.executable, "-W", f"ignore:{COOKIE_WARNING}:UserWarning", "-m", "solara", "run", "sim.viz.dashboard_app",
         "--host", host, "--port", str(port), "--production", "--no-open", "--no-check-version",
@@ -80,10 +84,8 @@ def dashboard_env(scenario_file: Path) -> dict[str, str]:
 
 
 def serve_dashboard(scenario_file: Path, host: str = "127.0.0.1", port: int = 8765) -> int:
-    """Run the dashboard server until it stops or Ctrl-C; return its exit code."""
-    check_viz_installed()
-    check_port_free(host, port)
-    server = subprocess.Popen(dashboard_command(scenario_file, host, port), env=dashboard_env(scenario_file))
+    """Run the dashboard server (after check_setup) until it stops or Ctrl-C; return its exit code."""
+    server = subprocess.Popen(dashboard_command(host, port), env=dashboard_env(scenario_file))
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped `sim dashboard` takes its server along
     try:
         return server.wait()
