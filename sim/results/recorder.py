@@ -181,12 +181,20 @@ class Recorder:
     def plants(self) -> dict[str, dict[str, np.ndarray]]:
         """plant -> variable -> [month] (zero before a plant existed)."""
         names = self.model.plant_table.names
-        out = {name: {k: np.zeros(len(self.power_price)) for k in PLANT_UNITS} for name in names}
+        table = self.plant_history()
+        return {
+            name: {variable: table[v, :, row].copy() for v, variable in enumerate(PLANT_UNITS)}
+            for row, name in enumerate(names)
+        }
+
+    def plant_history(self) -> np.ndarray:
+        """[variable, month, plant] in PLANT_UNITS order and plant-table row order (zero before a plant existed)."""
+        T, P = len(self.power_price), len(self.model.plant_table)
+        table = np.zeros((len(PLANT_UNITS), T, P))
         for t, columns in enumerate(self.plant_months):
-            for variable, values in zip(PLANT_UNITS, columns, strict=True):
-                for row, value in enumerate(values):
-                    out[names[row]][variable][t] = value
-        return out
+            for v, values in enumerate(columns):
+                table[v, t, : len(values)] = values
+        return table
 
     @property
     def plant_mineral(self) -> dict[str, str]:
@@ -202,34 +210,37 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """Tidy: month, mineral, scope (us / sector / plant / world), entity, variable, unit, value."""
         m = self.model
-        months = np.array(self.months(), dtype=object)
-        T, M = len(months), len(m.minerals)
-        blocks: list[tuple[np.ndarray, np.ndarray, str, np.ndarray | str, str, str, np.ndarray]] = []
-        month_col, mineral_col = np.repeat(months, M), np.tile(np.array(m.minerals, dtype=object), T)
+        T, M = len(self.power_price), len(m.minerals)
+        minerals = [*m.minerals, ""]  # mineral labels; code M is "" (the power price has no mineral)
+        # Each block: month codes, mineral codes (into `minerals`), scope, entity, variable, unit, values.
+        blocks: list[tuple[np.ndarray, np.ndarray, str, str, str, str, np.ndarray]] = []
+        every_month, each_mineral = np.repeat(np.arange(T), M), np.tile(np.arange(M), T)
         for name, unit in MINERAL_SERIES.items():
             scope = "world" if name in WORLD_SERIES else "us"
-            blocks.append((month_col, mineral_col, scope, "", name, unit, self.series[name].reshape(-1)))
-        blocks.append((months, np.full(T, ""), "us", "", "power_price", "USD/MWh", self.power_price))
-        for i, mineral in enumerate(m.minerals):
+            blocks.append((every_month, each_mineral, scope, "", name, unit, self.series[name].reshape(-1)))
+        month = np.arange(T)
+        blocks.append((month, np.full(T, M), "us", "", "power_price", "USD/MWh", self.power_price))
+        for i in range(M):
             for s, sector in enumerate(m.sector_names[i]):
                 demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
                 for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
-                    blocks.append((months, np.full(T, mineral), "sector", sector, variable, "t/month", values))
-        plant_mineral = self.plant_mineral
-        for plant, rec in self.plants.items():
-            for variable, values in rec.items():
-                mineral = plant_mineral[plant]
-                blocks.append((months, np.full(T, mineral), "plant", plant, variable, PLANT_UNITS[variable], values))
+                    blocks.append((month, np.full(T, i), "sector", sector, variable, "t/month", values))
+        table, plants = self.plant_history(), m.plant_table
+        for row, plant in enumerate(plants.names):
+            mineral = np.full(T, plants.mineral[row])
+            for v, (variable, unit) in enumerate(PLANT_UNITS.items()):
+                blocks.append((month, mineral, "plant", plant, variable, unit, table[v, :, row]))
         sizes = [len(b[-1]) for b in blocks]
-        columns = {
-            "month": np.concatenate([b[0] for b in blocks]),
-            "mineral": np.concatenate([b[1] for b in blocks]),
-            "scope": np.repeat([b[2] for b in blocks], sizes),
-            "entity": np.repeat([b[3] for b in blocks], sizes),
-            "variable": np.repeat([b[4] for b in blocks], sizes),
-            "unit": np.repeat([b[5] for b in blocks], sizes),
-        }
-        frame = pd.DataFrame({k: pd.array(v.astype(str), dtype="string") for k, v in columns.items()})
+        frame = pd.DataFrame(
+            {
+                "month": _strings(self.months(), np.concatenate([b[0] for b in blocks])),
+                "mineral": _strings(minerals, np.concatenate([b[1] for b in blocks])),
+                "scope": _block_strings([b[2] for b in blocks], sizes),
+                "entity": _block_strings([b[3] for b in blocks], sizes),
+                "variable": _block_strings([b[4] for b in blocks], sizes),
+                "unit": _block_strings([b[5] for b in blocks], sizes),
+            }
+        )
         frame["value"] = np.concatenate([b[-1] for b in blocks]).astype(float)
         return frame
 
@@ -237,17 +248,27 @@ class Recorder:
         """Arrivals in the US: month, mineral, exporter, alignment, route, t (non-zero rows only)."""
         m = self.model
         t_idx, m_idx, c_idx, r_idx = np.nonzero(self.flows > 0)
-        months = np.array(self.months())
-        frame = pd.DataFrame(
+        C = len(m.countries)
+        return pd.DataFrame(
             {
-                "month": months[t_idx],
-                "mineral": np.array(m.minerals)[m_idx],
-                "exporter": np.array(m.countries)[c_idx],
-                "alignment": m.alignment[m_idx, c_idx].astype(str),
-                "route": np.array(ROUTES)[r_idx],
+                "month": _strings(self.months(), t_idx),
+                "mineral": _strings(m.minerals, m_idx),
+                "exporter": _strings(m.countries, c_idx),
+                "alignment": _strings([str(a) for a in m.alignment.reshape(-1)], m_idx * C + c_idx),
+                "route": _strings(list(ROUTES), r_idx),
                 "t": self.flows[t_idx, m_idx, c_idx, r_idx],
             }
         )
-        for column in ("month", "mineral", "exporter", "alignment", "route"):
-            frame[column] = frame[column].astype("string")
-        return frame
+
+
+def _strings(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """labels[codes] as a pandas string column. Converting each distinct label once and then taking is
+    much faster than converting every row's Python string (a run's table has ~100,000 rows)."""
+    return pd.array(np.array(labels, dtype=object), dtype="string").take(codes)
+
+
+def _block_strings(per_block: list[str], sizes: list[int]) -> pd.api.extensions.ExtensionArray:
+    """One label per block, repeated for the block's rows, as a pandas string column."""
+    labels = list(dict.fromkeys(per_block))
+    index = {label: i for i, label in enumerate(labels)}
+    return _strings(labels, np.repeat([index[label] for label in per_block], sizes))
