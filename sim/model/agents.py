@@ -13,7 +13,7 @@ from mesa import Agent
 
 from sim.model.market import adjust_toward, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
-from sim.model.timeline import LICENSING, OPEN, QUOTA
+from sim.model.timeline import LICENSING, QUOTA
 
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
@@ -39,7 +39,7 @@ class SupplierCountry(Agent):
         t = m.month
         tl = m.timeline
         kind = tl.policy_kind[t][:, c]
-        restricting = kind != OPEN
+        is_open, restricting = tl.is_open[t][:, c], tl.restricting[t][:, c]
         price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
         p0, growth = m.price0[:, None], m.growth[:, None]
         allied = tl.allied_t_per_month[t][:, c]
@@ -60,9 +60,9 @@ class SupplierCountry(Agent):
 
         allied_sent = np.minimum(allied, available)
         want = m.import_share[:, c] * m.us_import_need[:, None]
-        direct = np.where(kind == OPEN, want, np.where(kind == QUOTA, want * tl.quota_share[t][:, c], 0.0))
+        direct = np.where(is_open, want, np.where(kind == QUOTA, want * tl.quota_share[t][:, c], 0.0))
         licensed = np.where(kind == LICENSING, want * (1.0 - tl.refused_share[t][:, c]), 0.0)
-        lost = np.where(kind == OPEN, 0.0, want - direct - licensed)
+        lost = np.where(is_open, 0.0, want - direct - licensed)
         leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked
         room = np.maximum(available - allied_sent, 0.0)
@@ -78,14 +78,14 @@ class SupplierCountry(Agent):
 
         # A restriction to all destinations also holds back exports to third countries: their buyers turn
         # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
-        held = tl.global_scope[t][:, c] & restricting
+        held = tl.held[t][:, c]
         export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
         allowed = tl.third_country_share[t][:, c]
         let_through = allowed + tl.leakage[t][:, c] * (1.0 - allowed)
         m.row_export_demand[:, c] = export_demand
         m.sent_row[:, c] = np.minimum(export_demand * let_through, left)
         left = left - m.sent_row[:, c]
-        m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
+        m.redirect_offer[:, c] = np.where(is_open, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
 
 def _column(name: str, kind: type) -> property:

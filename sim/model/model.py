@@ -23,7 +23,7 @@ from sim.model.market import (
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import IDLE, OPERATING, PlantTable
-from sim.model.timeline import OPEN, build_timeline
+from sim.model.timeline import build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
 from sim.world.schema import ProgrammeData, World
@@ -267,7 +267,7 @@ class SupplyChainModel(Model):
             - release
             - licence_arrivals.sum(1)
             - leak_arrivals.sum(1)
-            - tl.allied_t_per_month[t].sum(1)
+            - tl.allied_total[t]
         )
         self.us_import_need = np.maximum(need, 0.0)
         self.redirect_share = redirect_share(
@@ -284,12 +284,12 @@ class SupplyChainModel(Model):
         leak_arrivals += leaked_now
         # The import need already nets out earlier shipments arriving now; only this month's count here.
         shipped_now = (self.sent_direct + self.sent_allied + licensed_now + leaked_now).sum(1)
-        gap = np.maximum(self.us_import_need + tl.allied_t_per_month[t].sum(1) - shipped_now, 0.0)
+        gap = np.maximum(self.us_import_need + tl.allied_total[t] - shipped_now, 0.0)
         redirected = allocate_pro_rata(gap, self.redirect_offer)
         direct = self.sent_direct + redirected
         shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
         available = np.maximum(self.output + stock_before - shipped - self.sent_row, 0.0)
-        is_open = self.timeline.policy_kind[t] == OPEN
+        is_open = tl.is_open[t]
         cut_off = (self.row_export_demand - self.sent_row).sum(1)  # third-country buyers a restriction cut off
         home_demand = self.row_demand - self.row_export_demand
         served = serve_pooled(available, home_demand, is_open, cut_off)
@@ -297,7 +297,7 @@ class SupplyChainModel(Model):
         row_delivered = served + self.sent_row
         # Each country's exports (t/month): to the US, plus to third countries — what a restriction lets
         # out, or else the non-home share of its other sales (home share as for restricting countries).
-        held = tl.global_scope[t] & ~is_open
+        held = tl.held[t]
         home = self.world.market.home_share_of_restricted_output
         departed = shipped - self.sent_licensed + licence_arrivals  # licensed goods leave when approved
         self.country_exports = departed + np.where(held, self.sent_row, (1.0 - home) * served)
@@ -361,7 +361,7 @@ class SupplyChainModel(Model):
         t = self.month
         reliable_share = (self.import_share * self.timeline.allowed_share[t]).sum(axis=1)
         import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
-        reliable = reliable_share * import_need + self.timeline.allied_t_per_month[t].sum(1)
+        reliable = reliable_share * import_need + self.timeline.allied_total[t]
         needed = self.us_demand_total - recycling - reliable
         capacity = self.domestic_capacity if capacity is None else capacity
         return np.maximum(needed - capacity, 0.0)
@@ -374,7 +374,7 @@ class SupplyChainModel(Model):
     def _divert_feedstock(self, funded_output: np.ndarray) -> np.ndarray:
         """New US processing runs on feedstock that open countries' processors used before: their
         output falls by as much, shared by baseline output, so world supply is not counted twice."""
-        is_open = self.timeline.policy_kind[self.month] == OPEN
+        is_open = self.timeline.is_open[self.month]
         weights = np.where(is_open, self.output0, 0.0)
         total = weights.sum(axis=1, keepdims=True)
         weights = share(weights, total)
@@ -398,8 +398,7 @@ class SupplyChainModel(Model):
     ) -> None:
         """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
         params = self.world.market
-        kind = self.timeline.policy_kind[self.month]
-        is_open = kind == OPEN
+        is_open = self.timeline.is_open[self.month]
         stock_target = self.output0 * self.growth[:, None] * params.producer_stock_months
         inventory_target = self.demand0 * self.growth * params.us_inventory_months
         # What reaches the outside market from restricting countries this month, and all that arrives
@@ -439,7 +438,7 @@ class SupplyChainModel(Model):
             params.price_floor_ratio,
             params.price_cap_ratio,
         )
-        restricted = ~is_open
+        restricted = self.timeline.restricting[self.month]
         home = self.row_demand - self.row_export_demand
         demand_in = np.where(restricted, home + stock_target / k + shipped + self.sent_row, 0.0).sum(1)
         available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
@@ -454,7 +453,7 @@ class SupplyChainModel(Model):
             params.price_floor_ratio,
             params.price_cap_ratio,
         )
-        self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
+        self.price_inside = np.where(self.timeline.any_restricting[self.month], inside, self.price_outside)
 
     def run(self) -> None:
         """Step to the horizon."""

@@ -55,6 +55,12 @@ class Timeline:
         self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
         # Exports to third countries under licensing: nothing until the first licences come through.
         self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
+        # Masks and sums the model reads every month, computed once for the whole run.
+        self.is_open = kind == OPEN
+        self.restricting = ~self.is_open
+        self.any_restricting = self.restricting.any(axis=2)  # [T, M]
+        self.held = self.global_scope & self.restricting  # exports to every destination held back
+        self.allied_total = self.allied_t_per_month.sum(axis=2)  # [T, M]
 
     @property
     def max_delay(self) -> int:
