@@ -11,7 +11,7 @@ import numpy as np
 
 def share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, and 0 where whole is 0 (nothing demanded, nothing to share)."""
-    return np.divide(part, whole, out=np.zeros_like(part, dtype=float), where=whole > 0)
+    return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
 
 
 def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> np.ndarray:
@@ -19,10 +19,19 @@ def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.nd
 
     Returns delivered [M, S]; 0 <= delivered <= demand and delivered.sum(1) = min(supply, demand.sum(1)).
     """
+    return allocate_in_order(supply, demand, priority_levels(priority))
+
+
+def priority_levels(priority: np.ndarray) -> list[np.ndarray]:
+    """Masks [M, S] of the sectors at each priority level, highest priority (1) first."""
+    return [priority == level for level in np.unique(priority)]
+
+
+def allocate_in_order(supply: np.ndarray, demand: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """allocate_by_priority with the priority levels' masks given (they are fixed for a run)."""
     delivered = np.zeros_like(demand)
-    left = np.maximum(supply, 0.0).astype(float).copy()
-    for level in np.unique(priority):
-        at_level = priority == level
+    left = np.maximum(supply, 0.0).astype(float)  # a new array: safe to update in place
+    for at_level in levels:
         want = np.where(at_level, demand, 0.0)
         total = want.sum(axis=1)
         served = np.minimum(left, total)

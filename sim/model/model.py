@@ -12,9 +12,10 @@ from mesa import Model
 
 from sim.model.agents import FederalFunder, SupplierCountry, USProcessor
 from sim.model.market import (
-    allocate_by_priority,
+    allocate_in_order,
     allocate_pro_rata,
     price_response,
+    priority_levels,
     redirect_share,
     serve_pooled,
     share,
@@ -136,6 +137,7 @@ class SupplyChainModel(Model):
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
         self.power_contract = self.world.power.baseline_usd_per_mwh
+        self.priority_levels = priority_levels(self._priorities())  # fixed for the run
         self.power_price = self.power_contract
         for name in (
             "row_demand",
@@ -307,7 +309,7 @@ class SupplyChainModel(Model):
         inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
         flow = self.domestic_output + imports + recycling + release
         on_hand = flow + self.us_inventory
-        delivered = allocate_by_priority(on_hand, self.sector_demand, self._priorities())
+        delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
         # The stockpile buys only what is left once every sector is served.
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered.sum(1))
         filled = share(purchase, self.stockpile_purchase_order)
