@@ -35,11 +35,16 @@ class PlantTable:
     """Columns of plant state, one row per plant in creation order. Quantities t/yr, USD/t."""
 
     def __init__(self) -> None:
+        # Each column is a view of the first len(self) rows of a store with spare rows, so adding a plant
+        # writes one row instead of copying every column (np.append made building big worlds quadratic).
+        self._stores: dict[str, np.ndarray] = {}
         for name in FLOAT_COLUMNS:
-            setattr(self, name, np.zeros(0))
+            self._stores[name] = np.zeros(8)
         for name in INT_COLUMNS:
-            setattr(self, name, np.zeros(0, dtype=np.int64))
-        self.foreign_fed = np.zeros(0, dtype=bool)
+            self._stores[name] = np.zeros(8, dtype=np.int64)
+        self._stores["foreign_fed"] = np.zeros(8, dtype=bool)
+        for name, store in self._stores.items():
+            setattr(self, name, store[:0])
         self.names: list[str] = []
         self.funders: list[str] = []  # funder index -> programme name
 
@@ -77,12 +82,23 @@ class PlantTable:
             "online_month": online_month,
             "good_months": 0,
             "funder": -1 if funded_by is None else self.funders.index(funded_by),
+            "foreign_fed": foreign_fed,
         }
+        n = len(self.names)
         for column, value in row.items():
-            setattr(self, column, np.append(getattr(self, column), value))
-        self.foreign_fed = np.append(self.foreign_fed, foreign_fed)
+            self._append(column, n, value)
         self.names.append(name)
-        return len(self.names) - 1
+        return n
+
+    def _append(self, column: str, n: int, value: float | int | bool) -> None:
+        """Write row n of a column (n rows so far), growing its store when full."""
+        current, store = getattr(self, column), self._stores[column]
+        if n == len(store):
+            store = self._stores[column] = np.zeros(2 * n, dtype=store.dtype)
+        if current.base is not store:  # step() put a new array in place of the view, or the store grew
+            store[:n] = current
+        store[n] = value
+        setattr(self, column, store[: n + 1])
 
     def step(self, m: SupplyChainModel) -> None:
         """One month for every plant: margin, status, utilisation, output; sums into the model's arrays."""
