@@ -220,10 +220,11 @@ class FederalFunder(Agent):
         m = self.model
         params = m.world.market
         risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
+        funding_gap = m.funding_gap()
         for mineral in np.argsort(-risk, kind="stable"):
             if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
                 return
-            gap = m.funding_gap()[mineral] * 12 - m.under_construction[mineral]
+            gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
             if wanted <= 0:
                 continue
