@@ -306,7 +306,7 @@ class SupplyChainModel(Model):
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
-        inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
+        inventory_before = self.us_inventory.copy()
         flow = self.domestic_output + imports + recycling + release
         on_hand = flow + self.us_inventory
         delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
@@ -349,8 +349,6 @@ class SupplyChainModel(Model):
             capacity_gap=capacity_gap,
             row_delivered=row_delivered,
             stock_before=stock_before,
-            inventory_before=inventory_before,
-            stockpile_before=stockpile_before,
         )
         self.month += 1
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.market import share
+from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 from sim.scenario.schema import month_label
 
 if TYPE_CHECKING:
@@ -55,21 +56,64 @@ MINERAL_SERIES = {
 
 WORLD_SERIES = {"world_output", "row_demand", "row_delivered", "producer_stock", "world_balance_residual"}
 PLANT_UNITS = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
+PLANT_STATE = ("status", "utilisation", "output", "margin", "restart_cost_usd")  # plant table columns kept each month
+
+
+# Series the recorder computes from other recorded arrays for all months at once (see Recorder._derive).
+DERIVED_SERIES = (
+    "domestic_capacity",
+    "capacity_gap",
+    "price_outside_ratio",
+    "price_inside_ratio",
+    "import_reliance",
+    "import_reliance_incl_feedstock",
+    "import_bill_usd",
+    "imports_adversary",
+    "funding_committed_usd",
+    "stockpile_spend_usd",
+    "restart_cost_usd",
+    "capacity_built",
+    "capacity_under_construction",
+    "us_balance_residual",
+    "world_balance_residual",
+)
 
 
 class Recorder:
+    """Each month copies what the model computed into preallocated arrays; the series that are
+    arithmetic on those (ratios, shares, accounting residuals, sums over plants) are derived for all
+    months at once when read, which does the same arithmetic per element with far fewer numpy calls."""
+
     def __init__(self, model: SupplyChainModel) -> None:
+        from sim.model.agents import FederalFunder
+
         self.model = model
         T, (M, C) = model.scenario_spec.horizon_months, model.capacity0.shape
         S = model.sector_share.shape[1]
-        self.series = {name: np.zeros((T, M)) for name in MINERAL_SERIES}
+        self._series = {name: np.zeros((T, M)) for name in MINERAL_SERIES}
         self.power_price = np.zeros(T)
         self.sector_demand = np.zeros((T, M, S))
         self.sector_delivered = np.zeros((T, M, S))
         self.flows = np.zeros((T, M, C, len(ROUTES)))
         self.country_exports = np.zeros((T, M, C))
-        self.plant_months: list[tuple[np.ndarray, ...]] = []  # per month: output, utilisation, capacity, margin
-        self.in_transit_before = np.zeros(M)
+        # Recorded as the model has them, for the derived series.
+        self.domestic_capacity = np.zeros((T, M))  # t/month
+        self.capacity_gap = np.zeros((T, M))  # t/month
+        self.foreign_fed_output = np.zeros((T, M))
+        self.producer_stock_change = np.zeros((T, M))
+        self.funders = list(model.agents_by_type[FederalFunder])  # programmes are all created before the run
+        self.funder_committed = np.zeros((T, len(self.funders), M))  # cumulative USD
+        self.plant_months: list[tuple[np.ndarray, ...]] = []  # per month: PLANT_STATE columns
+        self.inventory0, self.stockpile0 = model.us_inventory.copy(), model.stockpile.copy()
+        self.months_recorded = 0
+        self._derived_months = 0
+
+    @property
+    def series(self) -> dict[str, np.ndarray]:
+        """variable -> [month, mineral] (zero for months not yet run)."""
+        if self._derived_months != self.months_recorded:
+            self._derive()
+        return self._series
 
     def record(
         self,
@@ -85,97 +129,132 @@ class Recorder:
         capacity_gap: np.ndarray,
         row_delivered: np.ndarray,
         stock_before: np.ndarray,
-        inventory_before: np.ndarray,
-        stockpile_before: np.ndarray,
     ) -> None:
         m = self.model
-        s = self.series
-        demand = m.us_demand_total
-        delivered_total = delivered.sum(1)
-        in_transit = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
-        s["us_demand"][t] = demand
-        s["delivered"][t] = delivered_total
+        s = self._series
+        s["us_demand"][t] = m.us_demand_total
+        s["delivered"][t] = delivered.sum(1)
         s["shortfall"][t] = shortfall.sum(1)
         s["shortfall_share"][t] = m.last_shortfall_share  # computed by the model this month
         s["domestic_output"][t] = m.domestic_output
-        s["domestic_capacity"][t] = m.domestic_capacity * 12
         s["recycling"][t] = recycling
         s["imports"][t] = imports
-        s["imports_adversary"][t] = sum(np.where(m.adversary, a, 0.0).sum(1) for a in arrivals.values())
         s["stockpile_release"][t] = release
         s["stockpile_purchase"][t] = purchase
         s["stockpile"][t] = m.stockpile
         s["us_inventory"][t] = m.us_inventory
         s["price_outside"][t] = m.price_outside
         s["price_inside"][t] = m.price_inside
-        s["price_outside_ratio"][t] = m.price_outside / m.price0
-        s["price_inside_ratio"][t] = m.price_inside / m.price0
-        s["capacity_gap"][t] = capacity_gap * 12
-        supplied = m.domestic_output + imports + recycling + release
-        s["import_reliance"][t] = share(imports, supplied)
-        foreign = imports + m.foreign_fed_output
-        s["import_reliance_incl_feedstock"][t] = share(foreign, supplied)
-        markup = (arrivals["leaked"] * m.timeline.leak_markup[t]).sum(1)
-        s["import_bill_usd"][t] = (imports + markup) * m.price_outside
         s["world_output"][t] = m.output.sum(1)
         s["row_demand"][t] = m.row_demand.sum(1)
         s["row_delivered"][t] = row_delivered.sum(1)
         s["producer_stock"][t] = m.producer_stock.sum(1)
-        s["in_transit"][t] = in_transit
+        s["in_transit"][t] = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
+        self.domestic_capacity[t] = m.domestic_capacity
+        self.capacity_gap[t] = capacity_gap
+        self.foreign_fed_output[t] = m.foreign_fed_output
+        self.producer_stock_change[t] = (m.producer_stock - stock_before).sum(1)
         self.power_price[t] = m.power_price
         self.sector_demand[t] = m.sector_demand
         self.sector_delivered[t] = delivered
         for r, route in enumerate(ROUTES):
             self.flows[t, :, :, r] = arrivals[route]
         self.country_exports[t] = m.country_exports
-
-        from sim.model.agents import FederalFunder
-        from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
-
-        committed, bought = np.zeros(len(m.minerals)), np.zeros(len(m.minerals))
-        for funder in m.agents_by_type[FederalFunder]:
-            if funder.instrument == "stockpile":
-                bought += funder.committed_usd
-            else:
-                committed += funder.committed_usd
-        s["funding_committed_usd"][t] = committed
-        s["stockpile_spend_usd"][t] = bought
+        for k, funder in enumerate(self.funders):
+            self.funder_committed[t, k] = funder.committed_usd
         table = m.plant_table
-        operating = table.status == OPERATING
-        standing = operating | (table.status == IDLE)
-        self.plant_months.append(
-            (
-                table.output.copy(),
-                np.where(operating, table.utilisation, 0.0),
-                np.where(standing, table.capacity_t_per_yr, 0.0),
-                table.margin.copy(),
-            )
-        )
-        M, mi, funded = len(m.minerals), table.mineral, table.funder >= 0
-        s["restart_cost_usd"][t] = np.bincount(mi, table.restart_cost_usd, minlength=M)
-        s["capacity_built"][t] = np.bincount(
-            mi[funded & standing], table.capacity_t_per_yr[funded & standing], minlength=M
-        )
-        building = funded & (table.status == CONSTRUCTION)
-        s["capacity_under_construction"][t] = np.bincount(mi[building], table.capacity_t_per_yr[building], minlength=M)
+        self.plant_months.append(tuple(getattr(table, column).copy() for column in PLANT_STATE))
+        self.months_recorded = t + 1
 
-        # Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding.
-        inventory_change = m.us_inventory - inventory_before
-        stockpile_change = m.stockpile - stockpile_before
-        s["us_balance_residual"][t] = (
-            m.domestic_output + imports + recycling + release - delivered_total - purchase - inventory_change
+    def _derive(self) -> None:
+        """The derived series for the months recorded so far (the same arithmetic, element by element,
+        that a per-month calculation does)."""
+        m, s, n = self.model, self._series, self.months_recorded
+        now = slice(0, n)
+        imports, price_outside = s["imports"][now], s["price_outside"][now]
+        s["domestic_capacity"][now] = self.domestic_capacity[now] * 12
+        s["capacity_gap"][now] = self.capacity_gap[now] * 12
+        s["price_outside_ratio"][now] = price_outside / m.price0
+        s["price_inside_ratio"][now] = s["price_inside"][now] / m.price0
+        supplied = s["domestic_output"][now] + imports + s["recycling"][now] + s["stockpile_release"][now]
+        s["import_reliance"][now] = share(imports, supplied)
+        foreign = imports + self.foreign_fed_output[now]
+        s["import_reliance_incl_feedstock"][now] = share(foreign, supplied)
+        flows = self.flows[now]
+        leaked = flows[..., ROUTES.index("leaked")]
+        markup = (leaked * m.timeline.leak_markup[now]).sum(2)
+        s["import_bill_usd"][now] = (imports + markup) * price_outside
+        s["imports_adversary"][now] = sum(np.where(m.adversary, flows[..., r], 0.0).sum(2) for r in range(len(ROUTES)))
+        committed, bought = np.zeros((n, len(m.minerals))), np.zeros((n, len(m.minerals)))
+        for k, funder in enumerate(self.funders):
+            if funder.instrument == "stockpile":
+                bought += self.funder_committed[now, k]
+            else:
+                committed += self.funder_committed[now, k]
+        s["funding_committed_usd"][now] = committed
+        s["stockpile_spend_usd"][now] = bought
+        self._derive_plant_sums(n)
+        self._derive_balances(n)
+        self._derived_months = n
+
+    def _derive_plant_sums(self, n: int) -> None:
+        """Per-mineral sums over plants each month, summed plant by plant in table order (as np.bincount)."""
+        s, table, M = self._series, self.model.plant_table, len(self.model.minerals)
+        state = self._plant_state(n)
+        exists = np.arange(len(table))[None, :] < np.array([len(p[0]) for p in self.plant_months[:n]])[:, None]
+        status, funded = state["status"], table.funder >= 0
+        standing = (status == OPERATING) | (status == IDLE)
+        capacity = np.broadcast_to(table.capacity_t_per_yr, status.shape)
+        for name, values, where in (
+            ("restart_cost_usd", state["restart_cost_usd"], exists),
+            ("capacity_built", capacity, exists & funded & standing),
+            ("capacity_under_construction", capacity, exists & funded & (status == CONSTRUCTION)),
+        ):
+            total = np.zeros((n, M))
+            month, row = np.nonzero(where)
+            np.add.at(total, (month, table.mineral[row]), values[month, row])
+            s[name][:n] = total
+
+    def _derive_balances(self, n: int) -> None:
+        """Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding."""
+        s, now = self._series, slice(0, n)
+        delivered_total, purchase = s["delivered"][now], s["stockpile_purchase"][now]
+        domestic, recycling = s["domestic_output"][now], s["recycling"][now]
+        inventory_change = s["us_inventory"][now] - _before(self.inventory0, s["us_inventory"][now])
+        stockpile_change = s["stockpile"][now] - _before(self.stockpile0, s["stockpile"][now])
+        in_transit = s["in_transit"][now]
+        s["us_balance_residual"][now] = (
+            domestic
+            + s["imports"][now]
+            + recycling
+            + s["stockpile_release"][now]
+            - delivered_total
+            - purchase
+            - inventory_change
         )
-        world_sources = m.output.sum(1) + m.domestic_output + recycling
+        world_sources = s["world_output"][now] + domestic + recycling
         world_uses = (
             delivered_total
-            + row_delivered.sum(1)
-            + (m.producer_stock - stock_before).sum(1)
-            + (in_transit - self.in_transit_before)
+            + s["row_delivered"][now]
+            + self.producer_stock_change[now]
+            + (in_transit - _before(np.zeros(in_transit.shape[1]), in_transit))
             + inventory_change
             + stockpile_change
         )
-        s["world_balance_residual"][t] = world_sources - world_uses
-        self.in_transit_before = in_transit
+        s["world_balance_residual"][now] = world_sources - world_uses
+
+    def _plant_state(self, n: int) -> dict[str, np.ndarray]:
+        """PLANT_STATE column -> [month, plant], for the first n months (zero before a plant existed)."""
+        P = len(self.model.plant_table)
+        out = {}
+        for c, column in enumerate(PLANT_STATE):
+            values = np.zeros((n, P), dtype=self.plant_months[0][c].dtype if self.plant_months else float)
+            if column == "status":
+                values[:] = -1  # no status before a plant existed
+            for t, columns in enumerate(self.plant_months[:n]):
+                values[t, : len(columns[c])] = columns[c]
+            out[column] = values
+        return out
 
     @property
     def plants(self) -> dict[str, dict[str, np.ndarray]]:
@@ -189,11 +268,17 @@ class Recorder:
 
     def plant_history(self) -> np.ndarray:
         """[variable, month, plant] in PLANT_UNITS order and plant-table row order (zero before a plant existed)."""
-        T, P = len(self.power_price), len(self.model.plant_table)
-        table = np.zeros((len(PLANT_UNITS), T, P))
-        for t, columns in enumerate(self.plant_months):
-            for v, values in enumerate(columns):
-                table[v, t, : len(values)] = values
+        T = len(self.power_price)
+        state = self._plant_state(self.months_recorded)
+        operating = state["status"] == OPERATING
+        standing = operating | (state["status"] == IDLE)
+        capacity = self.model.plant_table.capacity_t_per_yr
+        table = np.zeros((len(PLANT_UNITS), T, len(capacity)))
+        now = slice(0, self.months_recorded)
+        table[0, now] = state["output"]
+        table[1, now] = np.where(operating, state["utilisation"], 0.0)
+        table[2, now] = np.where(standing, capacity, 0.0)
+        table[3, now] = state["margin"]
         return table
 
     @property
@@ -259,6 +344,11 @@ class Recorder:
                 "t": self.flows[t_idx, m_idx, c_idx, r_idx],
             }
         )
+
+
+def _before(first: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """[month, ...] values at the start of each month: `first`, then the previous month's."""
+    return np.concatenate([first[None], values[:-1]])
 
 
 def _strings(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
