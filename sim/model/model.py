@@ -48,6 +48,7 @@ class SupplyChainModel(Model):
         self._build_indices()
         self._build_baseline()
         self.timeline = build_timeline(scenario, self.minerals, self.countries, self.sector_names, self.sector_share)
+        self._build_policy_weights()
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -117,6 +118,16 @@ class SupplyChainModel(Model):
         self.row_demand0 = np.maximum(self.output0 - exports0, 0.0)
         self.output0 = self.row_demand0 + exports0
         self.capacity0 = np.maximum(self.capacity0, self.output0)
+
+    def _build_policy_weights(self) -> None:
+        """Shares [month, mineral, ...] that depend only on the export policies, so are fixed for a run."""
+        tl = self.timeline
+        # Share of the import need that policies let through, at baseline import shares (_capacity_gap).
+        self.reliable_share = (self.import_share * tl.allowed_share).sum(axis=2)
+        # Share of diverted feedstock each open country gives up: its share of open countries' baseline
+        # output (_divert_feedstock).
+        weights = np.where(tl.is_open, self.output0, 0.0)
+        self.divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
 
     def _build_state(self) -> None:
         M, C = self.capacity0.shape
@@ -311,12 +322,13 @@ class SupplyChainModel(Model):
         on_hand = flow + self.us_inventory
         delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
         # The stockpile buys only what is left once every sector is served.
-        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered.sum(1))
+        delivered_total = delivered.sum(1)
+        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
         for funder in self.agents_by_type[FederalFunder]:
             if funder.order_t.any():
                 funder.settle_purchase(filled)
-        self.us_inventory = on_hand - delivered.sum(1) - purchase
+        self.us_inventory = on_hand - delivered_total - purchase
         self.stockpile = self.stockpile - release + purchase
         shortfall = self.sector_demand - delivered
 
@@ -359,7 +371,7 @@ class SupplyChainModel(Model):
         against domestic `capacity` (default: what can run now). Zero in a baseline; the withheld share of
         imports under a ban or quota; the curtailed capacity under a power spike."""
         t = self.month
-        reliable_share = (self.import_share * self.timeline.allowed_share[t]).sum(axis=1)
+        reliable_share = self.reliable_share[t]
         import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
         reliable = reliable_share * import_need + self.timeline.allied_total[t]
         needed = self.us_demand_total - recycling - reliable
@@ -374,11 +386,7 @@ class SupplyChainModel(Model):
     def _divert_feedstock(self, funded_output: np.ndarray) -> np.ndarray:
         """New US processing runs on feedstock that open countries' processors used before: their
         output falls by as much, shared by baseline output, so world supply is not counted twice."""
-        is_open = self.timeline.is_open[self.month]
-        weights = np.where(is_open, self.output0, 0.0)
-        total = weights.sum(axis=1, keepdims=True)
-        weights = share(weights, total)
-        return weights * funded_output[:, None]
+        return self.divert_weights[self.month] * funded_output[:, None]
 
     def _priorities(self) -> np.ndarray:
         if self.scenario_spec.policies.priority_rating:
