@@ -13,7 +13,6 @@ from mesa import Agent
 
 from sim.model.market import adjust_toward, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
-from sim.model.timeline import LICENSING, QUOTA
 
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
@@ -38,7 +37,6 @@ class SupplierCountry(Agent):
         them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k]."""
         t = m.month
         tl = m.timeline
-        kind = tl.policy_kind[t][:, c]
         is_open, restricting = tl.is_open[t][:, c], tl.restricting[t][:, c]
         price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
         p0, growth = m.price0[:, None], m.growth[:, None]
@@ -60,8 +58,9 @@ class SupplierCountry(Agent):
 
         allied_sent = np.minimum(allied, available)
         want = m.import_share[:, c] * m.us_import_need[:, None]
-        direct = np.where(is_open, want, np.where(kind == QUOTA, want * tl.quota_share[t][:, c], 0.0))
-        licensed = np.where(kind == LICENSING, want * (1.0 - tl.refused_share[t][:, c]), 0.0)
+        allowed = tl.allowed_share[t][:, c]  # the quota share under a quota, 1 - refused share under licensing
+        direct = np.where(is_open, want, np.where(tl.is_quota[t][:, c], want * allowed, 0.0))
+        licensed = np.where(tl.is_licensing[t][:, c], want * allowed, 0.0)
         lost = np.where(is_open, 0.0, want - direct - licensed)
         leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked
@@ -80,10 +79,8 @@ class SupplierCountry(Agent):
         # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
         held = tl.held[t][:, c]
         export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
-        allowed = tl.third_country_share[t][:, c]
-        let_through = allowed + tl.leakage[t][:, c] * (1.0 - allowed)
         m.row_export_demand[:, c] = export_demand
-        m.sent_row[:, c] = np.minimum(export_demand * let_through, left)
+        m.sent_row[:, c] = np.minimum(export_demand * tl.let_through[t][:, c], left)
         left = left - m.sent_row[:, c]
         m.redirect_offer[:, c] = np.where(is_open, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 

@@ -56,11 +56,13 @@ class Timeline:
         # Exports to third countries under licensing: nothing until the first licences come through.
         self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
         # Masks and sums the model reads every month, computed once for the whole run.
-        self.is_open = kind == OPEN
+        self.is_open, self.is_quota, self.is_licensing = kind == OPEN, kind == QUOTA, kind == LICENSING
         self.restricting = ~self.is_open
         self.any_restricting = self.restricting.any(axis=2)  # [T, M]
         self.held = self.global_scope & self.restricting  # exports to every destination held back
         self.allied_total = self.allied_t_per_month.sum(axis=2)  # [T, M]
+        # Share of third-country exports a restriction lets out: the allowed share, and leakage of the rest.
+        self.let_through = self.third_country_share + self.leakage * (1.0 - self.third_country_share)
 
     @property
     def max_delay(self) -> int:
