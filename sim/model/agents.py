@@ -65,7 +65,7 @@ class SupplierCountry(Agent):
         leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked
         room = np.maximum(available - allied_sent, 0.0)
-        scale = np.divide(room, outgoing, out=np.ones_like(room), where=outgoing > room)
+        scale = np.divide(room, outgoing, out=np.ones(room.shape), where=outgoing > room)
         m.sent_allied[:, c] = allied_sent
         m.sent_direct[:, c] = direct * scale
         m.sent_licensed[:, c] = licensed * scale
@@ -299,4 +299,4 @@ class FederalFunder(Agent):
         cost = self.order_t * filled_share * m.price_outside
         self.available_usd -= float(cost.sum())
         self.committed_usd += cost
-        self.order_t = np.zeros_like(self.order_t)
+        self.order_t = np.zeros(len(self.order_t))
