@@ -253,13 +253,9 @@ class SupplyChainModel(Model):
         self.us_demand_total = self.sector_demand.sum(axis=1)
         recycling = self.recycling = self.recycling0 * self.growth
 
-        self.domestic_output = np.zeros(len(self.minerals))
-        self.installed_capacity = np.zeros(len(self.minerals))
-        self.foreign_fed_output = np.zeros(len(self.minerals))
-        self.domestic_capacity = np.zeros(len(self.minerals))
-        self.funded_output = np.zeros(len(self.minerals))
-        self.under_construction = np.zeros(len(self.minerals))
-        self.plant_table.step(self)  # every USProcessor's decision, in one pass
+        # Every USProcessor's decision, in one pass; sets domestic_output, installed_capacity,
+        # foreign_fed_output, domestic_capacity, funded_output and under_construction (per mineral).
+        self.plant_table.step(self)
         self.feedstock_diverted = self._divert_feedstock(self.funded_output)
 
         self.price_floor = np.zeros(len(self.minerals))
