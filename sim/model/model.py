@@ -32,6 +32,11 @@ from sim.world.schema import ProgrammeData, World
 DIVERTED_FEED = "open countries (diverted)"
 
 
+def positive_values(values: np.ndarray) -> list[int]:
+    """The distinct positive values in an integer array, ascending."""
+    return [int(v) for v in np.unique(values) if v > 0]
+
+
 class SupplyChainModel(Model):
     """Monthly agent-based model of US critical-mineral supply. Quantities t/month, prices USD/t."""
 
@@ -142,8 +147,9 @@ class SupplyChainModel(Model):
         self.producer_stock = self.output0 * params.producer_stock_months
         self.us_inventory = self.demand0 * params.us_inventory_months
         self.stockpile = self.stockpile0.copy()
-        self.licence_pipe = Pipeline((M, C), self.timeline.max_delay)
-        self.leak_pipe = Pipeline((M, C), self.timeline.max_delay)
+        tl = self.timeline
+        self.licence_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.licence_delay))
+        self.leak_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.leak_delay))
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
@@ -266,11 +272,11 @@ class SupplyChainModel(Model):
 
         licence_arrivals = self.licence_pipe.arrive(t)
         leak_arrivals = self.leak_pipe.arrive(t)
-        inventory_target = self.demand0 * self.growth * params.us_inventory_months
+        self.inventory_target = self.demand0 * self.growth * params.us_inventory_months
         need = (
             self.us_demand_total
             + self.stockpile_purchase_order
-            + (inventory_target - self.us_inventory) / params.inventory_adjust_months
+            + (self.inventory_target - self.us_inventory) / params.inventory_adjust_months
             - self.domestic_output
             - recycling
             - release
@@ -404,7 +410,6 @@ class SupplyChainModel(Model):
         params = self.world.market
         is_open = self.timeline.is_open[self.month]
         stock_target = self.output0 * self.growth[:, None] * params.producer_stock_months
-        inventory_target = self.demand0 * self.growth * params.us_inventory_months
         # What reaches the outside market from restricting countries this month, and all that arrives
         # from the transit pipelines (licensed and leaked material shipped in earlier months).
         from_restricting = (
@@ -414,16 +419,17 @@ class SupplyChainModel(Model):
         )
         # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
         k = params.inventory_adjust_months
+        stock_target_k, stock_before_k = stock_target / k, stock_before / k
         exports_held = self.row_export_demand.sum(1)  # third-country buyers of restricting countries
         demand_out = (
             exports_held
-            + np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
+            + np.where(is_open, self.row_demand + stock_target_k, 0.0).sum(1)
             + self.us_demand_total
-            + inventory_target / k
+            + self.inventory_target / k
             + purchase
         )
         available_out = (
-            np.where(is_open, self.output + stock_before / k, 0.0).sum(1)
+            np.where(is_open, self.output + stock_before_k, 0.0).sum(1)
             + self.domestic_output
             + recycling
             + release
@@ -444,8 +450,8 @@ class SupplyChainModel(Model):
         )
         restricted = self.timeline.restricting[self.month]
         home = self.row_demand - self.row_export_demand
-        demand_in = np.where(restricted, home + stock_target / k + shipped + self.sent_row, 0.0).sum(1)
-        available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
+        demand_in = np.where(restricted, home + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
+        available_in = np.where(restricted, self.output + stock_before_k, 0.0).sum(1)
         scale_in = np.where(restricted, home, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
         inside = update_price(
