@@ -33,8 +33,8 @@ DIVERTED_FEED = "open countries (diverted)"
 
 
 def positive_values(values: np.ndarray) -> list[int]:
-    """The distinct positive values in an integer array, ascending."""
-    return [int(v) for v in np.unique(values) if v > 0]
+    """The distinct positive values in an array of non-negative integers, ascending."""
+    return [int(v) for v in np.flatnonzero(np.bincount(values.reshape(-1), minlength=1)) if v > 0]
 
 
 class SupplyChainModel(Model):
