@@ -42,12 +42,10 @@ class Timeline:
     demand_extra_t_per_month: np.ndarray  # [T, M, S]
     stockpile_order_t_per_month: np.ndarray  # [T, M]
 
-    def __post_init__(self) -> None:
-        self.refresh_shares()
-
     def refresh_shares(self) -> None:
         """Derived arrays: the share of the normal flow a policy lets through (leakage aside), and the share
-        of a plant's feedstock that still arrives (under a ban, only what leaks)."""
+        of a plant's feedstock that still arrives (under a ban, only what leaks). build_timeline calls this
+        once the events are in; call it again after changing the arrays above."""
         kind = self.policy_kind
         self.allowed_share = np.select(
             [kind == OPEN, kind == QUOTA, kind == LICENSING], [1.0, self.quota_share, 1.0 - self.refused_share], 0.0
