@@ -216,6 +216,8 @@ class FederalFunder(Agent):
         time unless it fails."""
         m = self.model
         params = m.world.market
+        if self.available_usd <= 0:
+            return
         risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
         funding_gap = m.funding_gap()
         for mineral in np.argsort(-risk, kind="stable"):
@@ -272,7 +274,8 @@ class FederalFunder(Agent):
         m = self.model
         params = m.world.market
         short = m.last_shortfall_share > params.shortfall_threshold_share
-        if m.scenario_spec.policies.stockpile_release_in_shortfall:
+        # With nothing short anywhere no programme releases this month (the sums would add zeros).
+        if m.scenario_spec.policies.stockpile_release_in_shortfall and short.any():
             release = np.where(
                 self.eligible & short,
                 np.minimum(m.stockpile * params.stockpile_max_release_share, m.last_shortfall),
@@ -280,16 +283,16 @@ class FederalFunder(Agent):
             )
             release = np.minimum(release, m.stockpile - m.stockpile_release)
             m.stockpile_release += release
-        if not self.responds:
+        if not self.responds or self.available_usd <= 0:
             return
         cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
+        if not cheap.any():
+            return  # no order this month (order_t is already zero: settle_purchase clears it)
         room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)
         wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
-        cost = wanted * m.price_outside
-        if self.available_usd <= 0:
-            return
-        if cost.sum() > self.available_usd:
-            wanted *= self.available_usd / cost.sum()
+        cost = (wanted * m.price_outside).sum()
+        if cost > self.available_usd:
+            wanted *= self.available_usd / cost
         self.order_t = wanted
         m.stockpile_purchase_order += wanted
 
