@@ -288,7 +288,7 @@ class SupplyChainModel(Model):
         self.redirect_share = redirect_share(
             self.price_outside, self.price0, params.redirect_max_share, params.redirect_full_premium
         )
-        stock_before = self.producer_stock.copy()
+        stock_before = self.producer_stock  # replaced below, never changed in place: no copy needed
         # Supplier countries decide independently; one batched call does what each agent's step()
         # does for its own column (tests check the two agree).
         SupplierCountry.decide(self, slice(None))
@@ -319,7 +319,7 @@ class SupplyChainModel(Model):
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
-        inventory_before = self.us_inventory.copy()
+        inventory_before = self.us_inventory  # replaced below, never changed in place
         flow = self.domestic_output + imports + recycling + release
         on_hand = flow + self.us_inventory
         delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
@@ -327,9 +327,10 @@ class SupplyChainModel(Model):
         delivered_total = delivered.sum(1)
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
-        for funder in self.agents_by_type[FederalFunder]:
-            if funder.order_t.any():
-                funder.settle_purchase(filled)
+        if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
+            for funder in self.agents_by_type[FederalFunder]:
+                if funder.order_t.any():
+                    funder.settle_purchase(filled)
         self.us_inventory = on_hand - delivered_total - purchase
         self.stockpile = self.stockpile - release + purchase
         shortfall = self.sector_demand - delivered
