@@ -103,7 +103,14 @@ class Recorder:
         self.producer_stock_change = np.zeros((T, M))
         self.funders = list(model.agents_by_type[FederalFunder])  # programmes are all created before the run
         self.funder_committed = np.zeros((T, len(self.funders), M))  # cumulative USD
-        self.plant_months: list[tuple[np.ndarray, ...]] = []  # per month: PLANT_STATE columns
+        # PLANT_STATE column -> [month, plant] (status -1 and zeros where a plant did not exist yet),
+        # with room for more plants than the table holds now; plant_count[t]: plants in month t.
+        table = model.plant_table
+        self.plant_state = {
+            column: np.full((T, 2 * len(table) + 8), -1 if column == "status" else 0, getattr(table, column).dtype)
+            for column in PLANT_STATE
+        }
+        self.plant_count = np.zeros(T, dtype=np.int64)
         self.inventory0, self.stockpile0 = model.us_inventory.copy(), model.stockpile.copy()
         self.months_recorded = 0
         self._derived_months = 0
@@ -163,7 +170,12 @@ class Recorder:
         for k, funder in enumerate(self.funders):
             self.funder_committed[t, k] = funder.committed_usd
         table = m.plant_table
-        self.plant_months.append(tuple(getattr(table, column).copy() for column in PLANT_STATE))
+        P = len(table)
+        if self.plant_state["status"].shape[1] < P:
+            self._widen_plant_state(2 * P)
+        for column, history in self.plant_state.items():
+            history[t, :P] = getattr(table, column)
+        self.plant_count[t] = P
         self.months_recorded = t + 1
 
     def _derive(self) -> None:
@@ -201,7 +213,7 @@ class Recorder:
         """Per-mineral sums over plants each month, summed plant by plant in table order (as np.bincount)."""
         s, table, M = self._series, self.model.plant_table, len(self.model.minerals)
         state = self._plant_state(n)
-        exists = np.arange(len(table))[None, :] < np.array([len(p[0]) for p in self.plant_months[:n]])[:, None]
+        exists = np.arange(len(table))[None, :] < self.plant_count[:n, None]
         status, funded = state["status"], table.funder >= 0
         standing = (status == OPERATING) | (status == IDLE)
         capacity = np.broadcast_to(table.capacity_t_per_yr, status.shape)
@@ -246,15 +258,13 @@ class Recorder:
     def _plant_state(self, n: int) -> dict[str, np.ndarray]:
         """PLANT_STATE column -> [month, plant], for the first n months (zero before a plant existed)."""
         P = len(self.model.plant_table)
-        out = {}
-        for c, column in enumerate(PLANT_STATE):
-            values = np.zeros((n, P), dtype=self.plant_months[0][c].dtype if self.plant_months else float)
-            if column == "status":
-                values[:] = -1  # no status before a plant existed
-            for t, columns in enumerate(self.plant_months[:n]):
-                values[t, : len(columns[c])] = columns[c]
-            out[column] = values
-        return out
+        return {column: history[:n, :P] for column, history in self.plant_state.items()}
+
+    def _widen_plant_state(self, width: int) -> None:
+        for column, history in self.plant_state.items():
+            wider = np.full((history.shape[0], width), -1 if column == "status" else 0, history.dtype)
+            wider[:, : history.shape[1]] = history
+            self.plant_state[column] = wider
 
     @property
     def plants(self) -> dict[str, dict[str, np.ndarray]]:
