@@ -154,7 +154,7 @@ class SupplyChainModel(Model):
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
         self.power_contract = self.world.power.baseline_usd_per_mwh
-        self.priority_levels = priority_levels(self._priorities())  # fixed for the run
+        self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
         for name in (
             "row_demand",
@@ -390,6 +390,13 @@ class SupplyChainModel(Model):
         """New US processing runs on feedstock that open countries' processors used before: their
         output falls by as much, shared by baseline output, so world supply is not counted twice."""
         return self.divert_weights[self.month] * funded_output[:, None]
+
+    def _priority_levels(self) -> list[np.ndarray]:
+        """Masks [M, S] of the sectors at each priority level, leaving out the padding of minerals with
+        fewer than S sectors: it never has demand, so a level of padding alone changes nothing."""
+        S = self.sector_share.shape[1]
+        real = np.arange(S)[None, :] < np.array([len(names) for names in self.sector_names])[:, None]
+        return [level & real for level in priority_levels(self._priorities()) if (level & real).any()]
 
     def _priorities(self) -> np.ndarray:
         if self.scenario_spec.policies.priority_rating:
