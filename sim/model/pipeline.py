@@ -17,6 +17,8 @@ class Pipeline:
 
     def ship(self, month: int, amount: np.ndarray, delay: np.ndarray) -> np.ndarray:
         """Put `amount` [M, C] (>= 0) in transit, arriving at month + delay. Returns what arrives this month."""
+        if self.delays is not None and not self.delays:
+            return amount.copy()  # no delays this run: everything arrives at once
         same_month = np.where(delay == 0, amount, 0.0)
         later = amount - same_month
         if later.any():
