@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.model.market import adjust_toward, price_response
+from sim.model.market import adjust_by, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
 
 if TYPE_CHECKING:
@@ -45,10 +45,8 @@ class SupplierCountry(Agent):
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t][:, c] + allied
-        level = adjust_toward(
-            m.output_level[:, c],
-            price_response(price, p0, m.supply_elasticity[:, None]),
-            m.supply_adjust_months[:, None],
+        level = adjust_by(
+            m.output_level[:, c], price_response(price, p0, m.supply_elasticity[:, None]), m.supply_adjust_step
         )
         m.output_level[:, c] = level
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
@@ -59,8 +57,9 @@ class SupplierCountry(Agent):
         allied_sent = np.minimum(allied, available)
         want = m.import_share[:, c] * m.us_import_need[:, None]
         allowed = tl.allowed_share[t][:, c]  # the quota share under a quota, 1 - refused share under licensing
-        direct = np.where(is_open, want, np.where(tl.is_quota[t][:, c], want * allowed, 0.0))
-        licensed = np.where(tl.is_licensing[t][:, c], want * allowed, 0.0)
+        let_out = want * allowed
+        direct = np.where(is_open, want, np.where(tl.is_quota[t][:, c], let_out, 0.0))
+        licensed = np.where(tl.is_licensing[t][:, c], let_out, 0.0)
         lost = np.where(is_open, 0.0, want - direct - licensed)
         leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked

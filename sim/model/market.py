@@ -92,9 +92,14 @@ def redirect_share(price_out: np.ndarray, baseline: np.ndarray, max_share: float
     return max_share * clip(premium / full_premium, 0.0, 1.0)
 
 
-def adjust_toward(current: np.ndarray, target: np.ndarray, half_life_months: np.ndarray) -> np.ndarray:
-    """Move `current` toward `target`, closing half the distance every `half_life_months`."""
-    step = 1.0 - 0.5 ** (1.0 / half_life_months)
+def adjust_step(half_life_months: np.ndarray) -> np.ndarray:
+    """The share of the distance to its target that closes each month when half of it closes every
+    `half_life_months` (fixed for a run, so computed once)."""
+    return 1.0 - 0.5 ** (1.0 / half_life_months)
+
+
+def adjust_by(current: np.ndarray, target: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Move `current` toward `target` by `step` (from adjust_step) of the distance."""
     return current + (target - current) * step
 
 

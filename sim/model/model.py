@@ -12,6 +12,7 @@ from mesa import Model
 
 from sim.model.agents import FederalFunder, SupplierCountry, USProcessor
 from sim.model.market import (
+    adjust_step,
     allocate_in_order,
     allocate_pro_rata,
     price_response,
@@ -112,6 +113,7 @@ class SupplyChainModel(Model):
         self.feedstock_cost_share = column("feedstock_cost_share")
         self.supply_adjust_months = column("supply_adjust_months")
         self.stockpile0 = column("stockpile_t")
+        self.supply_adjust_step = adjust_step(self.supply_adjust_months[:, None])  # [M, 1], for decide()
         domestic0 = np.zeros(len(self.minerals))
         for plant in w.plants.values():
             if plant.status == "operating":
