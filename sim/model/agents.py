@@ -218,10 +218,11 @@ class FederalFunder(Agent):
         if self.available_usd <= 0:
             return
         risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
-        funding_gap = m.funding_gap()
+        funding_gap = None  # computed when a mineral first qualifies (often none does)
         for mineral in np.argsort(-risk, kind="stable"):
             if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
                 return
+            funding_gap = m.funding_gap() if funding_gap is None else funding_gap
             gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
             if wanted <= 0:
