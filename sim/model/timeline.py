@@ -47,14 +47,16 @@ class Timeline:
         of a plant's feedstock that still arrives (under a ban, only what leaks). build_timeline calls this
         once the events are in; call it again after changing the arrays above."""
         kind = self.policy_kind
-        self.allowed_share = np.select(
-            [kind == OPEN, kind == QUOTA, kind == LICENSING], [1.0, self.quota_share, 1.0 - self.refused_share], 0.0
+        self.is_open, self.is_quota, self.is_licensing = kind == OPEN, kind == QUOTA, kind == LICENSING
+        self.allowed_share = np.where(
+            self.is_open,
+            1.0,
+            np.where(self.is_quota, self.quota_share, np.where(self.is_licensing, 1.0 - self.refused_share, 0.0)),
         )
         self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
         # Exports to third countries under licensing: nothing until the first licences come through.
         self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
         # Masks and sums the model reads every month, computed once for the whole run.
-        self.is_open, self.is_quota, self.is_licensing = kind == OPEN, kind == QUOTA, kind == LICENSING
         self.restricting = ~self.is_open
         self.any_restricting = self.restricting.any(axis=2)  # [T, M]
         self.held = self.global_scope & self.restricting  # exports to every destination held back
