@@ -1,11 +1,13 @@
 """Benchmarks: `make bench` (or `python benchmarks/run.py`). Prints medians of repeated measurements.
 
-- model time of one china_ban run (built and stepped; no tables or files) and cost per agent-step
+- model time of one china_ban run (stepping 120 months; build and summarise shown apart; no tables or
+  files) and cost per agent-step
 - tidy tables time, and the whole `sim run scenarios/china_ban.yaml` wall time in a subprocess
 - an ensemble of --ensemble seeds (default 1,000) on all cores: local processes, then a dask LocalCluster
 - scaling with synthetic worlds 1x, 10x, 100x (every mineral copied k times, with its countries'
   supply rows, plants, sectors and programmes): cost should grow linearly with world size
 - `sim --help` start-up time
+- with --profile N: the top N cProfile entries of one china_ban run
 """
 
 from __future__ import annotations
@@ -69,11 +71,49 @@ def synthetic(resolved, k: int):
     return ResolvedScenario(scenario, World.model_validate(world), {}, [])
 
 
+def run_phases(resolved, repeat: int) -> dict[str, float]:
+    """Median seconds of each phase of a run: build the model, step it to the horizon, summarise it."""
+    from sim.model.model import SupplyChainModel
+    from sim.results.summary import summarise
+
+    times: dict[str, list[float]] = {"build": [], "step": [], "summarise": []}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        model = SupplyChainModel(resolved)
+        built = time.perf_counter()
+        model.run()
+        stepped = time.perf_counter()
+        summarise(model.recorder)
+        times["build"].append(built - started)
+        times["step"].append(stepped - built)
+        times["summarise"].append(time.perf_counter() - stepped)
+    return {phase: statistics.median(values) for phase, values in times.items()}
+
+
+def profile_top(resolved, entries: int) -> str:
+    """cProfile of one china_ban model run (build and step), top entries by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    from sim.model.model import SupplyChainModel
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    SupplyChainModel(resolved).run()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(entries)
+    return out.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7, help="repeats of each timing (the median is printed)")
     parser.add_argument("--ensemble", type=int, default=1000, help="seeds in the ensemble benchmark (0: skip)")
+    parser.add_argument("--ensemble-repeat", type=int, default=1, help="repeats of each ensemble timing")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask LocalCluster ensemble")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries")
     args = parser.parse_args()
 
     from sim.api import simulate
@@ -91,16 +131,19 @@ def main() -> None:
         return model
 
     model = model_only()
-    model_s = median_time(model_only, args.repeat)
+    phases = run_phases(resolved, args.repeat)
+    build_s, model_s, summarise_s = phases["build"], phases["step"], phases["summarise"]
     agent_steps = len(model.agents) * model.scenario_spec.horizon_months
     tables_s = median_time(lambda: (model.recorder.timeseries(), model.recorder.flows_frame()), args.repeat)
     rows += [
-        ("china_ban model time (120 months)", f"{model_s * 1000:.1f} ms"),
+        ("china_ban model time (120 months, stepping)", f"{model_s * 1000:.1f} ms"),
+        ("  build / summarise", f"{build_s * 1000:.1f} ms / {summarise_s * 1000:.1f} ms"),
         ("agents x months", f"{len(model.agents)} x {model.scenario_spec.horizon_months} = {agent_steps}"),
         ("cost per agent-step", f"{model_s / agent_steps * 1e6:.2f} us"),
         ("tidy tables (timeseries + flows)", f"{tables_s * 1000:.1f} ms"),
     ]
 
+    base_cost = None
     for k in (1, 10, 100):
         world = synthetic(resolved, k)
         built = SupplyChainModel(world)
@@ -108,30 +151,29 @@ def main() -> None:
         seconds = median_time(
             lambda w=world: model_only(w), max(1, args.repeat // (1 if k == 1 else 2 if k == 10 else 5))
         )
+        per_cell = seconds / size
+        base_cost = base_cost or per_cell
         rows.append(
             (
                 f"synthetic world {k}x ({len(built.minerals)} minerals, {len(built.agents)} agents)",
-                f"{seconds * 1000:.0f} ms  ({seconds / size * 1e6:.1f} us per cell+agent)",
+                f"{seconds * 1000:.0f} ms  ({per_cell * 1e6:.1f} us per cell+agent, {per_cell / base_cost:.2f}x 1x's)",
             )
         )
 
     if args.ensemble:
         cores = os.cpu_count() or 1
-        started = time.perf_counter()
-        run_ensemble(resolved, args.ensemble, workers=cores)
-        rows.append(
-            (
-                f"ensemble {args.ensemble} runs, local processes ({cores} cores)",
-                f"{time.perf_counter() - started:.1f} s",
+        executors = ["local"] + ([] if args.no_dask else ["dask"])
+        for executor in executors:
+            seconds = median_time(
+                lambda e=executor: run_ensemble(resolved, args.ensemble, executor=e, workers=cores),
+                args.ensemble_repeat,
             )
-        )
-        if not args.no_dask:
-            started = time.perf_counter()
-            run_ensemble(resolved, args.ensemble, executor="dask", workers=cores)
+            where = "local processes" if executor == "local" else "dask LocalCluster"
             rows.append(
                 (
-                    f"ensemble {args.ensemble} runs, dask LocalCluster ({cores} workers)",
-                    f"{time.perf_counter() - started:.1f} s",
+                    f"ensemble {args.ensemble} runs, {where} ({cores} cores)",
+                    f"{seconds:.1f} s  ({args.ensemble / seconds:.0f} runs/s, "
+                    f"{seconds * cores / args.ensemble * 1000:.0f} ms per run per core)",
                 )
             )
 
@@ -148,9 +190,11 @@ def main() -> None:
     ]
 
     width = max(len(name) for name, _ in rows)
-    print(f"benchmarks (median of {args.repeat}; python {sys.version.split()[0]})")
+    print(f"benchmarks (median of {args.repeat}; ensembles of {args.ensemble_repeat}; python {sys.version.split()[0]})")
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    if args.profile:
+        print(profile_top(resolved, args.profile))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.model.market import adjust_toward, price_response
+from sim.model.market import adjust_by, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
-from sim.model.timeline import LICENSING, OPEN, QUOTA
 
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
@@ -38,8 +37,7 @@ class SupplierCountry(Agent):
         them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k]."""
         t = m.month
         tl = m.timeline
-        kind = tl.policy_kind[t][:, c]
-        restricting = kind != OPEN
+        is_open, restricting = tl.is_open[t][:, c], tl.restricting[t][:, c]
         price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
         p0, growth = m.price0[:, None], m.growth[:, None]
         allied = tl.allied_t_per_month[t][:, c]
@@ -47,10 +45,8 @@ class SupplierCountry(Agent):
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t][:, c] + allied
-        level = adjust_toward(
-            m.output_level[:, c],
-            price_response(price, p0, m.supply_elasticity[:, None]),
-            m.supply_adjust_months[:, None],
+        level = adjust_by(
+            m.output_level[:, c], price_response(price, p0, m.supply_elasticity[:, None]), m.supply_adjust_step
         )
         m.output_level[:, c] = level
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
@@ -60,13 +56,15 @@ class SupplierCountry(Agent):
 
         allied_sent = np.minimum(allied, available)
         want = m.import_share[:, c] * m.us_import_need[:, None]
-        direct = np.where(kind == OPEN, want, np.where(kind == QUOTA, want * tl.quota_share[t][:, c], 0.0))
-        licensed = np.where(kind == LICENSING, want * (1.0 - tl.refused_share[t][:, c]), 0.0)
-        lost = np.where(kind == OPEN, 0.0, want - direct - licensed)
+        allowed = tl.allowed_share[t][:, c]  # the quota share under a quota, 1 - refused share under licensing
+        let_out = want * allowed
+        direct = np.where(is_open, want, np.where(tl.is_quota[t][:, c], let_out, 0.0))
+        licensed = np.where(tl.is_licensing[t][:, c], let_out, 0.0)
+        lost = np.where(is_open, 0.0, want - direct - licensed)
         leaked = lost * tl.leakage[t][:, c]
         outgoing = direct + licensed + leaked
         room = np.maximum(available - allied_sent, 0.0)
-        scale = np.divide(room, outgoing, out=np.ones_like(room), where=outgoing > room)
+        scale = np.divide(room, outgoing, out=np.ones(room.shape), where=outgoing > room)
         m.sent_allied[:, c] = allied_sent
         m.sent_direct[:, c] = direct * scale
         m.sent_licensed[:, c] = licensed * scale
@@ -78,14 +76,12 @@ class SupplierCountry(Agent):
 
         # A restriction to all destinations also holds back exports to third countries: their buyers turn
         # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
-        held = tl.global_scope[t][:, c] & restricting
+        held = tl.held[t][:, c]
         export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
-        allowed = tl.third_country_share[t][:, c]
-        let_through = allowed + tl.leakage[t][:, c] * (1.0 - allowed)
         m.row_export_demand[:, c] = export_demand
-        m.sent_row[:, c] = np.minimum(export_demand * let_through, left)
+        m.sent_row[:, c] = np.minimum(export_demand * tl.let_through[t][:, c], left)
         left = left - m.sent_row[:, c]
-        m.redirect_offer[:, c] = np.where(kind == OPEN, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
+        m.redirect_offer[:, c] = np.where(is_open, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
 
 def _column(name: str, kind: type) -> property:
@@ -219,11 +215,15 @@ class FederalFunder(Agent):
         time unless it fails."""
         m = self.model
         params = m.world.market
+        if self.available_usd <= 0:
+            return
         risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
+        funding_gap = None  # computed when a mineral first qualifies (often none does)
         for mineral in np.argsort(-risk, kind="stable"):
             if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
                 return
-            gap = m.funding_gap()[mineral] * 12 - m.under_construction[mineral]
+            funding_gap = m.funding_gap() if funding_gap is None else funding_gap
+            gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
             if wanted <= 0:
                 continue
@@ -274,7 +274,8 @@ class FederalFunder(Agent):
         m = self.model
         params = m.world.market
         short = m.last_shortfall_share > params.shortfall_threshold_share
-        if m.scenario_spec.policies.stockpile_release_in_shortfall:
+        # With nothing short anywhere no programme releases this month (the sums would add zeros).
+        if m.scenario_spec.policies.stockpile_release_in_shortfall and short.any():
             release = np.where(
                 self.eligible & short,
                 np.minimum(m.stockpile * params.stockpile_max_release_share, m.last_shortfall),
@@ -282,16 +283,16 @@ class FederalFunder(Agent):
             )
             release = np.minimum(release, m.stockpile - m.stockpile_release)
             m.stockpile_release += release
-        if not self.responds:
+        if not self.responds or self.available_usd <= 0:
             return
         cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
+        if not cheap.any():
+            return  # no order this month (order_t is already zero: settle_purchase clears it)
         room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)
         wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
-        cost = wanted * m.price_outside
-        if self.available_usd <= 0:
-            return
-        if cost.sum() > self.available_usd:
-            wanted *= self.available_usd / cost.sum()
+        cost = (wanted * m.price_outside).sum()
+        if cost > self.available_usd:
+            wanted *= self.available_usd / cost
         self.order_t = wanted
         m.stockpile_purchase_order += wanted
 
@@ -301,4 +302,4 @@ class FederalFunder(Agent):
         cost = self.order_t * filled_share * m.price_outside
         self.available_usd -= float(cost.sum())
         self.committed_usd += cost
-        self.order_t = np.zeros_like(self.order_t)
+        self.order_t = np.zeros(len(self.order_t))

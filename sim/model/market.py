@@ -11,7 +11,13 @@ import numpy as np
 
 def share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, and 0 where whole is 0 (nothing demanded, nothing to share)."""
-    return np.divide(part, whole, out=np.zeros_like(part, dtype=float), where=whole > 0)
+    return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
+
+
+def clip(x: np.ndarray, low: np.ndarray | float, high: np.ndarray | float) -> np.ndarray:
+    """np.clip's result (NaN stays NaN) without its Python-level argument handling, which costs more
+    than the clipping on arrays this small."""
+    return np.minimum(np.maximum(x, low), high)
 
 
 def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> np.ndarray:
@@ -19,10 +25,19 @@ def allocate_by_priority(supply: np.ndarray, demand: np.ndarray, priority: np.nd
 
     Returns delivered [M, S]; 0 <= delivered <= demand and delivered.sum(1) = min(supply, demand.sum(1)).
     """
-    delivered = np.zeros_like(demand)
-    left = np.maximum(supply, 0.0).astype(float).copy()
-    for level in np.unique(priority):
-        at_level = priority == level
+    return allocate_in_order(supply, demand, priority_levels(priority))
+
+
+def priority_levels(priority: np.ndarray) -> list[np.ndarray]:
+    """Masks [M, S] of the sectors at each priority level, highest priority (1) first."""
+    return [priority == level for level in np.unique(priority)]
+
+
+def allocate_in_order(supply: np.ndarray, demand: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """allocate_by_priority with the priority levels' masks given (they are fixed for a run)."""
+    delivered = np.zeros(demand.shape)
+    left = np.maximum(supply, 0.0).astype(float)  # a new array: safe to update in place
+    for at_level in levels:
         want = np.where(at_level, demand, 0.0)
         total = want.sum(axis=1)
         served = np.minimum(left, total)
@@ -43,7 +58,7 @@ def allocate_pro_rata(need: np.ndarray, offers: np.ndarray) -> np.ndarray:
 def tightness(demand: np.ndarray, available: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Excess demand over what is available (stocks included), as a share of `scale`; in [-1, 1]."""
     z = share(demand - available, scale)
-    return np.clip(z, -1.0, 1.0)
+    return clip(z, -1.0, 1.0)
 
 
 def update_price(
@@ -63,7 +78,7 @@ def update_price(
     """
     log_ratio = np.log(price / baseline)
     new = baseline * np.exp(log_ratio + speed * (sensitivity * z - log_ratio))
-    return np.clip(new, baseline * floor_ratio, baseline * cap_ratio)
+    return clip(new, baseline * floor_ratio, baseline * cap_ratio)
 
 
 def price_response(price: np.ndarray, baseline: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -74,12 +89,17 @@ def price_response(price: np.ndarray, baseline: np.ndarray, elasticity: np.ndarr
 def redirect_share(price_out: np.ndarray, baseline: np.ndarray, max_share: float, full_premium: float) -> np.ndarray:
     """Share of open suppliers' other sales the US can bid away, growing with the outside premium [M]."""
     premium = price_out / baseline - 1.0
-    return max_share * np.clip(premium / full_premium, 0.0, 1.0)
+    return max_share * clip(premium / full_premium, 0.0, 1.0)
 
 
-def adjust_toward(current: np.ndarray, target: np.ndarray, half_life_months: np.ndarray) -> np.ndarray:
-    """Move `current` toward `target`, closing half the distance every `half_life_months`."""
-    step = 1.0 - 0.5 ** (1.0 / half_life_months)
+def adjust_step(half_life_months: np.ndarray) -> np.ndarray:
+    """The share of the distance to its target that closes each month when half of it closes every
+    `half_life_months` (fixed for a run, so computed once)."""
+    return 1.0 - 0.5 ** (1.0 / half_life_months)
+
+
+def adjust_by(current: np.ndarray, target: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Move `current` toward `target` by `step` (from adjust_step) of the distance."""
     return current + (target - current) * step
 
 
@@ -90,7 +110,7 @@ def serve_pooled(
     and the inside pool (restricting countries) each deliver min(demand, available), taken from each
     country in proportion to what it has. `extra_outside_demand` [M] is demand that has moved to the
     outside pool (buyers a restriction cut off). Arrays [M, C]; returns delivered [M, C]."""
-    delivered = np.zeros_like(available)
+    delivered = np.zeros(available.shape)
     extra = np.zeros(available.shape[0]) if extra_outside_demand is None else extra_outside_demand
     for pool, more in ((is_open, extra), (~is_open, 0.0)):
         have = np.where(pool, available, 0.0)

@@ -12,9 +12,11 @@ from mesa import Model
 
 from sim.model.agents import FederalFunder, SupplierCountry, USProcessor
 from sim.model.market import (
-    allocate_by_priority,
+    adjust_step,
+    allocate_in_order,
     allocate_pro_rata,
     price_response,
+    priority_levels,
     redirect_share,
     serve_pooled,
     share,
@@ -23,12 +25,17 @@ from sim.model.market import (
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import IDLE, OPERATING, PlantTable
-from sim.model.timeline import OPEN, build_timeline
+from sim.model.timeline import build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
 from sim.world.schema import ProgrammeData, World
 
 DIVERTED_FEED = "open countries (diverted)"
+
+
+def positive_values(values: np.ndarray) -> list[int]:
+    """The distinct positive values in an array of non-negative integers, ascending."""
+    return [int(v) for v in np.flatnonzero(np.bincount(values.reshape(-1), minlength=1)) if v > 0]
 
 
 class SupplyChainModel(Model):
@@ -47,6 +54,7 @@ class SupplyChainModel(Model):
         self._build_indices()
         self._build_baseline()
         self.timeline = build_timeline(scenario, self.minerals, self.countries, self.sector_names, self.sector_share)
+        self._build_policy_weights()
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -105,6 +113,7 @@ class SupplyChainModel(Model):
         self.feedstock_cost_share = column("feedstock_cost_share")
         self.supply_adjust_months = column("supply_adjust_months")
         self.stockpile0 = column("stockpile_t")
+        self.supply_adjust_step = adjust_step(self.supply_adjust_months[:, None])  # [M, 1], for decide()
         domestic0 = np.zeros(len(self.minerals))
         for plant in w.plants.values():
             if plant.status == "operating":
@@ -116,6 +125,16 @@ class SupplyChainModel(Model):
         self.row_demand0 = np.maximum(self.output0 - exports0, 0.0)
         self.output0 = self.row_demand0 + exports0
         self.capacity0 = np.maximum(self.capacity0, self.output0)
+
+    def _build_policy_weights(self) -> None:
+        """Shares [month, mineral, ...] that depend only on the export policies, so are fixed for a run."""
+        tl = self.timeline
+        # Share of the import need that policies let through, at baseline import shares (_capacity_gap).
+        self.reliable_share = (self.import_share * tl.allowed_share).sum(axis=2)
+        # Share of diverted feedstock each open country gives up: its share of open countries' baseline
+        # output (_divert_feedstock).
+        weights = np.where(tl.is_open, self.output0, 0.0)
+        self.divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
 
     def _build_state(self) -> None:
         M, C = self.capacity0.shape
@@ -130,12 +149,14 @@ class SupplyChainModel(Model):
         self.producer_stock = self.output0 * params.producer_stock_months
         self.us_inventory = self.demand0 * params.us_inventory_months
         self.stockpile = self.stockpile0.copy()
-        self.licence_pipe = Pipeline((M, C), self.timeline.max_delay)
-        self.leak_pipe = Pipeline((M, C), self.timeline.max_delay)
+        tl = self.timeline
+        self.licence_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.licence_delay))
+        self.leak_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.leak_delay))
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
         self.power_contract = self.world.power.baseline_usd_per_mwh
+        self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
         for name in (
             "row_demand",
@@ -240,13 +261,9 @@ class SupplyChainModel(Model):
         self.us_demand_total = self.sector_demand.sum(axis=1)
         recycling = self.recycling = self.recycling0 * self.growth
 
-        self.domestic_output = np.zeros(len(self.minerals))
-        self.installed_capacity = np.zeros(len(self.minerals))
-        self.foreign_fed_output = np.zeros(len(self.minerals))
-        self.domestic_capacity = np.zeros(len(self.minerals))
-        self.funded_output = np.zeros(len(self.minerals))
-        self.under_construction = np.zeros(len(self.minerals))
-        self.plant_table.step(self)  # every USProcessor's decision, in one pass
+        # Every USProcessor's decision, in one pass; sets domestic_output, installed_capacity,
+        # foreign_fed_output, domestic_capacity, funded_output and under_construction (per mineral).
+        self.plant_table.step(self)
         self.feedstock_diverted = self._divert_feedstock(self.funded_output)
 
         self.price_floor = np.zeros(len(self.minerals))
@@ -257,23 +274,23 @@ class SupplyChainModel(Model):
 
         licence_arrivals = self.licence_pipe.arrive(t)
         leak_arrivals = self.leak_pipe.arrive(t)
-        inventory_target = self.demand0 * self.growth * params.us_inventory_months
+        self.inventory_target = self.demand0 * self.growth * params.us_inventory_months
         need = (
             self.us_demand_total
             + self.stockpile_purchase_order
-            + (inventory_target - self.us_inventory) / params.inventory_adjust_months
+            + (self.inventory_target - self.us_inventory) / params.inventory_adjust_months
             - self.domestic_output
             - recycling
             - release
             - licence_arrivals.sum(1)
             - leak_arrivals.sum(1)
-            - tl.allied_t_per_month[t].sum(1)
+            - tl.allied_total[t]
         )
         self.us_import_need = np.maximum(need, 0.0)
         self.redirect_share = redirect_share(
             self.price_outside, self.price0, params.redirect_max_share, params.redirect_full_premium
         )
-        stock_before = self.producer_stock.copy()
+        stock_before = self.producer_stock  # replaced below, never changed in place: no copy needed
         # Supplier countries decide independently; one batched call does what each agent's step()
         # does for its own column (tests check the two agree).
         SupplierCountry.decide(self, slice(None))
@@ -284,12 +301,12 @@ class SupplyChainModel(Model):
         leak_arrivals += leaked_now
         # The import need already nets out earlier shipments arriving now; only this month's count here.
         shipped_now = (self.sent_direct + self.sent_allied + licensed_now + leaked_now).sum(1)
-        gap = np.maximum(self.us_import_need + tl.allied_t_per_month[t].sum(1) - shipped_now, 0.0)
+        gap = np.maximum(self.us_import_need + tl.allied_total[t] - shipped_now, 0.0)
         redirected = allocate_pro_rata(gap, self.redirect_offer)
         direct = self.sent_direct + redirected
         shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
         available = np.maximum(self.output + stock_before - shipped - self.sent_row, 0.0)
-        is_open = self.timeline.policy_kind[t] == OPEN
+        is_open = tl.is_open[t]
         cut_off = (self.row_export_demand - self.sent_row).sum(1)  # third-country buyers a restriction cut off
         home_demand = self.row_demand - self.row_export_demand
         served = serve_pooled(available, home_demand, is_open, cut_off)
@@ -297,24 +314,26 @@ class SupplyChainModel(Model):
         row_delivered = served + self.sent_row
         # Each country's exports (t/month): to the US, plus to third countries — what a restriction lets
         # out, or else the non-home share of its other sales (home share as for restricting countries).
-        held = tl.global_scope[t] & ~is_open
+        held = tl.held[t]
         home = self.world.market.home_share_of_restricted_output
         departed = shipped - self.sent_licensed + licence_arrivals  # licensed goods leave when approved
         self.country_exports = departed + np.where(held, self.sent_row, (1.0 - home) * served)
 
         arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
         imports = sum(a.sum(1) for a in arrivals.values())
-        inventory_before, stockpile_before = self.us_inventory.copy(), self.stockpile.copy()
+        inventory_before = self.us_inventory  # replaced below, never changed in place
         flow = self.domestic_output + imports + recycling + release
         on_hand = flow + self.us_inventory
-        delivered = allocate_by_priority(on_hand, self.sector_demand, self._priorities())
+        delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
         # The stockpile buys only what is left once every sector is served.
-        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered.sum(1))
+        delivered_total = delivered.sum(1)
+        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
-        for funder in self.agents_by_type[FederalFunder]:
-            if funder.order_t.any():
-                funder.settle_purchase(filled)
-        self.us_inventory = on_hand - delivered.sum(1) - purchase
+        if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
+            for funder in self.agents_by_type[FederalFunder]:
+                if funder.order_t.any():
+                    funder.settle_purchase(filled)
+        self.us_inventory = on_hand - delivered_total - purchase
         self.stockpile = self.stockpile - release + purchase
         shortfall = self.sector_demand - delivered
 
@@ -347,8 +366,6 @@ class SupplyChainModel(Model):
             capacity_gap=capacity_gap,
             row_delivered=row_delivered,
             stock_before=stock_before,
-            inventory_before=inventory_before,
-            stockpile_before=stockpile_before,
         )
         self.month += 1
 
@@ -359,9 +376,9 @@ class SupplyChainModel(Model):
         against domestic `capacity` (default: what can run now). Zero in a baseline; the withheld share of
         imports under a ban or quota; the curtailed capacity under a power spike."""
         t = self.month
-        reliable_share = (self.import_share * self.timeline.allowed_share[t]).sum(axis=1)
+        reliable_share = self.reliable_share[t]
         import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
-        reliable = reliable_share * import_need + self.timeline.allied_t_per_month[t].sum(1)
+        reliable = reliable_share * import_need + self.timeline.allied_total[t]
         needed = self.us_demand_total - recycling - reliable
         capacity = self.domestic_capacity if capacity is None else capacity
         return np.maximum(needed - capacity, 0.0)
@@ -374,11 +391,14 @@ class SupplyChainModel(Model):
     def _divert_feedstock(self, funded_output: np.ndarray) -> np.ndarray:
         """New US processing runs on feedstock that open countries' processors used before: their
         output falls by as much, shared by baseline output, so world supply is not counted twice."""
-        is_open = self.timeline.policy_kind[self.month] == OPEN
-        weights = np.where(is_open, self.output0, 0.0)
-        total = weights.sum(axis=1, keepdims=True)
-        weights = share(weights, total)
-        return weights * funded_output[:, None]
+        return self.divert_weights[self.month] * funded_output[:, None]
+
+    def _priority_levels(self) -> list[np.ndarray]:
+        """Masks [M, S] of the sectors at each priority level, leaving out the padding of minerals with
+        fewer than S sectors: it never has demand, so a level of padding alone changes nothing."""
+        S = self.sector_share.shape[1]
+        real = np.arange(S)[None, :] < np.array([len(names) for names in self.sector_names])[:, None]
+        return [level & real for level in priority_levels(self._priorities()) if (level & real).any()]
 
     def _priorities(self) -> np.ndarray:
         if self.scenario_spec.policies.priority_rating:
@@ -398,10 +418,8 @@ class SupplyChainModel(Model):
     ) -> None:
         """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
         params = self.world.market
-        kind = self.timeline.policy_kind[self.month]
-        is_open = kind == OPEN
+        is_open = self.timeline.is_open[self.month]
         stock_target = self.output0 * self.growth[:, None] * params.producer_stock_months
-        inventory_target = self.demand0 * self.growth * params.us_inventory_months
         # What reaches the outside market from restricting countries this month, and all that arrives
         # from the transit pipelines (licensed and leaked material shipped in earlier months).
         from_restricting = (
@@ -411,16 +429,17 @@ class SupplyChainModel(Model):
         )
         # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
         k = params.inventory_adjust_months
+        stock_target_k, stock_before_k = stock_target / k, stock_before / k
         exports_held = self.row_export_demand.sum(1)  # third-country buyers of restricting countries
         demand_out = (
             exports_held
-            + np.where(is_open, self.row_demand + stock_target / k, 0.0).sum(1)
+            + np.where(is_open, self.row_demand + stock_target_k, 0.0).sum(1)
             + self.us_demand_total
-            + inventory_target / k
+            + self.inventory_target / k
             + purchase
         )
         available_out = (
-            np.where(is_open, self.output + stock_before / k, 0.0).sum(1)
+            np.where(is_open, self.output + stock_before_k, 0.0).sum(1)
             + self.domestic_output
             + recycling
             + release
@@ -439,10 +458,10 @@ class SupplyChainModel(Model):
             params.price_floor_ratio,
             params.price_cap_ratio,
         )
-        restricted = ~is_open
+        restricted = self.timeline.restricting[self.month]
         home = self.row_demand - self.row_export_demand
-        demand_in = np.where(restricted, home + stock_target / k + shipped + self.sent_row, 0.0).sum(1)
-        available_in = np.where(restricted, self.output + stock_before / k, 0.0).sum(1)
+        demand_in = np.where(restricted, home + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
+        available_in = np.where(restricted, self.output + stock_before_k, 0.0).sum(1)
         scale_in = np.where(restricted, home, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
         inside = update_price(
@@ -454,7 +473,7 @@ class SupplyChainModel(Model):
             params.price_floor_ratio,
             params.price_cap_ratio,
         )
-        self.price_inside = np.where(restricted.any(axis=1), inside, self.price_outside)
+        self.price_inside = np.where(self.timeline.any_restricting[self.month], inside, self.price_outside)
 
     def run(self) -> None:
         """Step to the horizon."""

@@ -8,16 +8,23 @@ import numpy as np
 class Pipeline:
     """A ring buffer of [slot, mineral, country] tonnes due to arrive in future months."""
 
-    def __init__(self, shape: tuple[int, int], max_delay: int) -> None:
+    def __init__(self, shape: tuple[int, int], max_delay: int, delays: np.ndarray | None = None) -> None:
+        """`delays`: every positive delay ship() will be given, if known (a run's come from its timeline);
+        else ship() finds those it is given each time."""
         self.slots = max_delay + 1
         self.buffer = np.zeros((self.slots, *shape))
+        self.delays = delays
 
     def ship(self, month: int, amount: np.ndarray, delay: np.ndarray) -> np.ndarray:
-        """Put `amount` [M, C] in transit, arriving at month + delay. Returns what arrives this month."""
+        """Put `amount` [M, C] (>= 0) in transit, arriving at month + delay. Returns what arrives this month."""
+        if self.delays is not None and not self.delays:
+            return amount.copy()  # no delays this run: everything arrives at once
         same_month = np.where(delay == 0, amount, 0.0)
         later = amount - same_month
         if later.any():
-            for d in np.unique(delay[(delay > 0) & (later > 0)]):
+            # A delay with nothing shipped adds zeros: the buffer is the same either way.
+            delays = np.unique(delay[(delay > 0) & (later > 0)]) if self.delays is None else self.delays
+            for d in delays:
                 slot = (month + int(d)) % self.slots
                 self.buffer[slot] += np.where(delay == d, later, 0.0)
         return same_month

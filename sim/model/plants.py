@@ -7,6 +7,7 @@ which matters when ensembles run the model thousands of times.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,13 +36,19 @@ class PlantTable:
     """Columns of plant state, one row per plant in creation order. Quantities t/yr, USD/t."""
 
     def __init__(self) -> None:
+        # Each column is a view of the first len(self) rows of a store with spare rows, so adding a plant
+        # writes one row instead of copying every column (np.append made building big worlds quadratic).
+        self._stores: dict[str, np.ndarray] = {}
         for name in FLOAT_COLUMNS:
-            setattr(self, name, np.zeros(0))
+            self._stores[name] = np.zeros(8)
         for name in INT_COLUMNS:
-            setattr(self, name, np.zeros(0, dtype=np.int64))
-        self.foreign_fed = np.zeros(0, dtype=bool)
+            self._stores[name] = np.zeros(8, dtype=np.int64)
+        self._stores["foreign_fed"] = np.zeros(8, dtype=bool)
+        for name, store in self._stores.items():
+            setattr(self, name, store[:0])
         self.names: list[str] = []
         self.funders: list[str] = []  # funder index -> programme name
+        self._fixed_columns: _FixedColumns | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -77,15 +84,27 @@ class PlantTable:
             "online_month": online_month,
             "good_months": 0,
             "funder": -1 if funded_by is None else self.funders.index(funded_by),
+            "foreign_fed": foreign_fed,
         }
+        n = len(self.names)
+        self._fixed_columns = None
         for column, value in row.items():
-            setattr(self, column, np.append(getattr(self, column), value))
-        self.foreign_fed = np.append(self.foreign_fed, foreign_fed)
+            self._append(column, n, value)
         self.names.append(name)
-        return len(self.names) - 1
+        return n
+
+    def _append(self, column: str, n: int, value: float | int | bool) -> None:
+        """Write row n of a column (n rows so far), growing its store when full."""
+        current, store = getattr(self, column), self._stores[column]
+        if n == len(store):
+            store = self._stores[column] = np.zeros(2 * n, dtype=store.dtype)
+        if current.base is not store:  # step() put a new array in place of the view, or the store grew
+            store[:n] = current
+        store[n] = value
+        setattr(self, column, store[: n + 1])
 
     def step(self, m: SupplyChainModel) -> None:
-        """One month for every plant: margin, status, utilisation, output; sums into the model's arrays."""
+        """One month for every plant: margin, status, utilisation, output; sets the model's per-mineral sums."""
         params = m.world.market
         mi = self.mineral
         price = np.maximum(m.price_outside[mi], m.price_floor[mi])
@@ -116,22 +135,45 @@ class PlantTable:
         )
         self.status, self.utilisation, self.good_months = status, util, good
 
-        fed = self.feedstock_c >= 0
+        fixed = self._fixed()
         feedstock = np.ones(len(self))
-        feedstock[fed] = m.timeline.feedstock_share[m.month, mi[fed], self.feedstock_c[fed]]
+        feedstock[fixed.fed] = m.timeline.feedstock_share[m.month, fixed.fed_mineral, fixed.fed_country]
         running = status == OPERATING
-        self.output = np.where(running, self.capacity_t_per_yr / 12 * util * feedstock, 0.0)
+        self.output = np.where(running, fixed.monthly_capacity * util * feedstock, 0.0)
+        usable = fixed.monthly_capacity * feedstock
         M = len(m.minerals)
 
         def per_mineral(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-            return np.bincount(
+            total = np.bincount(
                 mi if where is None else mi[where], values if where is None else values[where], minlength=M
             )
+            return total.astype(float, copy=False)  # bincount of nothing is int, whatever the weights
 
-        m.domestic_output += per_mineral(self.output)
-        m.foreign_fed_output += per_mineral(self.output, self.foreign_fed)
-        m.installed_capacity += per_mineral(self.capacity_t_per_yr / 12 * feedstock, running | (status == IDLE))
-        funded = self.funder >= 0
-        m.funded_output += per_mineral(self.output, funded)
-        m.under_construction += per_mineral(self.capacity_t_per_yr, funded & (status == CONSTRUCTION))
-        m.domestic_capacity += per_mineral(self.capacity_t_per_yr / 12 * feedstock, running)
+        m.domestic_output = per_mineral(self.output)
+        m.foreign_fed_output = per_mineral(self.output, self.foreign_fed)
+        m.installed_capacity = per_mineral(usable, running | (status == IDLE))
+        m.funded_output = per_mineral(self.output, fixed.funded)
+        m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
+        m.domestic_capacity = per_mineral(usable, running)
+
+    def _fixed(self) -> _FixedColumns:
+        """Arrays of what never changes for a plant, computed again only after a plant is added."""
+        if self._fixed_columns is None:
+            fed = self.feedstock_c >= 0
+            self._fixed_columns = _FixedColumns(
+                fed=fed,
+                fed_mineral=self.mineral[fed],
+                fed_country=self.feedstock_c[fed],
+                monthly_capacity=self.capacity_t_per_yr / 12,
+                funded=self.funder >= 0,
+            )
+        return self._fixed_columns
+
+
+@dataclass(frozen=True)
+class _FixedColumns:
+    fed: np.ndarray  # plants fed from a named foreign country
+    fed_mineral: np.ndarray  # mineral of each such plant
+    fed_country: np.ndarray  # its feedstock country
+    monthly_capacity: np.ndarray  # t/month
+    funded: np.ndarray  # built with federal money

@@ -42,19 +42,27 @@ class Timeline:
     demand_extra_t_per_month: np.ndarray  # [T, M, S]
     stockpile_order_t_per_month: np.ndarray  # [T, M]
 
-    def __post_init__(self) -> None:
-        self.refresh_shares()
-
     def refresh_shares(self) -> None:
         """Derived arrays: the share of the normal flow a policy lets through (leakage aside), and the share
-        of a plant's feedstock that still arrives (under a ban, only what leaks)."""
+        of a plant's feedstock that still arrives (under a ban, only what leaks). build_timeline calls this
+        once the events are in; call it again after changing the arrays above."""
         kind = self.policy_kind
-        self.allowed_share = np.select(
-            [kind == OPEN, kind == QUOTA, kind == LICENSING], [1.0, self.quota_share, 1.0 - self.refused_share], 0.0
+        self.is_open, self.is_quota, self.is_licensing = kind == OPEN, kind == QUOTA, kind == LICENSING
+        self.allowed_share = np.where(
+            self.is_open,
+            1.0,
+            np.where(self.is_quota, self.quota_share, np.where(self.is_licensing, 1.0 - self.refused_share, 0.0)),
         )
         self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
         # Exports to third countries under licensing: nothing until the first licences come through.
         self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
+        # Masks and sums the model reads every month, computed once for the whole run.
+        self.restricting = ~self.is_open
+        self.any_restricting = self.restricting.any(axis=2)  # [T, M]
+        self.held = self.global_scope & self.restricting  # exports to every destination held back
+        self.allied_total = self.allied_t_per_month.sum(axis=2)  # [T, M]
+        # Share of third-country exports a restriction lets out: the allowed share, and leakage of the rest.
+        self.let_through = self.third_country_share + self.leakage * (1.0 - self.third_country_share)
 
     @property
     def max_delay(self) -> int:

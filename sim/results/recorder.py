@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.market import share
+from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 from sim.scenario.schema import month_label
 
 if TYPE_CHECKING:
@@ -55,21 +56,71 @@ MINERAL_SERIES = {
 
 WORLD_SERIES = {"world_output", "row_demand", "row_delivered", "producer_stock", "world_balance_residual"}
 PLANT_UNITS = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
+PLANT_STATE = ("status", "utilisation", "output", "margin", "restart_cost_usd")  # plant table columns kept each month
+
+
+# Series the recorder computes from other recorded arrays for all months at once (see Recorder._derive).
+DERIVED_SERIES = (
+    "domestic_capacity",
+    "capacity_gap",
+    "price_outside_ratio",
+    "price_inside_ratio",
+    "import_reliance",
+    "import_reliance_incl_feedstock",
+    "import_bill_usd",
+    "imports_adversary",
+    "funding_committed_usd",
+    "stockpile_spend_usd",
+    "restart_cost_usd",
+    "capacity_built",
+    "capacity_under_construction",
+    "us_balance_residual",
+    "world_balance_residual",
+)
 
 
 class Recorder:
+    """Each month copies what the model computed into preallocated arrays; the series that are
+    arithmetic on those (ratios, shares, accounting residuals, sums over plants) are derived for all
+    months at once when read, which does the same arithmetic per element with far fewer numpy calls."""
+
     def __init__(self, model: SupplyChainModel) -> None:
+        from sim.model.agents import FederalFunder
+
         self.model = model
         T, (M, C) = model.scenario_spec.horizon_months, model.capacity0.shape
         S = model.sector_share.shape[1]
-        self.series = {name: np.zeros((T, M)) for name in MINERAL_SERIES}
+        self._series = {name: np.zeros((T, M)) for name in MINERAL_SERIES}
         self.power_price = np.zeros(T)
         self.sector_demand = np.zeros((T, M, S))
         self.sector_delivered = np.zeros((T, M, S))
         self.flows = np.zeros((T, M, C, len(ROUTES)))
         self.country_exports = np.zeros((T, M, C))
-        self.plant_months: list[tuple[np.ndarray, ...]] = []  # per month: output, utilisation, capacity, margin
-        self.in_transit_before = np.zeros(M)
+        # Recorded as the model has them, for the derived series.
+        self.domestic_capacity = np.zeros((T, M))  # t/month
+        self.capacity_gap = np.zeros((T, M))  # t/month
+        self.foreign_fed_output = np.zeros((T, M))
+        self.producer_stock_change = np.zeros((T, M))
+        self.funders = list(model.agents_by_type[FederalFunder])  # programmes are all created before the run
+        self.funder_committed = np.zeros((T, len(self.funders), M))  # cumulative USD
+        # PLANT_STATE column -> [month, plant] (status -1 and zeros where a plant did not exist yet),
+        # with room for more plants than the table holds now; plant_count[t]: plants in month t.
+        table = model.plant_table
+        self.plant_state = {
+            column: np.full((T, 2 * len(table) + 8), -1 if column == "status" else 0, getattr(table, column).dtype)
+            for column in PLANT_STATE
+        }
+        self.plant_count = np.zeros(T, dtype=np.int64)
+        self.inventory0, self.stockpile0 = model.us_inventory.copy(), model.stockpile.copy()
+        self.months_recorded = 0
+        self._derived_months = 0
+
+    @property
+    def series(self) -> dict[str, np.ndarray]:
+        """variable -> [month, mineral] (zero for months not yet run)."""
+        if self._derived_months != self.months_recorded:
+            self._derive()
+        return self._series
 
     def record(
         self,
@@ -85,108 +136,160 @@ class Recorder:
         capacity_gap: np.ndarray,
         row_delivered: np.ndarray,
         stock_before: np.ndarray,
-        inventory_before: np.ndarray,
-        stockpile_before: np.ndarray,
     ) -> None:
         m = self.model
-        s = self.series
-        demand = m.us_demand_total
-        delivered_total = delivered.sum(1)
-        in_transit = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
-        s["us_demand"][t] = demand
-        s["delivered"][t] = delivered_total
+        s = self._series
+        s["us_demand"][t] = m.us_demand_total
+        s["delivered"][t] = delivered.sum(1)
         s["shortfall"][t] = shortfall.sum(1)
         s["shortfall_share"][t] = m.last_shortfall_share  # computed by the model this month
         s["domestic_output"][t] = m.domestic_output
-        s["domestic_capacity"][t] = m.domestic_capacity * 12
         s["recycling"][t] = recycling
         s["imports"][t] = imports
-        s["imports_adversary"][t] = sum(np.where(m.adversary, a, 0.0).sum(1) for a in arrivals.values())
         s["stockpile_release"][t] = release
         s["stockpile_purchase"][t] = purchase
         s["stockpile"][t] = m.stockpile
         s["us_inventory"][t] = m.us_inventory
         s["price_outside"][t] = m.price_outside
         s["price_inside"][t] = m.price_inside
-        s["price_outside_ratio"][t] = m.price_outside / m.price0
-        s["price_inside_ratio"][t] = m.price_inside / m.price0
-        s["capacity_gap"][t] = capacity_gap * 12
-        supplied = m.domestic_output + imports + recycling + release
-        s["import_reliance"][t] = share(imports, supplied)
-        foreign = imports + m.foreign_fed_output
-        s["import_reliance_incl_feedstock"][t] = share(foreign, supplied)
-        markup = (arrivals["leaked"] * m.timeline.leak_markup[t]).sum(1)
-        s["import_bill_usd"][t] = (imports + markup) * m.price_outside
         s["world_output"][t] = m.output.sum(1)
         s["row_demand"][t] = m.row_demand.sum(1)
         s["row_delivered"][t] = row_delivered.sum(1)
         s["producer_stock"][t] = m.producer_stock.sum(1)
-        s["in_transit"][t] = in_transit
+        s["in_transit"][t] = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
+        self.domestic_capacity[t] = m.domestic_capacity
+        self.capacity_gap[t] = capacity_gap
+        self.foreign_fed_output[t] = m.foreign_fed_output
+        self.producer_stock_change[t] = (m.producer_stock - stock_before).sum(1)
         self.power_price[t] = m.power_price
         self.sector_demand[t] = m.sector_demand
         self.sector_delivered[t] = delivered
         for r, route in enumerate(ROUTES):
             self.flows[t, :, :, r] = arrivals[route]
         self.country_exports[t] = m.country_exports
-
-        from sim.model.agents import FederalFunder
-        from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
-
-        committed, bought = np.zeros(len(m.minerals)), np.zeros(len(m.minerals))
-        for funder in m.agents_by_type[FederalFunder]:
-            if funder.instrument == "stockpile":
-                bought += funder.committed_usd
-            else:
-                committed += funder.committed_usd
-        s["funding_committed_usd"][t] = committed
-        s["stockpile_spend_usd"][t] = bought
+        for k, funder in enumerate(self.funders):
+            self.funder_committed[t, k] = funder.committed_usd
         table = m.plant_table
-        operating = table.status == OPERATING
-        standing = operating | (table.status == IDLE)
-        self.plant_months.append(
-            (
-                table.output.copy(),
-                np.where(operating, table.utilisation, 0.0),
-                np.where(standing, table.capacity_t_per_yr, 0.0),
-                table.margin.copy(),
-            )
-        )
-        M, mi, funded = len(m.minerals), table.mineral, table.funder >= 0
-        s["restart_cost_usd"][t] = np.bincount(mi, table.restart_cost_usd, minlength=M)
-        s["capacity_built"][t] = np.bincount(
-            mi[funded & standing], table.capacity_t_per_yr[funded & standing], minlength=M
-        )
-        building = funded & (table.status == CONSTRUCTION)
-        s["capacity_under_construction"][t] = np.bincount(mi[building], table.capacity_t_per_yr[building], minlength=M)
+        P = len(table)
+        if self.plant_state["status"].shape[1] < P:
+            self._widen_plant_state(2 * P)
+        for column, history in self.plant_state.items():
+            history[t, :P] = getattr(table, column)
+        self.plant_count[t] = P
+        self.months_recorded = t + 1
 
-        # Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding.
-        inventory_change = m.us_inventory - inventory_before
-        stockpile_change = m.stockpile - stockpile_before
-        s["us_balance_residual"][t] = (
-            m.domestic_output + imports + recycling + release - delivered_total - purchase - inventory_change
+    def _derive(self) -> None:
+        """The derived series for the months recorded so far (the same arithmetic, element by element,
+        that a per-month calculation does)."""
+        m, s, n = self.model, self._series, self.months_recorded
+        now = slice(0, n)
+        imports, price_outside = s["imports"][now], s["price_outside"][now]
+        s["domestic_capacity"][now] = self.domestic_capacity[now] * 12
+        s["capacity_gap"][now] = self.capacity_gap[now] * 12
+        s["price_outside_ratio"][now] = price_outside / m.price0
+        s["price_inside_ratio"][now] = s["price_inside"][now] / m.price0
+        supplied = s["domestic_output"][now] + imports + s["recycling"][now] + s["stockpile_release"][now]
+        s["import_reliance"][now] = share(imports, supplied)
+        foreign = imports + self.foreign_fed_output[now]
+        s["import_reliance_incl_feedstock"][now] = share(foreign, supplied)
+        flows = self.flows[now]
+        leaked = flows[..., ROUTES.index("leaked")]
+        markup = (leaked * m.timeline.leak_markup[now]).sum(2)
+        s["import_bill_usd"][now] = (imports + markup) * price_outside
+        s["imports_adversary"][now] = sum(np.where(m.adversary, flows[..., r], 0.0).sum(2) for r in range(len(ROUTES)))
+        committed, bought = np.zeros((n, len(m.minerals))), np.zeros((n, len(m.minerals)))
+        for k, funder in enumerate(self.funders):
+            if funder.instrument == "stockpile":
+                bought += self.funder_committed[now, k]
+            else:
+                committed += self.funder_committed[now, k]
+        s["funding_committed_usd"][now] = committed
+        s["stockpile_spend_usd"][now] = bought
+        self._derive_plant_sums(n)
+        self._derive_balances(n)
+        self._derived_months = n
+
+    def _derive_plant_sums(self, n: int) -> None:
+        """Per-mineral sums over plants each month, summed plant by plant in table order (as np.bincount)."""
+        s, table, M = self._series, self.model.plant_table, len(self.model.minerals)
+        state = self._plant_state(n)
+        exists = np.arange(len(table))[None, :] < self.plant_count[:n, None]
+        status, funded = state["status"], table.funder >= 0
+        standing = (status == OPERATING) | (status == IDLE)
+        capacity = np.broadcast_to(table.capacity_t_per_yr, status.shape)
+        for name, values, where in (
+            ("restart_cost_usd", state["restart_cost_usd"], exists),
+            ("capacity_built", capacity, exists & funded & standing),
+            ("capacity_under_construction", capacity, exists & funded & (status == CONSTRUCTION)),
+        ):
+            total = np.zeros((n, M))
+            month, row = np.nonzero(where)
+            np.add.at(total, (month, table.mineral[row]), values[month, row])
+            s[name][:n] = total
+
+    def _derive_balances(self, n: int) -> None:
+        """Accounting (MODEL.md §7): sources - uses - stock change, per mineral; zero up to rounding."""
+        s, now = self._series, slice(0, n)
+        delivered_total, purchase = s["delivered"][now], s["stockpile_purchase"][now]
+        domestic, recycling = s["domestic_output"][now], s["recycling"][now]
+        inventory_change = s["us_inventory"][now] - _before(self.inventory0, s["us_inventory"][now])
+        stockpile_change = s["stockpile"][now] - _before(self.stockpile0, s["stockpile"][now])
+        in_transit = s["in_transit"][now]
+        s["us_balance_residual"][now] = (
+            domestic
+            + s["imports"][now]
+            + recycling
+            + s["stockpile_release"][now]
+            - delivered_total
+            - purchase
+            - inventory_change
         )
-        world_sources = m.output.sum(1) + m.domestic_output + recycling
+        world_sources = s["world_output"][now] + domestic + recycling
         world_uses = (
             delivered_total
-            + row_delivered.sum(1)
-            + (m.producer_stock - stock_before).sum(1)
-            + (in_transit - self.in_transit_before)
+            + s["row_delivered"][now]
+            + self.producer_stock_change[now]
+            + (in_transit - _before(np.zeros(in_transit.shape[1]), in_transit))
             + inventory_change
             + stockpile_change
         )
-        s["world_balance_residual"][t] = world_sources - world_uses
-        self.in_transit_before = in_transit
+        s["world_balance_residual"][now] = world_sources - world_uses
+
+    def _plant_state(self, n: int) -> dict[str, np.ndarray]:
+        """PLANT_STATE column -> [month, plant], for the first n months (zero before a plant existed)."""
+        P = len(self.model.plant_table)
+        return {column: history[:n, :P] for column, history in self.plant_state.items()}
+
+    def _widen_plant_state(self, width: int) -> None:
+        for column, history in self.plant_state.items():
+            wider = np.full((history.shape[0], width), -1 if column == "status" else 0, history.dtype)
+            wider[:, : history.shape[1]] = history
+            self.plant_state[column] = wider
 
     @property
     def plants(self) -> dict[str, dict[str, np.ndarray]]:
         """plant -> variable -> [month] (zero before a plant existed)."""
         names = self.model.plant_table.names
-        out = {name: {k: np.zeros(len(self.power_price)) for k in PLANT_UNITS} for name in names}
-        for t, columns in enumerate(self.plant_months):
-            for variable, values in zip(PLANT_UNITS, columns, strict=True):
-                for row, value in enumerate(values):
-                    out[names[row]][variable][t] = value
-        return out
+        table = self.plant_history()
+        return {
+            name: {variable: table[v, :, row].copy() for v, variable in enumerate(PLANT_UNITS)}
+            for row, name in enumerate(names)
+        }
+
+    def plant_history(self) -> np.ndarray:
+        """[variable, month, plant] in PLANT_UNITS order and plant-table row order (zero before a plant existed)."""
+        T = len(self.power_price)
+        state = self._plant_state(self.months_recorded)
+        operating = state["status"] == OPERATING
+        standing = operating | (state["status"] == IDLE)
+        capacity = self.model.plant_table.capacity_t_per_yr
+        table = np.zeros((len(PLANT_UNITS), T, len(capacity)))
+        now = slice(0, self.months_recorded)
+        table[0, now] = state["output"]
+        table[1, now] = np.where(operating, state["utilisation"], 0.0)
+        table[2, now] = np.where(standing, capacity, 0.0)
+        table[3, now] = state["margin"]
+        return table
 
     @property
     def plant_mineral(self) -> dict[str, str]:
@@ -202,34 +305,37 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """Tidy: month, mineral, scope (us / sector / plant / world), entity, variable, unit, value."""
         m = self.model
-        months = np.array(self.months(), dtype=object)
-        T, M = len(months), len(m.minerals)
-        blocks: list[tuple[np.ndarray, np.ndarray, str, np.ndarray | str, str, str, np.ndarray]] = []
-        month_col, mineral_col = np.repeat(months, M), np.tile(np.array(m.minerals, dtype=object), T)
+        T, M = len(self.power_price), len(m.minerals)
+        minerals = [*m.minerals, ""]  # mineral labels; code M is "" (the power price has no mineral)
+        # Each block: month codes, mineral codes (into `minerals`), scope, entity, variable, unit, values.
+        blocks: list[tuple[np.ndarray, np.ndarray, str, str, str, str, np.ndarray]] = []
+        every_month, each_mineral = np.repeat(np.arange(T), M), np.tile(np.arange(M), T)
         for name, unit in MINERAL_SERIES.items():
             scope = "world" if name in WORLD_SERIES else "us"
-            blocks.append((month_col, mineral_col, scope, "", name, unit, self.series[name].reshape(-1)))
-        blocks.append((months, np.full(T, ""), "us", "", "power_price", "USD/MWh", self.power_price))
-        for i, mineral in enumerate(m.minerals):
+            blocks.append((every_month, each_mineral, scope, "", name, unit, self.series[name].reshape(-1)))
+        month = np.arange(T)
+        blocks.append((month, np.full(T, M), "us", "", "power_price", "USD/MWh", self.power_price))
+        for i in range(M):
             for s, sector in enumerate(m.sector_names[i]):
                 demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
                 for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
-                    blocks.append((months, np.full(T, mineral), "sector", sector, variable, "t/month", values))
-        plant_mineral = self.plant_mineral
-        for plant, rec in self.plants.items():
-            for variable, values in rec.items():
-                mineral = plant_mineral[plant]
-                blocks.append((months, np.full(T, mineral), "plant", plant, variable, PLANT_UNITS[variable], values))
+                    blocks.append((month, np.full(T, i), "sector", sector, variable, "t/month", values))
+        table, plants = self.plant_history(), m.plant_table
+        for row, plant in enumerate(plants.names):
+            mineral = np.full(T, plants.mineral[row])
+            for v, (variable, unit) in enumerate(PLANT_UNITS.items()):
+                blocks.append((month, mineral, "plant", plant, variable, unit, table[v, :, row]))
         sizes = [len(b[-1]) for b in blocks]
-        columns = {
-            "month": np.concatenate([b[0] for b in blocks]),
-            "mineral": np.concatenate([b[1] for b in blocks]),
-            "scope": np.repeat([b[2] for b in blocks], sizes),
-            "entity": np.repeat([b[3] for b in blocks], sizes),
-            "variable": np.repeat([b[4] for b in blocks], sizes),
-            "unit": np.repeat([b[5] for b in blocks], sizes),
-        }
-        frame = pd.DataFrame({k: pd.array(v.astype(str), dtype="string") for k, v in columns.items()})
+        frame = pd.DataFrame(
+            {
+                "month": _strings(self.months(), np.concatenate([b[0] for b in blocks])),
+                "mineral": _strings(minerals, np.concatenate([b[1] for b in blocks])),
+                "scope": _block_strings([b[2] for b in blocks], sizes),
+                "entity": _block_strings([b[3] for b in blocks], sizes),
+                "variable": _block_strings([b[4] for b in blocks], sizes),
+                "unit": _block_strings([b[5] for b in blocks], sizes),
+            }
+        )
         frame["value"] = np.concatenate([b[-1] for b in blocks]).astype(float)
         return frame
 
@@ -237,17 +343,32 @@ class Recorder:
         """Arrivals in the US: month, mineral, exporter, alignment, route, t (non-zero rows only)."""
         m = self.model
         t_idx, m_idx, c_idx, r_idx = np.nonzero(self.flows > 0)
-        months = np.array(self.months())
-        frame = pd.DataFrame(
+        C = len(m.countries)
+        return pd.DataFrame(
             {
-                "month": months[t_idx],
-                "mineral": np.array(m.minerals)[m_idx],
-                "exporter": np.array(m.countries)[c_idx],
-                "alignment": m.alignment[m_idx, c_idx].astype(str),
-                "route": np.array(ROUTES)[r_idx],
+                "month": _strings(self.months(), t_idx),
+                "mineral": _strings(m.minerals, m_idx),
+                "exporter": _strings(m.countries, c_idx),
+                "alignment": _strings([str(a) for a in m.alignment.reshape(-1)], m_idx * C + c_idx),
+                "route": _strings(list(ROUTES), r_idx),
                 "t": self.flows[t_idx, m_idx, c_idx, r_idx],
             }
         )
-        for column in ("month", "mineral", "exporter", "alignment", "route"):
-            frame[column] = frame[column].astype("string")
-        return frame
+
+
+def _before(first: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """[month, ...] values at the start of each month: `first`, then the previous month's."""
+    return np.concatenate([first[None], values[:-1]])
+
+
+def _strings(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """labels[codes] as a pandas string column. Converting each distinct label once and then taking is
+    much faster than converting every row's Python string (a run's table has ~100,000 rows)."""
+    return pd.array(np.array(labels, dtype=object), dtype="string").take(codes)
+
+
+def _block_strings(per_block: list[str], sizes: list[int]) -> pd.api.extensions.ExtensionArray:
+    """One label per block, repeated for the block's rows, as a pandas string column."""
+    labels = list(dict.fromkeys(per_block))
+    index = {label: i for i, label in enumerate(labels)}
+    return _strings(labels, np.repeat([index[label] for label in per_block], sizes))
