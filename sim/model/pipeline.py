@@ -8,7 +8,7 @@ import numpy as np
 class Pipeline:
     """A ring buffer of [slot, mineral, country] tonnes due to arrive in future months."""
 
-    def __init__(self, shape: tuple[int, int], max_delay: int, delays: np.ndarray | None = None) -> None:
+    def __init__(self, shape: tuple[int, int], max_delay: int, delays: list[int] | None = None) -> None:
         """`delays`: every positive delay ship() will be given, if known (a run's come from its timeline);
         else ship() finds those it is given each time."""
         self.slots = max_delay + 1
