@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.model.market import share
 from sim.model.model import SupplyChainModel
 from sim.results.recorder import ROUTES
 from sim.scenario.load import ResolvedScenario, load_scenario
@@ -60,7 +61,7 @@ class DashboardModel(SupplyChainModel):
     ) -> None:
         base = load_scenario(scenario_file)
         if leakage is not None and np.isclose(leakage, scenario_leakage(base)):
-            leakage = None  # the slider untouched: each restriction keeps its own leakage
+            leakage = None  # the lever at the scenario's value: each restriction keeps its own leakage
         self.levers = levers = Levers(
             lift=lift,
             ban_exporter=ban_exporter,
@@ -85,12 +86,13 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
     """SolaraViz `model_params`: the levers with their ranges, starting where the scenario is."""
     minerals = list(resolved.world.minerals)
     policies = resolved.scenario.policies
+    pairs = restriction_pairs(resolved)
     return {
         "scenario_file": scenario_file,
         "lift": {
             "type": "Select",
             "value": NONE,
-            "values": [NONE, *restriction_pairs(resolved), *([ALL] if restriction_pairs(resolved) else [])],
+            "values": [NONE, *pairs, *([ALL] if pairs else [])],
             "label": "Lift a restriction of the scenario",
         },
         "ban_exporter": {
@@ -175,8 +177,7 @@ def ShortfallChart(model: SupplyChainModel):
 
 def CapacityGapChart(model: SupplyChainModel):
     series = model.recorder.series
-    demand = np.maximum(series["us_demand"] * 12, 1e-12)
-    gap = series["capacity_gap"] / demand * 100
+    gap = share(series["capacity_gap"], series["us_demand"] * 12) * 100
     return _mineral_lines(model, gap, "Processing-capacity gap", "% of annual demand")
 
 
@@ -207,7 +208,7 @@ def FlowsChart(model: SupplyChainModel):
 
 def _most_restricted(model: SupplyChainModel) -> str:
     """The first mineral the scenario restricts, else the first mineral."""
-    restricted = (model.timeline.policy_kind != 0).any(axis=(0, 2))
+    restricted = model.timeline.restricting.any(axis=(0, 2))
     return model.minerals[int(np.argmax(restricted))] if restricted.any() else model.minerals[0]
 
 
@@ -222,8 +223,7 @@ def Headline(model: DashboardModel):
     if t == 0:
         return solara.HTML(tag="div", unsafe_innerHTML=header)
     s = model.recorder.series
-    demand = s["us_demand"][:t].sum(axis=0)
-    short = np.divide(s["shortfall"][:t].sum(axis=0), demand, out=np.zeros_like(demand), where=demand > 0)
+    short = share(s["shortfall"][:t].sum(axis=0), s["us_demand"][:t].sum(axis=0))
     columns = ("mineral", "short so far", "short now", "gap now, t/yr", "price outside", "price inside")
     rows = [
         (
@@ -247,7 +247,8 @@ def Headline(model: DashboardModel):
 
 
 def describe(model: DashboardModel) -> str:
-    """The levers in force, in words (the sliders show no numbers until moved)."""
+    """The levers in force, in words: what the model now running was built with (a menu changed since
+    then takes effect only at Reset)."""
     levers = model.levers
     parts = [f"lifted: {levers.lift}"]
     if levers.ban_exporter != NONE:
