@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.model.market import adjust_by, price_response
+from sim.model.market import adjust_by
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
 
 if TYPE_CHECKING:
@@ -45,9 +45,8 @@ class SupplierCountry(Agent):
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t][:, c] + allied
-        level = adjust_by(
-            m.output_level[:, c], price_response(price, p0, m.supply_elasticity[:, None]), m.supply_adjust_step
-        )
+        relative_price = price / p0  # both responses below are (price / p0) ** elasticity, as price_response
+        level = adjust_by(m.output_level[:, c], relative_price ** m.supply_elasticity[:, None], m.supply_adjust_step)
         m.output_level[:, c] = level
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         output = np.minimum(trend + allied, capacity)
@@ -70,7 +69,7 @@ class SupplierCountry(Agent):
         m.sent_licensed[:, c] = licensed * scale
         m.sent_leaked[:, c] = leaked * scale
 
-        other_demand = m.row_demand0[:, c] * growth * price_response(price, p0, m.demand_elasticity[:, None])
+        other_demand = m.row_demand0[:, c] * growth * relative_price ** m.demand_elasticity[:, None]
         m.row_demand[:, c] = other_demand
         left = np.maximum(room - outgoing * scale, 0.0)
 
@@ -285,10 +284,10 @@ class FederalFunder(Agent):
             m.stockpile_release += release
         if not self.responds or self.available_usd <= 0:
             return
-        cheap = self.eligible & ~short & (m.price_outside <= params.stockpile_buy_below_ratio * m.price0)
+        cheap = self.eligible & ~short & (m.price_outside <= m.stockpile_buy_below)
         if not cheap.any():
             return  # no order this month (order_t is already zero: settle_purchase clears it)
-        room = np.maximum(params.stockpile_target_months * m.demand0 - m.stockpile - m.stockpile_purchase_order, 0.0)
+        room = np.maximum(m.stockpile_target - m.stockpile - m.stockpile_purchase_order, 0.0)
         wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
         cost = (wanted * m.price_outside).sum()
         if cost > self.available_usd:

@@ -104,15 +104,20 @@ class SupplyChainModel(Model):
         self.price0 = column("price_usd_per_t")
         self.demand0 = column("us_demand_t_per_yr") / 12
         self.demand_growth = column("demand_growth_per_yr")
+        self.growth_factor = 1.0 + self.demand_growth  # a year's growth, for the month's (1 + g) ** (t / 12)
         self.demand_elasticity = column("demand_elasticity")
         self.supply_elasticity = column("supply_elasticity")
         self.recycling0 = column("recycling_share") * self.demand0
+        self.sector_demand0 = self.demand0[:, None] * self.sector_share  # [M, S] t/month at baseline
         self.electricity = column("electricity_mwh_per_t")
         self.capex = column("capex_usd_per_tpy")
         self.build_lead_months = column("build_lead_months")
         self.feedstock_cost_share = column("feedstock_cost_share")
         self.supply_adjust_months = column("supply_adjust_months")
         self.stockpile0 = column("stockpile_t")
+        market = w.market
+        self.stockpile_target = market.stockpile_target_months * self.demand0  # t: stockpiles buy up to this
+        self.stockpile_buy_below = market.stockpile_buy_below_ratio * self.price0  # USD/t: ... at or below this
         self.supply_adjust_step = adjust_step(self.supply_adjust_months[:, None])  # [M, 1], for decide()
         domestic0 = np.zeros(len(self.minerals))
         for plant in w.plants.values():
@@ -155,6 +160,7 @@ class SupplyChainModel(Model):
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
+        self._risk_month = -1  # month of the cached mineral_risk()
         self.power_contract = self.world.power.baseline_usd_per_mwh
         self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
@@ -192,6 +198,8 @@ class SupplyChainModel(Model):
                 first = month_index(event.start, self.scenario_spec.start)
                 end = None if event.months is None else first + event.months
                 self._add_funder(event.name, event, max(first, 0), end, from_scenario=True)
+        funders = self.agents_by_type.get(FederalFunder, [])
+        self.stockpile_funders = [funder for funder in funders if funder.instrument == "stockpile"]
 
     def _add_funder(
         self, name: str, prog: ProgrammeData | FundingProgramme, start: int, end: int | None, from_scenario: bool
@@ -238,9 +246,13 @@ class SupplyChainModel(Model):
     # --- what agents ask of the model ---------------------------------------------------------------
 
     def mineral_risk(self) -> np.ndarray:
-        """Projected risk per mineral: recent shortfall, capacity gap and price premium (shares)."""
-        premium = np.maximum(self.price_outside / self.price0 - 1.0, 0.0)
-        return self.last_shortfall_share + 0.5 * self.last_gap_share + 0.25 * premium
+        """Projected risk per mineral: recent shortfall, capacity gap and price premium (shares). It reads
+        last month's outcomes only, so it is computed once a month however many funders ask."""
+        if self._risk_month != self.month:
+            premium = np.maximum(self.price_outside / self.price0 - 1.0, 0.0)
+            self._risk = self.last_shortfall_share + 0.5 * self.last_gap_share + 0.25 * premium
+            self._risk_month = self.month
+        return self._risk
 
     def has_plants(self) -> np.ndarray:
         table = self.plant_table
@@ -251,12 +263,12 @@ class SupplyChainModel(Model):
 
     def step(self) -> None:
         t, tl, params = self.month, self.timeline, self.world.market
-        self.growth = (1.0 + self.demand_growth) ** (t / 12)
+        self.growth = self.growth_factor ** (t / 12)
         power = self.world.power
         self.power_price = power.baseline_usd_per_mwh * (1 + power.trend_per_yr) ** (t / 12) * tl.power_multiplier[t]
 
         demand_response = price_response(self.price_outside, self.price0, self.demand_elasticity)
-        base = self.demand0[:, None] * self.sector_share * (self.growth * demand_response)[:, None]
+        base = self.sector_demand0 * (self.growth * demand_response)[:, None]
         self.sector_demand = base * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
         self.us_demand_total = self.sector_demand.sum(axis=1)
         recycling = self.recycling = self.recycling0 * self.growth
@@ -330,7 +342,7 @@ class SupplyChainModel(Model):
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
         if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
-            for funder in self.agents_by_type[FederalFunder]:
+            for funder in self.stockpile_funders:
                 if funder.order_t.any():
                     funder.settle_purchase(filled)
         self.us_inventory = on_hand - delivered_total - purchase
@@ -346,6 +358,7 @@ class SupplyChainModel(Model):
             leak_arrivals,
             shipped,
             purchase,
+            home_demand,
         )
 
         capacity_gap = self._capacity_gap(recycling)
@@ -357,7 +370,8 @@ class SupplyChainModel(Model):
         self.recorder.record(
             t,
             delivered=delivered,
-            shortfall=shortfall,
+            delivered_total=delivered_total,
+            shortfall_total=total_shortfall,
             recycling=recycling,
             release=release,
             purchase=purchase,
@@ -415,6 +429,7 @@ class SupplyChainModel(Model):
         leak_arrivals,
         shipped,
         purchase,
+        home_demand,
     ) -> None:
         """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
         params = self.world.market
@@ -431,6 +446,7 @@ class SupplyChainModel(Model):
         k = params.inventory_adjust_months
         stock_target_k, stock_before_k = stock_target / k, stock_before / k
         exports_held = self.row_export_demand.sum(1)  # third-country buyers of restricting countries
+        supply_k = self.output + stock_before_k  # this month's output, and stocks spread over k months
         demand_out = (
             exports_held
             + np.where(is_open, self.row_demand + stock_target_k, 0.0).sum(1)
@@ -439,7 +455,7 @@ class SupplyChainModel(Model):
             + purchase
         )
         available_out = (
-            np.where(is_open, self.output + stock_before_k, 0.0).sum(1)
+            np.where(is_open, supply_k, 0.0).sum(1)
             + self.domestic_output
             + recycling
             + release
@@ -459,10 +475,9 @@ class SupplyChainModel(Model):
             params.price_cap_ratio,
         )
         restricted = self.timeline.restricting[self.month]
-        home = self.row_demand - self.row_export_demand
-        demand_in = np.where(restricted, home + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
-        available_in = np.where(restricted, self.output + stock_before_k, 0.0).sum(1)
-        scale_in = np.where(restricted, home, 0.0).sum(1)
+        demand_in = np.where(restricted, home_demand + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
+        available_in = np.where(restricted, supply_k, 0.0).sum(1)
+        scale_in = np.where(restricted, home_demand, 0.0).sum(1)
         z_in = tightness(demand_in, available_in, scale_in)
         inside = update_price(
             self.price_inside,

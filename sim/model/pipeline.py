@@ -14,10 +14,11 @@ class Pipeline:
         self.slots = max_delay + 1
         self.buffer = np.zeros((self.slots, *shape))
         self.delays = delays
+        self.always_empty = delays is not None and not delays  # nothing is ever held back
 
     def ship(self, month: int, amount: np.ndarray, delay: np.ndarray) -> np.ndarray:
         """Put `amount` [M, C] (>= 0) in transit, arriving at month + delay. Returns what arrives this month."""
-        if self.delays is not None and not self.delays:
+        if self.always_empty:
             return amount.copy()  # no delays this run: everything arrives at once
         same_month = np.where(delay == 0, amount, 0.0)
         later = amount - same_month
@@ -31,6 +32,8 @@ class Pipeline:
 
     def arrive(self, month: int) -> np.ndarray:
         """Remove and return what arrives this month [M, C]."""
+        if self.always_empty:
+            return np.zeros(self.buffer.shape[1:])
         slot = month % self.slots
         arriving = self.buffer[slot].copy()
         self.buffer[slot] = 0.0
@@ -38,4 +41,6 @@ class Pipeline:
 
     def in_transit(self) -> np.ndarray:
         """Tonnes in transit [M, C]."""
+        if self.always_empty:
+            return np.zeros(self.buffer.shape[1:])
         return self.buffer.sum(axis=0)

@@ -104,38 +104,44 @@ class PlantTable:
         setattr(self, column, store[: n + 1])
 
     def step(self, m: SupplyChainModel) -> None:
-        """One month for every plant: margin, status, utilisation, output; sets the model's per-mineral sums."""
+        """One month for every plant: margin, status, utilisation, output; sets the model's per-mineral sums.
+
+        Steps that change nothing this month (no idle plant, no plant at a loss, no restart) are skipped:
+        the arithmetic of every plant that does change is the same either way."""
         params = m.world.market
+        fixed = self._fixed(m)
         mi = self.mineral
         price = np.maximum(m.price_outside[mi], m.price_floor[mi])
-        power = self.hedged_power_share * m.power_contract + (1 - self.hedged_power_share) * m.power_price
-        feedstock_cost = price * m.feedstock_cost_share[mi]
-        self.margin = price - feedstock_cost - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t
+        power = fixed.hedged_power_cost + fixed.unhedged_share * m.power_price
+        feedstock_cost = price * fixed.feedstock_cost_share
+        margin = self.margin = price - feedstock_cost - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t
 
-        status, util = self.status.copy(), self.utilisation.copy()
-        coming_online = (status == CONSTRUCTION) & (m.month >= self.online_month)
-        operating, idle = status == OPERATING, status == IDLE
-        gaining = operating & (self.margin >= 0)
-        losing = operating & (self.margin < 0)
-        depth = np.minimum(1.0, -self.margin / price / params.loss_for_full_curtail_share)
+        status, util, good = self.status, self.utilisation, self.good_months  # replaced below, never changed in place
+        starting = (status == CONSTRUCTION) & (m.month >= self.online_month)
+        operating = status == OPERATING
+        gaining = operating & (margin >= 0)
         util = np.where(gaining, np.minimum(1.0, util + params.ramp_rate_per_month), util)
-        util = np.where(losing, np.maximum(0.0, util - params.curtail_rate_per_month * depth), util)
-        shut = losing & (util <= 0.0)
-        good = np.where(
-            idle,
-            np.where(self.margin >= params.restart_margin_share * price, self.good_months + 1, 0),
-            self.good_months,
-        )
-        restart = idle & (good >= params.restart_lag_months)
-        good = np.where(shut, 0, good)
-        status = np.where(coming_online | restart, OPERATING, np.where(shut, IDLE, status))
-        util = np.where(coming_online | restart, params.ramp_rate_per_month, util)
-        self.restart_cost_usd = self.restart_cost_usd + np.where(
-            restart, params.restart_cost_usd_per_tpy * self.capacity_t_per_yr, 0.0
-        )
+        losing = operating & (margin < 0)
+        shut = None
+        if losing.any():
+            depth = np.minimum(1.0, -margin / price / params.loss_for_full_curtail_share)
+            util = np.where(losing, np.maximum(0.0, util - params.curtail_rate_per_month * depth), util)
+            shut = losing & (util <= 0.0)
+        idle = status == IDLE
+        if idle.any():
+            good = np.where(idle, np.where(margin >= params.restart_margin_share * price, good + 1, 0), good)
+            restarting = idle & (good >= params.restart_lag_months)
+            if restarting.any():
+                restart_cost = params.restart_cost_usd_per_tpy * self.capacity_t_per_yr
+                self.restart_cost_usd = self.restart_cost_usd + np.where(restarting, restart_cost, 0.0)
+                starting = starting | restarting
+        if shut is not None:
+            good = np.where(shut, 0, good)
+            status = np.where(shut, IDLE, status)
+        status = np.where(starting, OPERATING, status)
+        util = np.where(starting, params.ramp_rate_per_month, util)
         self.status, self.utilisation, self.good_months = status, util, good
 
-        fixed = self._fixed()
         feedstock = np.ones(len(self))
         feedstock[fixed.fed] = m.timeline.feedstock_share[m.month, fixed.fed_mineral, fixed.fed_country]
         running = status == OPERATING
@@ -156,7 +162,7 @@ class PlantTable:
         m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
         m.domestic_capacity = per_mineral(usable, running)
 
-    def _fixed(self) -> _FixedColumns:
+    def _fixed(self, m: SupplyChainModel) -> _FixedColumns:
         """Arrays of what never changes for a plant, computed again only after a plant is added."""
         if self._fixed_columns is None:
             fed = self.feedstock_c >= 0
@@ -166,6 +172,9 @@ class PlantTable:
                 fed_country=self.feedstock_c[fed],
                 monthly_capacity=self.capacity_t_per_yr / 12,
                 funded=self.funder >= 0,
+                feedstock_cost_share=m.feedstock_cost_share[self.mineral],
+                hedged_power_cost=self.hedged_power_share * m.power_contract,
+                unhedged_share=1 - self.hedged_power_share,
             )
         return self._fixed_columns
 
@@ -177,3 +186,6 @@ class _FixedColumns:
     fed_country: np.ndarray  # its feedstock country
     monthly_capacity: np.ndarray  # t/month
     funded: np.ndarray  # built with federal money
+    feedstock_cost_share: np.ndarray  # of the plant's mineral
+    hedged_power_cost: np.ndarray  # USD/MWh: the hedged share at the contract price
+    unhedged_share: np.ndarray  # of power bought at the month's price

@@ -127,7 +127,8 @@ class Recorder:
         t: int,
         *,
         delivered: np.ndarray,
-        shortfall: np.ndarray,
+        delivered_total: np.ndarray,
+        shortfall_total: np.ndarray,
         recycling: np.ndarray,
         release: np.ndarray,
         purchase: np.ndarray,
@@ -140,8 +141,8 @@ class Recorder:
         m = self.model
         s = self._series
         s["us_demand"][t] = m.us_demand_total
-        s["delivered"][t] = delivered.sum(1)
-        s["shortfall"][t] = shortfall.sum(1)
+        s["delivered"][t] = delivered_total
+        s["shortfall"][t] = shortfall_total
         s["shortfall_share"][t] = m.last_shortfall_share  # computed by the model this month
         s["domestic_output"][t] = m.domestic_output
         s["recycling"][t] = recycling
