@@ -29,22 +29,22 @@ class SupplierCountry(Agent):
         self.c = index
 
     def step(self) -> None:
-        self.decide(self.model, [self.c])
+        self.decide(self.model, slice(self.c, self.c + 1))
 
     @staticmethod
-    def decide(m: SupplyChainModel, c: list[int] | slice) -> None:
+    def decide(m: SupplyChainModel, c: slice) -> None:
         """Output and shipments of the countries in columns `c` (all at once when the model batches
         them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k]."""
         t = m.month
         tl = m.timeline
-        is_open, restricting = tl.is_open[t][:, c], tl.restricting[t][:, c]
+        is_open, restricting = tl.is_open[t, :, c], tl.restricting[t, :, c]
         price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
         p0, growth = m.price0[:, None], m.growth[:, None]
-        allied = tl.allied_t_per_month[t][:, c]
+        allied = tl.allied_t_per_month[t, :, c]
 
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
-        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t][:, c] + allied
+        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c] + allied
         relative_price = price / p0  # both responses below are (price / p0) ** elasticity, as price_response
         level = adjust_by(m.output_level[:, c], relative_price ** m.supply_elasticity[:, None], m.supply_adjust_step)
         m.output_level[:, c] = level
@@ -55,12 +55,12 @@ class SupplierCountry(Agent):
 
         allied_sent = np.minimum(allied, available)
         want = m.import_share[:, c] * m.us_import_need[:, None]
-        allowed = tl.allowed_share[t][:, c]  # the quota share under a quota, 1 - refused share under licensing
+        allowed = tl.allowed_share[t, :, c]  # the quota share under a quota, 1 - refused share under licensing
         let_out = want * allowed
-        direct = np.where(is_open, want, np.where(tl.is_quota[t][:, c], let_out, 0.0))
-        licensed = np.where(tl.is_licensing[t][:, c], let_out, 0.0)
+        direct = np.where(is_open, want, np.where(tl.is_quota[t, :, c], let_out, 0.0))
+        licensed = np.where(tl.is_licensing[t, :, c], let_out, 0.0)
         lost = np.where(is_open, 0.0, want - direct - licensed)
-        leaked = lost * tl.leakage[t][:, c]
+        leaked = lost * tl.leakage[t, :, c]
         outgoing = direct + licensed + leaked
         room = np.maximum(available - allied_sent, 0.0)
         scale = np.divide(room, outgoing, out=np.ones(room.shape), where=outgoing > room)
@@ -75,10 +75,10 @@ class SupplierCountry(Agent):
 
         # A restriction to all destinations also holds back exports to third countries: their buyers turn
         # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
-        held = tl.held[t][:, c]
+        held = tl.held[t, :, c]
         export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
         m.row_export_demand[:, c] = export_demand
-        m.sent_row[:, c] = np.minimum(export_demand * tl.let_through[t][:, c], left)
+        m.sent_row[:, c] = np.minimum(export_demand * tl.let_through[t, :, c], left)
         left = left - m.sent_row[:, c]
         m.redirect_offer[:, c] = np.where(is_open, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
 
@@ -216,7 +216,10 @@ class FederalFunder(Agent):
         params = m.world.market
         if self.available_usd <= 0:
             return
-        risk = np.where(self.eligible & ~self.building(), m.mineral_risk(), -np.inf)
+        risk = np.where(self.eligible, m.mineral_risk(), -np.inf)
+        if risk.max() <= 0.01:
+            return  # no eligible mineral at risk (the loop below would stop at the first)
+        risk = np.where(self.building(), -np.inf, risk)
         funding_gap = None  # computed when a mineral first qualifies (often none does)
         for mineral in np.argsort(-risk, kind="stable"):
             if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:

@@ -491,6 +491,5 @@ class SupplyChainModel(Model):
         self.price_inside = np.where(self.timeline.any_restricting[self.month], inside, self.price_outside)
 
     def run(self) -> None:
-        """Step to the horizon."""
-        while self.month < self.scenario_spec.horizon_months:
-            self.step()
+        """Step to the horizon (through Mesa's clock, which calls step() once a month)."""
+        self.run_for(self.scenario_spec.horizon_months - self.month)
