@@ -150,9 +150,8 @@ class PlantTable:
         M = len(m.minerals)
 
         def per_mineral(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-            total = np.bincount(
-                mi if where is None else mi[where], values if where is None else values[where], minlength=M
-            )
+            # Zeros in place of the plants left out add nothing to a sum that starts at 0.0 (bitwise).
+            total = np.bincount(mi, values if where is None else np.where(where, values, 0.0), minlength=M)
             return total.astype(float, copy=False)  # bincount of nothing is int, whatever the weights
 
         m.domestic_output = per_mineral(self.output)
