@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -268,6 +269,23 @@ def test_distributions_draw_per_seed_and_repeat_per_seed():
     c = run("china_ban", "events[0].leakage={uniform: [0.0, 0.5]}", months=12, seed=2)
     assert a.draws == b.draws != c.draws
     assert 0.0 <= a.draws["events[0].leakage"] <= 0.5
+
+
+def test_runs_of_one_scenario_share_its_policy_arrays_read_only_and_get_the_same_results():
+    shared = load_scenario(SCENARIOS / "china_ban.yaml")
+    a, b = SupplyChainModel(shared, seed=1, months=None), SupplyChainModel(shared, seed=2)
+    assert a.timeline is b.timeline and a.divert_weights is b.divert_weights
+    with pytest.raises(ValueError, match="read-only"):
+        a.timeline.is_open[0, 0, 0] = False
+    # Built once and shared, or built by a run of its own: the same results.
+    own = SupplyChainModel(load_scenario(SCENARIOS / "china_ban.yaml"), seed=1)
+    a.run(), own.run()
+    for name, values in own.recorder.series.items():
+        np.testing.assert_array_equal(a.recorder.series[name], values, err_msg=name)
+    # Workers get the scenario without what this process built; a run with draws builds its own.
+    assert pickle.loads(pickle.dumps(shared)).shared("policies", lambda: "rebuilt") == "rebuilt"
+    uncertain = load_scenario(SCENARIOS / "china_ban.yaml", ["events[0].leakage={uniform: [0.0, 0.4]}"])
+    assert SupplyChainModel(uncertain, seed=1).timeline is not SupplyChainModel(uncertain, seed=1).timeline
 
 
 def test_batched_supplier_decisions_equal_each_agents_own_step():

@@ -25,17 +25,12 @@ from sim.model.market import (
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import IDLE, OPERATING, PlantTable
-from sim.model.timeline import build_timeline
+from sim.model.timeline import Timeline, build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
 from sim.world.schema import ProgrammeData, World
 
 DIVERTED_FEED = "open countries (diverted)"
-
-
-def positive_values(values: np.ndarray) -> list[int]:
-    """The distinct positive values in an array of non-negative integers, ascending."""
-    return [int(v) for v in np.flatnonzero(np.bincount(values.reshape(-1), minlength=1)) if v > 0]
 
 
 class SupplyChainModel(Model):
@@ -53,8 +48,10 @@ class SupplyChainModel(Model):
         self.month = 0
         self._build_indices()
         self._build_baseline()
-        self.timeline = build_timeline(scenario, self.minerals, self.countries, self.sector_names, self.sector_share)
-        self._build_policy_weights()
+        if scenario is resolved.scenario:  # nothing drawn: every run of this scenario has the same policies
+            self.timeline, self.reliable_share, self.divert_weights = resolved.shared("policies", self._build_policies)
+        else:
+            self.timeline, self.reliable_share, self.divert_weights = self._build_policies()
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -131,15 +128,20 @@ class SupplyChainModel(Model):
         self.output0 = self.row_demand0 + exports0
         self.capacity0 = np.maximum(self.capacity0, self.output0)
 
-    def _build_policy_weights(self) -> None:
-        """Shares [month, mineral, ...] that depend only on the export policies, so are fixed for a run."""
-        tl = self.timeline
+    def _build_policies(self) -> tuple[Timeline, np.ndarray, np.ndarray]:
+        """The scenario's month-by-month policy arrays and two shares [month, mineral, ...] that depend
+        only on them and the world: read-only, so the runs of an ensemble can share them."""
+        tl = build_timeline(self.scenario_spec, self.minerals, self.countries, self.sector_names, self.sector_share)
         # Share of the import need that policies let through, at baseline import shares (_capacity_gap).
-        self.reliable_share = (self.import_share * tl.allowed_share).sum(axis=2)
+        reliable_share = (self.import_share * tl.allowed_share).sum(axis=2)
         # Share of diverted feedstock each open country gives up: its share of open countries' baseline
         # output (_divert_feedstock).
         weights = np.where(tl.is_open, self.output0, 0.0)
-        self.divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
+        divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
+        for array in (reliable_share, divert_weights):
+            array.flags.writeable = False
+        tl.freeze()
+        return tl, reliable_share, divert_weights
 
     def _build_state(self) -> None:
         M, C = self.capacity0.shape
@@ -155,8 +157,8 @@ class SupplyChainModel(Model):
         self.us_inventory = self.demand0 * params.us_inventory_months
         self.stockpile = self.stockpile0.copy()
         tl = self.timeline
-        self.licence_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.licence_delay))
-        self.leak_pipe = Pipeline((M, C), tl.max_delay, positive_values(tl.leak_delay))
+        self.licence_pipe = Pipeline((M, C), tl.max_delay, tl.licence_delays)
+        self.leak_pipe = Pipeline((M, C), tl.max_delay, tl.leak_delays)
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)

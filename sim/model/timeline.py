@@ -63,10 +63,24 @@ class Timeline:
         self.allied_total = self.allied_t_per_month.sum(axis=2)  # [T, M]
         # Share of third-country exports a restriction lets out: the allowed share, and leakage of the rest.
         self.let_through = self.third_country_share + self.leakage * (1.0 - self.third_country_share)
+        # Every delay the transit pipelines will be given (sim/model/pipeline.py).
+        self.licence_delays = positive_values(self.licence_delay)
+        self.leak_delays = positive_values(self.leak_delay)
+
+    def freeze(self) -> None:
+        """Make every array read-only: runs of the same scenario share one timeline."""
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def max_delay(self) -> int:
         return int(max(self.licence_delay.max(initial=0), self.leak_delay.max(initial=0)))
+
+
+def positive_values(values: np.ndarray) -> list[int]:
+    """The distinct positive values in an array of non-negative integers, ascending."""
+    return [int(v) for v in np.flatnonzero(np.bincount(values.reshape(-1), minlength=1)) if v > 0]
 
 
 def build_timeline(

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -46,6 +47,18 @@ class ResolvedScenario:
     raw: dict[str, Any]
     files: list[str]
     distributions: dict[PathKey, tuple[str, list[float]]] = field(default_factory=dict)
+    _shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def shared(self, key: str, build: Callable[[], Any]) -> Any:
+        """What every run of this scenario builds alike when nothing is drawn (the model's policy arrays):
+        built on first use, then shared by the runs in this process. Never pickled: an ensemble's
+        workers each build their own."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_shared": {}}
 
     @property
     def hash(self) -> str:
