@@ -3,6 +3,7 @@
 import copy
 import itertools
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -280,6 +281,10 @@ def test_runs_of_one_scenario_share_its_policy_arrays_read_only_and_get_the_same
     # Built once and shared, or built by a run of its own: the same results.
     own = SupplyChainModel(load_scenario(SCENARIOS / "china_ban.yaml"), seed=1)
     a.run(), own.run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a.run()  # at the horizon already: nothing to do, and no warning from Mesa's clock
+    assert a.month == a.time == 120
     for name, values in own.recorder.series.items():
         np.testing.assert_array_equal(a.recorder.series[name], values, err_msg=name)
     # Workers get the scenario without what this process built; a run with draws builds its own.

@@ -494,4 +494,6 @@ class SupplyChainModel(Model):
 
     def run(self) -> None:
         """Step to the horizon (through Mesa's clock, which calls step() once a month)."""
-        self.run_for(self.scenario_spec.horizon_months - self.month)
+        months_left = self.scenario_spec.horizon_months - self.month
+        if months_left > 0:
+            self.run_for(months_left)
