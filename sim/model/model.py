@@ -116,6 +116,8 @@ class SupplyChainModel(Model):
         self.stockpile_target = market.stockpile_target_months * self.demand0  # t: stockpiles buy up to this
         self.stockpile_buy_below = market.stockpile_buy_below_ratio * self.price0  # USD/t: ... at or below this
         self.supply_adjust_step = adjust_step(self.supply_adjust_months[:, None])  # [M, 1], for decide()
+        # [2, 1]: how far prices move with tightness, outside and inside restricting countries (_update_prices)
+        self.price_sensitivity = np.array([[market.price_sensitivity], [market.inside_price_sensitivity]])
         domestic0 = np.zeros(len(self.minerals))
         for plant in w.plants.values():
             if plant.status == "operating":
@@ -466,31 +468,25 @@ class SupplyChainModel(Model):
             + self.sent_row.sum(1)
         )
         scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total + exports_held
-        z_out = tightness(demand_out, available_out, scale_out)
-        self.price_outside = update_price(
-            self.price_outside,
-            self.price0,
-            z_out,
-            params.price_sensitivity,
-            params.price_speed_per_month,
-            params.price_floor_ratio,
-            params.price_cap_ratio,
-        )
         restricted = self.timeline.restricting[self.month]
         demand_in = np.where(restricted, home_demand + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
         available_in = np.where(restricted, supply_k, 0.0).sum(1)
         scale_in = np.where(restricted, home_demand, 0.0).sum(1)
-        z_in = tightness(demand_in, available_in, scale_in)
-        inside = update_price(
-            self.price_inside,
+        # Both markets' prices move in one call: row 0 outside, row 1 inside (the same arithmetic per price).
+        z, price = np.empty((2, len(self.minerals))), np.empty((2, len(self.minerals)))
+        z[0], z[1] = tightness(demand_out, available_out, scale_out), tightness(demand_in, available_in, scale_in)
+        price[0], price[1] = self.price_outside, self.price_inside
+        new = update_price(
+            price,
             self.price0,
-            z_in,
-            params.inside_price_sensitivity,
+            z,
+            self.price_sensitivity,
             params.price_speed_per_month,
             params.price_floor_ratio,
             params.price_cap_ratio,
         )
-        self.price_inside = np.where(self.timeline.any_restricting[self.month], inside, self.price_outside)
+        self.price_outside = new[0]
+        self.price_inside = np.where(self.timeline.any_restricting[self.month], new[1], self.price_outside)
 
     def run(self) -> None:
         """Step to the horizon (through Mesa's clock, which calls step() once a month)."""
