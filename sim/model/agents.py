@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.model.market import adjust_by
+from sim.model.market import adjust_by, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
 
 if TYPE_CHECKING:
@@ -38,15 +38,18 @@ class SupplierCountry(Agent):
         t = m.month
         tl = m.timeline
         is_open, restricting = tl.is_open[t, :, c], tl.restricting[t, :, c]
-        price = np.where(restricting, m.price_inside[:, None], m.price_outside[:, None])
-        p0, growth = m.price0[:, None], m.growth[:, None]
+        growth = m.growth[:, None]
+
+        def response(elasticity: np.ndarray) -> np.ndarray:
+            """(price / p0) ** elasticity at each country's price: inside it if it restricts, else outside."""
+            inside = price_response(m.price_inside, m.price0, elasticity)[:, None]
+            return np.where(restricting, inside, price_response(m.price_outside, m.price0, elasticity)[:, None])
         allied = tl.allied_t_per_month[t, :, c]
 
         # Output = trend x a level that follows the price with a lag, less feedstock that new US
         # processing now takes, plus any allied commitment; never above capacity.
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c] + allied
-        relative_price = price / p0  # both responses below are (price / p0) ** elasticity, as price_response
-        level = adjust_by(m.output_level[:, c], relative_price ** m.supply_elasticity[:, None], m.supply_adjust_step)
+        level = adjust_by(m.output_level[:, c], response(m.supply_elasticity), m.supply_adjust_step)
         m.output_level[:, c] = level
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         output = np.minimum(trend + allied, capacity)
@@ -69,7 +72,7 @@ class SupplierCountry(Agent):
         m.sent_licensed[:, c] = licensed * scale
         m.sent_leaked[:, c] = leaked * scale
 
-        other_demand = m.row_demand0[:, c] * growth * relative_price ** m.demand_elasticity[:, None]
+        other_demand = m.row_demand0[:, c] * growth * response(m.demand_elasticity)
         m.row_demand[:, c] = other_demand
         left = np.maximum(room - outgoing * scale, 0.0)
 
