@@ -291,6 +291,15 @@ def test_runs_of_one_scenario_share_its_policy_arrays_read_only_and_get_the_same
     assert pickle.loads(pickle.dumps(shared)).shared("policies", lambda: "rebuilt") == "rebuilt"
     uncertain = load_scenario(SCENARIOS / "china_ban.yaml", ["events[0].leakage={uniform: [0.0, 0.4]}"])
     assert SupplyChainModel(uncertain, seed=1).timeline is not SupplyChainModel(uncertain, seed=1).timeline
+    # A subclass may build its arrays differently: it does not get the base class's.
+
+    class Variant(SupplyChainModel):
+        pass
+
+    assert Variant(shared).timeline is not a.timeline
+    # What every funder reads this month cannot be changed by one of them.
+    with pytest.raises(ValueError, match="read-only"):
+        a.mineral_risk()[0] = 1.0
 
 
 def test_batched_supplier_decisions_equal_each_agents_own_step():
@@ -302,6 +311,8 @@ def test_batched_supplier_decisions_equal_each_agents_own_step():
     twin.agents_by_type[SupplierCountry].shuffle_do("step")
     for name in ("output", "output_level", "sent_direct", "sent_licensed", "sent_leaked", "redirect_offer"):
         np.testing.assert_allclose(getattr(model, name), getattr(twin, name), rtol=1e-12, atol=1e-12)
+    with pytest.raises(TypeError, match="slice"):
+        SupplierCountry.decide(model, [0])  # a list would transpose the timeline's [t, :, c] silently
 
 
 def test_funded_plants_are_mesa_agents_that_come_online_after_the_lead_time():

@@ -34,7 +34,12 @@ class SupplierCountry(Agent):
     @staticmethod
     def decide(m: SupplyChainModel, c: slice) -> None:
         """Output and shipments of the countries in columns `c` (all at once when the model batches
-        them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k]."""
+        them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k].
+
+        `c` must be a slice: the timeline is indexed [t, :, c], where a list would move the country
+        axis first and silently transpose the result."""
+        if not isinstance(c, slice):
+            raise TypeError(f"decide() takes a slice of country columns, not {type(c).__name__}")
         t = m.month
         tl = m.timeline
         is_open, restricting = tl.is_open[t, :, c], tl.restricting[t, :, c]
@@ -44,6 +49,7 @@ class SupplierCountry(Agent):
             """(price / p0) ** elasticity at each country's price: inside it if it restricts, else outside."""
             inside = price_response(m.price_inside, m.price0, elasticity)[:, None]
             return np.where(restricting, inside, price_response(m.price_outside, m.price0, elasticity)[:, None])
+
         allied = tl.allied_t_per_month[t, :, c]
 
         # Output = trend x a level that follows the price with a lag, less feedstock that new US

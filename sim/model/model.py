@@ -49,7 +49,8 @@ class SupplyChainModel(Model):
         self._build_indices()
         self._build_baseline()
         if scenario is resolved.scenario:  # nothing drawn: every run of this scenario has the same policies
-            self.timeline, self.reliable_share, self.divert_weights = resolved.shared("policies", self._build_policies)
+            key = (type(self), "policies")  # a subclass may build them differently
+            self.timeline, self.reliable_share, self.divert_weights = resolved.shared(key, self._build_policies)
         else:
             self.timeline, self.reliable_share, self.divert_weights = self._build_policies()
         self._build_state()
@@ -202,8 +203,6 @@ class SupplyChainModel(Model):
                 first = month_index(event.start, self.scenario_spec.start)
                 end = None if event.months is None else first + event.months
                 self._add_funder(event.name, event, max(first, 0), end, from_scenario=True)
-        funders = self.agents_by_type.get(FederalFunder, [])
-        self.stockpile_funders = [funder for funder in funders if funder.instrument == "stockpile"]
 
     def _add_funder(
         self, name: str, prog: ProgrammeData | FundingProgramme, start: int, end: int | None, from_scenario: bool
@@ -255,6 +254,7 @@ class SupplyChainModel(Model):
         if self._risk_month != self.month:
             premium = np.maximum(self.price_outside / self.price0 - 1.0, 0.0)
             self._risk = self.last_shortfall_share + 0.5 * self.last_gap_share + 0.25 * premium
+            self._risk.flags.writeable = False  # every funder this month reads the same array
             self._risk_month = self.month
         return self._risk
 
@@ -346,7 +346,7 @@ class SupplyChainModel(Model):
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
         if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
-            for funder in self.stockpile_funders:
+            for funder in self.agents_by_type[FederalFunder]:
                 if funder.order_t.any():
                     funder.settle_purchase(filled)
         self.us_inventory = on_hand - delivered_total - purchase

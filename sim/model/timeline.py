@@ -45,7 +45,8 @@ class Timeline:
     def refresh_shares(self) -> None:
         """Derived arrays: the share of the normal flow a policy lets through (leakage aside), and the share
         of a plant's feedstock that still arrives (under a ban, only what leaks). build_timeline calls this
-        once the events are in; call it again after changing the arrays above."""
+        once the events are in, then the model freezes the timeline: runs of one scenario share it, so
+        build a new one rather than change it."""
         kind = self.policy_kind
         self.is_open, self.is_quota, self.is_licensing = kind == OPEN, kind == QUOTA, kind == LICENSING
         self.allowed_share = np.where(

@@ -10,7 +10,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -47,12 +47,13 @@ class ResolvedScenario:
     raw: dict[str, Any]
     files: list[str]
     distributions: dict[PathKey, tuple[str, list[float]]] = field(default_factory=dict)
-    _shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _shared: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def shared(self, key: str, build: Callable[[], Any]) -> Any:
+    def shared(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """What every run of this scenario builds alike when nothing is drawn (the model's policy arrays):
         built on first use, then shared by the runs in this process. Never pickled: an ensemble's
-        workers each build their own."""
+        workers each build their own. A resolved scenario is not changed once loaded (to change one,
+        validate_raw a new one): what was shared would be stale."""
         if key not in self._shared:
             self._shared[key] = build()
         return self._shared[key]
