@@ -347,7 +347,7 @@ class SupplyChainModel(Model):
         filled = share(purchase, self.stockpile_purchase_order)
         if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
             for funder in self.agents_by_type[FederalFunder]:
-                if funder.order_t.any():
+                if funder.instrument == "stockpile" and funder.order_t.any():  # only stockpiles order
                     funder.settle_purchase(filled)
         self.us_inventory = on_hand - delivered_total - purchase
         self.stockpile = self.stockpile - release + purchase
