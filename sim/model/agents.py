@@ -17,6 +17,9 @@ from sim.model.plants import CONSTRUCTION, STATUS_NAME
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
 
+# Programmes act only on minerals whose projected risk (SupplyChainModel.mineral_risk) is above this.
+MIN_RISK = 0.01
+
 
 class SupplierCountry(Agent):
     """A producing country: output responds to its price, exports to the US follow its export policy."""
@@ -215,7 +218,7 @@ class FederalFunder(Agent):
         if need_plants:
             risk = np.where(self.model.has_plants(), risk, -np.inf)
         best = int(np.argmax(risk))
-        return best if np.isfinite(risk[best]) and risk[best] > 0.01 else None
+        return best if np.isfinite(risk[best]) and risk[best] > MIN_RISK else None
 
     def fund_capacity(self, draws: np.ndarray) -> None:
         """Grant or loan: one new plant a quarter for the riskiest eligible mineral not already building
@@ -226,12 +229,12 @@ class FederalFunder(Agent):
         if self.available_usd <= 0:
             return
         risk = np.where(self.eligible, m.mineral_risk(), -np.inf)
-        if risk.max() <= 0.01:
+        if risk.max() <= MIN_RISK:
             return  # no eligible mineral at risk (the loop below would stop at the first)
         risk = np.where(self.building(), -np.inf, risk)
         funding_gap = None  # computed when a mineral first qualifies (often none does)
         for mineral in np.argsort(-risk, kind="stable"):
-            if not np.isfinite(risk[mineral]) or risk[mineral] <= 0.01 or self.available_usd <= 0:
+            if not np.isfinite(risk[mineral]) or risk[mineral] <= MIN_RISK or self.available_usd <= 0:
                 return
             funding_gap = m.funding_gap() if funding_gap is None else funding_gap
             gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
