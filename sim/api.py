@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model.model import SupplyChainModel
+from sim.results.recorder import Recorder
 from sim.results.summary import summarise
 from sim.scenario.load import ResolvedScenario, load_scenario
 
@@ -40,7 +41,7 @@ class RunResult:
 def simulate(resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> RunResult:
     """Run a loaded scenario once. Same scenario and seed, same result."""
     started = time.perf_counter()
-    model = SupplyChainModel(resolved, seed=seed, months=months)
+    model = SupplyChainModel(resolved, seed=seed, months=months, recorder=Recorder)
     built = time.perf_counter()
     model.run()
     stepped = time.perf_counter()

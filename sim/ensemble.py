@@ -39,11 +39,12 @@ class RunOutcome:
 def run_batch(seeds: list[int], resolved: ResolvedScenario, months: int | None) -> list[RunOutcome]:
     """Run a batch of seeds in this process (a top-level function, so any executor can ship it)."""
     from sim.model.model import SupplyChainModel
+from sim.results.recorder import Recorder
     from sim.results.summary import summarise
 
     outcomes = []
     for seed in seeds:
-        model = SupplyChainModel(resolved, seed=seed, months=months)
+        model = SupplyChainModel(resolved, seed=seed, months=months, recorder=Recorder)
         model.run()
         series = {name: model.recorder.series[name].copy() for name in BAND_SERIES}
         outcomes.append(RunOutcome(seed, summarise(model.recorder), model.draws, series))

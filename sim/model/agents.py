@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 MIN_RISK = 0.01
 
 
+def _check_slice(columns: object) -> None:
+    if not isinstance(columns, slice):
+        raise TypeError(f"decide() takes a slice of columns, not {type(columns).__name__}")
+
+
 class SupplierCountry(Agent):
-    """A producing country: output responds to its price, exports to the US follow its export policy."""
+    """A producing country: its output follows its own market's price with a lag, within its capacity
+    (less what disruptions take), and rises to meet an allied commitment where capacity allows. What it
+    ships, and to whom, the market settles under the export policies in force (SupplyChainModel._clear)."""
 
     model: SupplyChainModel
 
@@ -36,63 +43,59 @@ class SupplierCountry(Agent):
 
     @staticmethod
     def decide(m: SupplyChainModel, c: slice) -> None:
-        """Output and shipments of the countries in columns `c` (all at once when the model batches
-        them: the same arithmetic, one numpy call instead of one per country). Arrays are [M, k].
+        """Output of the countries in columns `c` (all at once when the model batches them: the same
+        arithmetic, one numpy call instead of one per country). Arrays are [M, k].
 
         `c` must be a slice: the timeline is indexed [t, :, c], where a list would move the country
         axis first and silently transpose the result."""
-        if not isinstance(c, slice):
-            raise TypeError(f"decide() takes a slice of country columns, not {type(c).__name__}")
-        t = m.month
-        tl = m.timeline
-        is_open, restricting = tl.is_open[t, :, c], tl.restricting[t, :, c]
+        _check_slice(c)
+        t, tl = m.month, m.timeline
+        restricting = tl.restricting[t, :, c]
         growth = m.growth[:, None]
-
-        def response(elasticity: np.ndarray) -> np.ndarray:
-            """(price / p0) ** elasticity at each country's price: inside it if it restricts, else outside."""
-            inside = price_response(m.price_inside, m.price0, elasticity)[:, None]
-            return np.where(restricting, inside, price_response(m.price_outside, m.price0, elasticity)[:, None])
-
-        allied = tl.allied_t_per_month[t, :, c]
-
-        # Output = trend x a level that follows the price with a lag, less feedstock that new US
-        # processing now takes, plus any allied commitment; never above capacity.
-        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c] + allied
-        level = adjust_by(m.output_level[:, c], response(m.supply_elasticity), m.supply_adjust_step)
+        # A restricting country's producers sell at home at the inside price; everyone else at the outside.
+        inside = price_response(m.price_inside, m.price0, m.supply_elasticity)[:, None]
+        outside = price_response(m.price_outside, m.price0, m.supply_elasticity)[:, None]
+        level = adjust_by(m.output_level[:, c], np.where(restricting, inside, outside), m.supply_adjust_step)
         m.output_level[:, c] = level
+        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c]
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
-        output = np.minimum(trend + allied, capacity)
-        m.output[:, c] = output
-        available = output + m.producer_stock[:, c]
+        m.output[:, c] = np.minimum(trend + tl.allied_t_per_month[t, :, c], capacity)
 
-        allied_sent = np.minimum(allied, available)
-        want = m.import_share[:, c] * m.us_import_need[:, None]
-        allowed = tl.allowed_share[t, :, c]  # the quota share under a quota, 1 - refused share under licensing
-        let_out = want * allowed
-        direct = np.where(is_open, want, np.where(tl.is_quota[t, :, c], let_out, 0.0))
-        licensed = np.where(tl.is_licensing[t, :, c], let_out, 0.0)
-        lost = np.where(is_open, 0.0, want - direct - licensed)
-        leaked = lost * tl.leakage[t, :, c]
-        outgoing = direct + licensed + leaked
-        room = np.maximum(available - allied_sent, 0.0)
-        scale = np.divide(room, outgoing, out=np.ones(room.shape), where=outgoing > room)
-        m.sent_allied[:, c] = allied_sent
-        m.sent_direct[:, c] = direct * scale
-        m.sent_licensed[:, c] = licensed * scale
-        m.sent_leaked[:, c] = leaked * scale
 
-        other_demand = m.row_demand0[:, c] * growth * response(m.demand_elasticity)
-        m.row_demand[:, c] = other_demand
-        left = np.maximum(room - outgoing * scale, 0.0)
+class BuyerRegion(Agent):
+    """A buyer region (the US, China, the EU, Japan and Korea, India, the rest of the world): its demand
+    follows the price it pays; it orders to meet demand and keep its stocks at a target that rises with its
+    supply risk (precautionary buying, state stockpiles included). No region is served first."""
 
-        # A restriction to all destinations also holds back exports to third countries: their buyers turn
-        # to the outside market, and only the allowed (and leaked) share of those exports still goes out.
-        held = tl.held[t, :, c]
-        export_demand = np.where(held, (1.0 - m.world.market.home_share_of_restricted_output) * other_demand, 0.0)
-        m.row_export_demand[:, c] = export_demand
-        m.sent_row[:, c] = np.minimum(export_demand * tl.let_through[t, :, c], left)
-        left = left - m.sent_row[:, c]
-        m.redirect_offer[:, c] = np.where(is_open, m.redirect_share[:, None] * np.minimum(other_demand, left), 0.0)
+    model: SupplyChainModel
+
+    def __init__(self, model: SupplyChainModel, region: str, index: int) -> None:
+        super().__init__(model)
+        self.region = region
+        self.r = index
+
+    def step(self) -> None:
+        self.decide(self.model, slice(self.r, self.r + 1))
+
+    @staticmethod
+    def decide(m: SupplyChainModel, r: slice) -> None:
+        """Demand, stock target and order of the regions in columns `r` ([M, k] arrays). The US column's
+        demand is its sectors' (set by the model); its own supply (plants, recycling, stockpile) is netted
+        out of its order."""
+        _check_slice(r)
+        t, k = m.month, m.world.market.inventory_adjust_months
+        inside = m.inside[t, :, r]
+        paid = np.where(inside, m.price_inside[:, None], m.price_outside[:, None])
+        demand = m.region_demand0[:, r] * m.growth[:, None] * (paid / m.price0[:, None]) ** m.region_elasticity[:, r]
+        is_us = np.arange(len(m.regions))[r] == 0  # region 0 is the United States
+        demand = np.where(is_us[None, :], m.us_demand_total[:, None], demand)
+        m.region_demand[:, r] = demand
+        cover = m.inventory_months[r] + m.precautionary_months[r] * m.supply_risk[t, :, r]
+        target = demand * cover
+        m.inventory_target[:, r] = target
+        in_transit = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(axis=1)[:, r]
+        position = m.inventory[:, r] + in_transit
+        m.orders[:, r] = np.maximum(demand - m.own_supply[:, r] + (target - position) / k, 0.0)
 
 
 def _column(name: str, kind: type) -> property:
@@ -274,7 +277,7 @@ class FederalFunder(Agent):
         if mineral is None:
             return
         floor = m.price0[mineral] * m.world.market.offtake_floor_ratio
-        gap = max(0.0, floor - m.price_outside[mineral])
+        gap = max(0.0, floor - m.price_us[mineral])
         cost = gap * m.domestic_output[mineral]  # this month's: processors step first
         if cost > self.available_usd:
             self.floor_mineral = None  # the money ran out: the floor lapses
@@ -299,21 +302,23 @@ class FederalFunder(Agent):
             m.stockpile_release += release
         if not self.responds or self.available_usd <= 0:
             return
-        cheap = self.eligible & ~short & (m.price_outside <= m.stockpile_buy_below)
+        cheap = self.eligible & ~short & (m.price_us <= m.stockpile_buy_below)
         if not cheap.any():
             return  # no order this month (order_t is already zero: settle_purchase clears it)
+        # Only what the Annual Materials Plan lists, at its pace, by all stockpile programmes together.
         room = np.maximum(m.stockpile_target - m.stockpile - m.stockpile_purchase_order, 0.0)
-        wanted = np.where(cheap, np.minimum(params.stockpile_max_buy_share * m.us_demand_total, room), 0.0)
-        cost = (wanted * m.price_outside).sum()
+        plan = np.maximum(m.stockpile_plan - m.stockpile_purchase_order, 0.0)
+        wanted = np.where(cheap, np.minimum(plan, room), 0.0)
+        cost = (wanted * m.price_us).sum()
         if cost > self.available_usd:
             wanted *= self.available_usd / cost
         self.order_t = wanted
         m.stockpile_purchase_order += wanted
 
     def settle_purchase(self, filled_share: np.ndarray) -> None:
-        """Pay for the part of this month's order the market could fill (at the outside price)."""
+        """Pay for the part of this month's order the market could fill (at the US price)."""
         m = self.model
-        cost = self.order_t * filled_share * m.price_outside
+        cost = self.order_t * filled_share * m.price_us
         self.available_usd -= float(cost.sum())
         self.committed_usd += cost
         self.order_t = np.zeros(len(self.order_t))

@@ -1,7 +1,8 @@
-"""Market maths as pure numpy functions: allocation, tightness and prices (MODEL.md §3).
+"""The world market's maths as pure numpy functions (MODEL.md §3, docs/model.md "The world market").
 
-Shapes: [M] per mineral, [M, S] per mineral and sector, [M, C] per mineral and country. Quantities are
-t/month, prices USD/t.
+Agents decide (what regions order, what countries produce, what policies allow); these functions clear.
+Shapes: [M] per mineral, [M, S] per mineral and US sector, [M, C] per mineral and supplier country,
+[M, R] per mineral and buyer region, [M, C, R] per trade flow. Quantities t/month, prices USD/t.
 """
 
 from __future__ import annotations
@@ -47,49 +48,9 @@ def allocate_in_order(supply: np.ndarray, demand: np.ndarray, levels: list[np.nd
     return delivered
 
 
-def allocate_pro_rata(need: np.ndarray, offers: np.ndarray) -> np.ndarray:
-    """Take up to `need` [M] from `offers` [M, C] in proportion to each offer. Returns taken [M, C]."""
-    total = offers.sum(axis=1)
-    taken = np.minimum(need, total)
-    ratio = share(taken, total)
-    return offers * ratio[:, None]
-
-
-def tightness(demand: np.ndarray, available: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Excess demand over what is available (stocks included), as a share of `scale`; in [-1, 1]."""
-    z = share(demand - available, scale)
-    return clip(z, -1.0, 1.0)
-
-
-def update_price(
-    price: np.ndarray,
-    baseline: np.ndarray,
-    z: np.ndarray,
-    sensitivity: float,
-    speed: float,
-    floor_ratio: float,
-    cap_ratio: float,
-) -> np.ndarray:
-    """One month of price movement toward the level the market's tightness calls for, within bounds.
-
-    The target is log(p*/p0) = sensitivity * z (z counts stocks below target as tightness, so prices
-    follow the stocks-to-use ratio); the price closes `speed` of the distance each month. A level
-    rule rather than an integral of z: lagged supply responses then damp instead of overshooting.
-    """
-    log_ratio = np.log(price / baseline)
-    new = baseline * np.exp(log_ratio + speed * (sensitivity * z - log_ratio))
-    return clip(new, baseline * floor_ratio, baseline * cap_ratio)
-
-
 def price_response(price: np.ndarray, baseline: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
     """Constant-elasticity multiplier (p / p0) ** elasticity."""
     return (price / baseline) ** elasticity
-
-
-def redirect_share(price_out: np.ndarray, baseline: np.ndarray, max_share: float, full_premium: float) -> np.ndarray:
-    """Share of open suppliers' other sales the US can bid away, growing with the outside premium [M]."""
-    premium = price_out / baseline - 1.0
-    return max_share * clip(premium / full_premium, 0.0, 1.0)
 
 
 def adjust_step(half_life_months: np.ndarray) -> np.ndarray:
@@ -103,19 +64,75 @@ def adjust_by(current: np.ndarray, target: np.ndarray, step: np.ndarray) -> np.n
     return current + (target - current) * step
 
 
-def serve_pooled(
-    available: np.ndarray, demand: np.ndarray, is_open: np.ndarray, extra_outside_demand: np.ndarray | None = None
+def baseline_flows(
+    supply: np.ndarray, demand: np.ndarray, prior: np.ndarray, fixed: np.ndarray, iterations: int = 200
 ) -> np.ndarray:
-    """Non-US buyers are served from a pool, not from one country: the outside pool (open countries)
-    and the inside pool (restricting countries) each deliver min(demand, available), taken from each
-    country in proportion to what it has. `extra_outside_demand` [M] is demand that has moved to the
-    outside pool (buyers a restriction cut off). Arrays [M, C]; returns delivered [M, C]."""
-    delivered = np.zeros(available.shape)
-    extra = np.zeros(available.shape[0]) if extra_outside_demand is None else extra_outside_demand
-    for pool, more in ((is_open, extra), (~is_open, 0.0)):
-        have = np.where(pool, available, 0.0)
-        total_have = have.sum(axis=1)
-        served = np.minimum(np.where(pool, demand, 0.0).sum(axis=1) + more, total_have)
-        ratio = share(served, total_have)
-        delivered += have * ratio[:, None]
-    return delivered
+    """Baseline trade flows [M, C, R] that add up to each country's `supply` [M, C] and each region's
+    `demand` [M, R], as close to `prior` [M, C, R] (relative weights: home bias, published sourcing shares,
+    zeros for forbidden routes) as biproportional fitting (RAS) gets. Columns where `fixed` [R] is True
+    keep the prior as given (in t/month: the US column comes from published import shares); the rest
+    share what those leave. A country's supply no region may take from stays unplaced (see the world
+    balance check in tests)."""
+    fixed_flows = np.where(fixed[None, None, :], prior, 0.0)
+    row_target = np.maximum(supply - fixed_flows.sum(axis=2), 0.0)
+    col_target = np.where(fixed[None, :], 0.0, demand)
+    flows = np.where(fixed[None, None, :], 0.0, prior)
+    for _ in range(iterations):
+        flows = flows * share(row_target, flows.sum(axis=2))[:, :, None]
+        flows = flows * share(col_target, flows.sum(axis=1))[:, None, :]
+    return flows + fixed_flows
+
+
+def fill_contracts(contracted: np.ndarray, orders: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Contracted flows [M, C, R] this month: no more than each region `orders` [M, R] in all, and no more
+    than each supplier has `available` [M, C]; both cuts pro rata (no buyer's contract comes first)."""
+    wanted = contracted * np.minimum(share(orders, contracted.sum(axis=1)), 1.0)[:, None, :]
+    wanted = np.where(contracted.sum(axis=1)[:, None, :] > 0, wanted, 0.0)
+    return wanted * np.minimum(share(available, wanted.sum(axis=2)), 1.0)[:, :, None]
+
+
+def ration_spot(
+    supply: np.ndarray, orders: np.ndarray, preference: np.ndarray, caps: np.ndarray, rounds: int
+) -> np.ndarray:
+    """The spot market: regions' open `orders` [M, R] met from suppliers' uncontracted `supply` [M, C].
+
+    Each round every region spreads what it still lacks over the suppliers it may buy from, in proportion
+    to what each has left times its `preference` [M, C, R] (0 where a policy forbids the route; lower where
+    a tariff makes it dearer); a supplier asked for more than it has fills every request by the same share.
+    Requests never exceed `caps` [M, C, R] (what a quota or licence lets through). Whatever is still short
+    after `rounds` rounds is short: this is the rationing rule (docs/model.md). Returns flows [M, C, R]."""
+    flows = np.zeros(preference.shape)
+    left, want, room = supply.copy(), orders.copy(), caps.copy()
+    for _ in range(rounds):
+        weight = preference * left[:, :, None] * (room > 0)
+        asked = want[:, None, :] * share(weight, weight.sum(axis=1, keepdims=True))
+        asked = np.minimum(asked, room)
+        fill = np.minimum(share(left, asked.sum(axis=2)), 1.0)
+        got = asked * fill[:, :, None]
+        flows += got
+        left = np.maximum(left - got.sum(axis=2), 0.0)
+        want = np.maximum(want - got.sum(axis=1), 0.0)
+        room = room - got
+    return flows
+
+
+def stock_price(
+    baseline: np.ndarray, stocks: np.ndarray, desired: np.ndarray, flexibility: float, floor: float, cap: float
+) -> np.ndarray:
+    """The price a market's stocks call for: baseline x (stocks / desired stocks) ** -flexibility, within
+    [floor, cap] x baseline. Stocks are what producers and buyers hold; desired stocks are their working
+    stocks plus precautionary cover, so buying ahead raises the price before any tonne is missing. No speed
+    parameter: the price moves as fast as stocks are drawn down or built up."""
+    ratio = np.maximum(share(stocks, desired), 1e-300)
+    log_level = clip(-flexibility * np.log(ratio), np.log(floor), np.log(cap))
+    return baseline * np.where(desired > 0, np.exp(log_level), 1.0)
+
+
+def leak_share(
+    price_outside: np.ndarray, price_inside: np.ndarray, markup: np.ndarray, cap: np.ndarray, full_gap: float
+) -> np.ndarray:
+    """Share of a blocked flow that leaks through transit countries [M, C]: zero until the outside price
+    pays for the transit markup, growing with the gap beyond it, reaching the enforcement `cap` when the
+    gap exceeds the markup by `full_gap`. Prices [M]; markup and cap [M, C]."""
+    gap = (price_outside / np.maximum(price_inside, 1e-300))[:, None] - 1.0 - markup
+    return cap * clip(gap / full_gap, 0.0, 1.0)

@@ -1,42 +1,61 @@
-"""SupplyChainModel: the Mesa model that owns the world's state and clears the market each month.
+"""SupplyChainModel: the Mesa model that owns the world's state; agents decide, the market clears.
 
-Order within a month (MODEL.md §2-4): policies for the month, power price, US demand; processors
-produce; funders commit and trade the stockpile; the US import need is set; supplier countries
-produce and ship; the market clears (redirects, deliveries, stocks, prices); the recorder records.
+Order within a month (MODEL.md §2-4): policies and the power price; US demand; processors produce;
+funders commit and trade the stockpile; buyer regions set demand and orders; supplier countries produce;
+the world market clears (allied commitments, contracts, leakage, spot rationing); regions consume and
+stock; prices follow each market's stocks against desired stocks. The model hands its state to whoever
+records it (`observers`); it imports nothing from sim.results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
 from mesa import Model
 
-from sim.model.agents import FederalFunder, SupplierCountry, USProcessor
+from sim.model.agents import BuyerRegion, FederalFunder, SupplierCountry, USProcessor
 from sim.model.market import (
     adjust_step,
     allocate_in_order,
-    allocate_pro_rata,
-    price_response,
+    baseline_flows,
+    fill_contracts,
+    leak_share,
     priority_levels,
-    redirect_share,
-    serve_pooled,
+    ration_spot,
     share,
-    tightness,
-    update_price,
+    stock_price,
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import IDLE, OPERATING, PlantTable
 from sim.model.timeline import Timeline, build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
-from sim.world.schema import ProgrammeData, World
+from sim.world.schema import REST, US, ProgrammeData, World
 
 DIVERTED_FEED = "open countries (diverted)"
+US_R = 0  # the United States is region 0
+
+
+class MonthObserver(Protocol):
+    """Whoever records a run: called once a month after the market has cleared."""
+
+    def record(self, t: int, **month: np.ndarray) -> None: ...
 
 
 class SupplyChainModel(Model):
-    """Monthly agent-based model of US critical-mineral supply. Quantities t/month, prices USD/t."""
+    """Monthly agent-based model of a world critical-mineral market seen from the US. t/month, USD/t."""
 
-    def __init__(self, resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> None:
+    def __init__(
+        self,
+        resolved: ResolvedScenario,
+        seed: int | None = None,
+        months: int | None = None,
+        recorder: Callable[[SupplyChainModel], MonthObserver] | None = None,
+    ) -> None:
+        """`recorder` builds the observer that records each month (sim.results.recorder.Recorder for a run
+        whose results are wanted); without one the model runs unrecorded."""
         seed = resolved.scenario.seed if seed is None else seed
         super().__init__(rng=seed)
         self.seed = seed
@@ -50,15 +69,15 @@ class SupplyChainModel(Model):
         self._build_baseline()
         if scenario is resolved.scenario:  # nothing drawn: every run of this scenario has the same policies
             key = (type(self), "policies")  # a subclass may build them differently
-            self.timeline, self.reliable_share, self.divert_weights = resolved.shared(key, self._build_policies)
+            policies = resolved.shared(key, self._build_policies)
         else:
-            self.timeline, self.reliable_share, self.divert_weights = self._build_policies()
+            policies = self._build_policies()
+        (self.timeline, self.reliable_share, self.divert_weights, self.allowed, self.closed, self.supply_risk,
+         self.inside) = policies
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
-        from sim.results.recorder import Recorder  # late import: recorder reads model attributes
-
-        self.recorder = Recorder(self)
+        self.recorder = None if recorder is None else recorder(self)
 
     # --- set-up -------------------------------------------------------------------------------------
 
@@ -89,8 +108,21 @@ class SupplyChainModel(Model):
                 self.output0[i, c] = row.output_t_per_yr / 12
                 self.import_share[i, c] = row.us_import_share
                 self.alignment[i, c] = row.alignment
+        # Sanctioned suppliers cannot ship to the US directly (world data `sanctions`, sourced).
+        self.sanctioned = np.zeros((M, C), dtype=bool)
+        for exporter, listed in w.sanctions.items():
+            rows = slice(None) if listed == "all" else [self.mineral_index[m] for m in listed]
+            self.sanctioned[rows, self.country_index[exporter]] = True
+        self.import_share = np.where(self.sanctioned, 0.0, self.import_share)
         self.import_share /= self.import_share.sum(axis=1, keepdims=True)
         self.adversary = self.alignment == "adversary"
+        # Buyer regions, the US first; each supplier country's home region (Rest of world unless listed).
+        self.regions = [US, *(name for name in w.regions if name != US)]
+        self.region_index = {name: r for r, name in enumerate(self.regions)}
+        self.home_region = np.full(C, self.region_index[REST])
+        for name, region in w.regions.items():
+            for country in region.countries:
+                self.home_region[self.country_index[country]] = self.region_index[name]
 
     def _build_baseline(self) -> None:
         w = self.world
@@ -115,53 +147,116 @@ class SupplyChainModel(Model):
         self.stockpile0 = column("stockpile_t")
         market = w.market
         self.stockpile_target = market.stockpile_target_months * self.demand0  # t: stockpiles buy up to this
+        self.stockpile_plan = column("stockpile_buy_t_per_yr") / 12  # t/month the NDS plan may buy
         self.stockpile_buy_below = market.stockpile_buy_below_ratio * self.price0  # USD/t: ... at or below this
         self.supply_adjust_step = adjust_step(self.supply_adjust_months[:, None])  # [M, 1], for decide()
-        # [2, 1]: how far prices move with tightness, outside and inside restricting countries (_update_prices)
-        self.price_sensitivity = np.array([[market.price_sensitivity], [market.inside_price_sensitivity]])
         domestic0 = np.zeros(len(self.minerals))
         for plant in w.plants.values():
             if plant.status == "operating":
                 domestic0[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
-        # Baseline imports close the US balance; each country's output covers at least its US exports.
+        # Baseline US imports close the US balance; each country's output covers at least its US exports.
         self.domestic_capacity0 = domestic0
         self.imports0 = np.maximum(self.demand0 - self.recycling0 - domestic0, 0.0)
         exports0 = self.import_share * self.imports0[:, None]
-        self.row_demand0 = np.maximum(self.output0 - exports0, 0.0)
-        self.output0 = self.row_demand0 + exports0
+        self.output0 = np.maximum(self.output0, exports0)
         self.capacity0 = np.maximum(self.capacity0, self.output0)
+        self._build_regions(exports0)
 
-    def _build_policies(self) -> tuple[Timeline, np.ndarray, np.ndarray]:
-        """The scenario's month-by-month policy arrays and two shares [month, mineral, ...] that depend
-        only on them and the world: read-only, so the runs of an ensemble can share them."""
-        tl = build_timeline(self.scenario_spec, self.minerals, self.countries, self.sector_names, self.sector_share)
-        # Share of the import need that policies let through, at baseline import shares (_capacity_gap).
-        reliable_share = (self.import_share * tl.allowed_share).sum(axis=2)
+    def _build_regions(self, us_imports0: np.ndarray) -> None:
+        """Other regions' demand and every region's baseline trade flows [M, C, R] (t/month).
+
+        World consumption outside the US is what the world produces less what the US imports; each region
+        takes its `demand_share` of it. Flows are fitted (market.baseline_flows) to every country's output
+        and every region's demand from a prior: US imports as published (USGS import shares), published
+        sourcing shares of other regions (world data `contracts`), a home bias for a region's own
+        producers, and 1 for everything else."""
+        w, M, C, R = self.world, len(self.minerals), len(self.countries), len(self.regions)
+        self.region_demand0 = np.zeros((M, R))
+        world_ex_us = self.output0.sum(axis=1) - us_imports0.sum(axis=1)
+        for r, name in enumerate(self.regions[1:], start=1):
+            shares = w.regions[name].demand_share
+            self.region_demand0[:, r] = [shares.get(m, 0.0) * world_ex_us[i] for i, m in enumerate(self.minerals)]
+        self.region_demand0[:, 1:] *= share(world_ex_us, self.region_demand0[:, 1:].sum(axis=1))[:, None]
+        self.region_demand0[:, US_R] = self.demand0
+        prior = np.ones((M, C, R))
+        prior[:, np.arange(C), self.home_region] = w.market.home_bias
+        for region, by_mineral in w.contracts.items():
+            r = self.region_index[region]
+            for mineral, shares in by_mineral.items():
+                i = self.mineral_index[mineral]
+                listed = np.zeros(C, dtype=bool)
+                for supplier, value in shares.items():
+                    if supplier in self.country_index:
+                        prior[i, self.country_index[supplier], r] = value
+                        listed[self.country_index[supplier]] = True
+                rest = np.where(listed, 0.0, self.output0[i])
+                prior[i, ~listed, r] = (1.0 - sum(shares.values())) * share(rest, rest.sum())[~listed]
+        prior = np.where(self.output0[:, :, None] > 0, prior, 0.0)
+        prior[:, :, US_R] = us_imports0
+        fixed = np.arange(R) == US_R
+        self.flows0 = baseline_flows(self.output0, self.region_demand0, prior, fixed)
+        self.flow_share0 = share(self.flows0, self.flows0.sum(axis=1, keepdims=True))  # of a region's purchases
+        region = [w.regions[name] for name in self.regions]
+        self.inventory_months = np.array([x.inventory_months for x in region])
+        self.precautionary_months = np.array([x.precautionary_months for x in region])
+        self.region_elasticity = self.demand_elasticity[:, None] * np.array([x.demand_elasticity_factor for x in region])
+
+    def _build_policies(self) -> tuple[np.ndarray, ...]:
+        """The scenario's month-by-month policy arrays and what depends only on them and the world:
+        read-only, so the runs of an ensemble can share them."""
+        tl = build_timeline(
+            self.scenario_spec, self.minerals, self.countries, self.regions, self.sector_names, self.sector_share
+        )
+        # A country's sales in its own region are not exports: no export restriction covers them.
+        home = np.zeros((len(self.countries), len(self.regions)), dtype=bool)
+        home[np.arange(len(self.countries)), self.home_region] = True
+        tl.exempt_home(home)
+        # [T, M, C, R]: share of the baseline flow a route may carry, and routes a policy or sanction governs.
+        allowed = tl.allowed_to.copy()
+        allowed[:, :, :, US_R] = np.where(self.sanctioned, 0.0, allowed[:, :, :, US_R])
+        closed = tl.covers.copy()
+        closed[:, :, :, US_R] |= self.sanctioned
+        # Share of the US import need that policies let through, at baseline import shares (_capacity_gap).
+        reliable_share = (self.import_share * allowed[:, :, :, US_R]).sum(axis=2)
         # Share of diverted feedstock each open country gives up: its share of open countries' baseline
         # output (_divert_feedstock).
         weights = np.where(tl.is_open, self.output0, 0.0)
         divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
-        for array in (reliable_share, divert_weights):
+        # [T, M, R]: the share of a region's baseline purchases that policies now block (its supply risk,
+        # which drives precautionary buying), and whether a region's market is inside a restricting
+        # country's (most of its baseline purchases come from restricting countries).
+        supply_risk = np.einsum("tmcr,mcr->tmr", 1.0 - allowed, self.flow_share0)
+        inside = np.einsum("tmc,mcr->tmr", tl.restricting.astype(float), self.flow_share0) > 0.5
+        inside[:, :, US_R] = False
+        arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside)
+        for array in arrays:
             array.flags.writeable = False
         tl.freeze()
-        return tl, reliable_share, divert_weights
+        return (tl, *arrays)
 
     def _build_state(self) -> None:
         M, C = self.capacity0.shape
+        R = len(self.regions)
         params = self.world.market
         self.growth = np.ones(M)
         self.price_outside = self.price0.copy()
         self.price_inside = self.price0.copy()
+        self.price_us = self.price0.copy()
         self.price_floor = np.zeros(M)
         self.output = self.output0.copy()
         self.output_level = np.ones((M, C))
         self.feedstock_diverted = np.zeros((M, C))
         self.producer_stock = self.output0 * params.producer_stock_months
-        self.us_inventory = self.demand0 * params.us_inventory_months
+        self.inventory = self.region_demand0 * self.inventory_months  # [M, R] buyers' stocks, t
+        self.inventory_target = self.inventory.copy()
+        self.region_demand = self.region_demand0.copy()
+        self.orders = np.zeros((M, R))
+        self.own_supply = np.zeros((M, R))
         self.stockpile = self.stockpile0.copy()
         tl = self.timeline
-        self.licence_pipe = Pipeline((M, C), tl.max_delay, tl.licence_delays)
-        self.leak_pipe = Pipeline((M, C), tl.max_delay, tl.leak_delays)
+        self.licence_pipe = Pipeline((M, C, R), tl.max_delay, tl.licence_delays)
+        self.leak_pipe = Pipeline((M, C, R), tl.max_delay, tl.leak_delays)
+        self.us_shipments = self.flows0[:, :, US_R].copy()  # last month's, weighting the US tariff
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
@@ -169,21 +264,18 @@ class SupplyChainModel(Model):
         self.power_contract = self.world.power.baseline_usd_per_mwh
         self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
-        for name in (
-            "row_demand",
-            "row_export_demand",
-            "sent_row",
-            "sent_allied",
-            "sent_direct",
-            "sent_licensed",
-            "sent_leaked",
-            "redirect_offer",
-        ):
-            setattr(self, name, np.zeros((M, C)))
+        self.country_exports = np.zeros((M, C))
+
+    @property
+    def us_inventory(self) -> np.ndarray:
+        """US commercial stocks, t [M] (region 0 of `inventory`)."""
+        return self.inventory[:, US_R]
 
     def _create_agents(self) -> None:
         for c, country in enumerate(self.countries):
             SupplierCountry(self, country, c)
+        for r, region in enumerate(self.regions):
+            BuyerRegion(self, region, r)
         for name, plant in self.world.plants.items():
             USProcessor(
                 self,
@@ -270,8 +362,9 @@ class SupplyChainModel(Model):
         self.growth = self.growth_factor ** (t / 12)
         power = self.world.power
         self.power_price = power.baseline_usd_per_mwh * (1 + power.trend_per_yr) ** (t / 12) * tl.power_multiplier[t]
+        self.price_us = self._us_price()
 
-        demand_response = price_response(self.price_outside, self.price0, self.demand_elasticity)
+        demand_response = (self.price_us / self.price0) ** self.demand_elasticity
         base = self.sector_demand0 * (self.growth * demand_response)[:, None]
         self.sector_demand = base * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
         self.us_demand_total = self.sector_demand.sum(axis=1)
@@ -288,60 +381,122 @@ class SupplyChainModel(Model):
         self.agents_by_type[FederalFunder].do("step")
         release = self.stockpile_release
 
-        licence_arrivals = self.licence_pipe.arrive(t)
-        leak_arrivals = self.leak_pipe.arrive(t)
-        self.inventory_target = self.demand0 * self.growth * params.us_inventory_months
-        need = (
-            self.us_demand_total
-            + self.stockpile_purchase_order
-            + (self.inventory_target - self.us_inventory) / params.inventory_adjust_months
-            - self.domestic_output
-            - recycling
-            - release
-            - licence_arrivals.sum(1)
-            - leak_arrivals.sum(1)
-            - tl.allied_total[t]
-        )
-        self.us_import_need = np.maximum(need, 0.0)
-        self.redirect_share = redirect_share(
-            self.price_outside, self.price0, params.redirect_max_share, params.redirect_full_premium
-        )
-        stock_before = self.producer_stock  # replaced below, never changed in place: no copy needed
-        # Supplier countries decide independently; one batched call does what each agent's step()
-        # does for its own column (tests check the two agree).
+        # What the US supplies itself nets out of its order on the world market; a stockpile order adds to it.
+        self.own_supply[:, US_R] = self.domestic_output + recycling + release - self.stockpile_purchase_order
+        licence_arrivals, leak_arrivals = self.licence_pipe.arrive(t), self.leak_pipe.arrive(t)
+        # Buyer regions and supplier countries decide independently; one batched call each does what every
+        # agent's step() does for its own column (tests check the two agree).
+        BuyerRegion.decide(self, slice(None))
         SupplierCountry.decide(self, slice(None))
+        stock_before, inventory_before = self.producer_stock, self.inventory  # replaced below, not changed in place
+        flows = self._clear(licence_arrivals, leak_arrivals)
 
-        licensed_now = self.licence_pipe.ship(t, self.sent_licensed, tl.licence_delay[t])
-        leaked_now = self.leak_pipe.ship(t, self.sent_leaked, tl.leak_delay[t])
-        licence_arrivals += licensed_now
-        leak_arrivals += leaked_now
-        # The import need already nets out earlier shipments arriving now; only this month's count here.
-        shipped_now = (self.sent_direct + self.sent_allied + licensed_now + leaked_now).sum(1)
-        gap = np.maximum(self.us_import_need + tl.allied_total[t] - shipped_now, 0.0)
-        redirected = allocate_pro_rata(gap, self.redirect_offer)
-        direct = self.sent_direct + redirected
-        shipped = self.sent_allied + self.sent_direct + self.sent_licensed + self.sent_leaked + redirected
-        available = np.maximum(self.output + stock_before - shipped - self.sent_row, 0.0)
-        is_open = tl.is_open[t]
-        cut_off = (self.row_export_demand - self.sent_row).sum(1)  # third-country buyers a restriction cut off
-        home_demand = self.row_demand - self.row_export_demand
-        served = serve_pooled(available, home_demand, is_open, cut_off)
-        self.producer_stock = np.maximum(available - served, 0.0)
-        row_delivered = served + self.sent_row
-        # Each country's exports (t/month): to the US, plus to third countries — what a restriction lets
-        # out, or else the non-home share of its other sales (home share as for restricting countries).
-        held = tl.held[t]
-        home = self.world.market.home_share_of_restricted_output
-        departed = shipped - self.sent_licensed + licence_arrivals  # licensed goods leave when approved
-        self.country_exports = departed + np.where(held, self.sent_row, (1.0 - home) * served)
+        arrivals = flows["arrivals"]  # [M, R]
+        us = self._consume_in_us(arrivals[:, US_R], recycling, release)
+        # Other regions consume from stocks and arrivals; what they cannot cover is their shortfall.
+        on_hand = self.inventory + arrivals
+        delivered = np.minimum(self.region_demand, on_hand)
+        delivered[:, US_R] = us["delivered_total"]
+        inventory = on_hand - delivered
+        inventory[:, US_R] = us["inventory"]
+        self.inventory = inventory
+        self.region_delivered = delivered
+        self.region_arrivals = arrivals
+        self._update_prices()
 
-        arrivals = {"direct": direct, "licensed": licence_arrivals, "leaked": leak_arrivals, "allied": self.sent_allied}
-        imports = sum(a.sum(1) for a in arrivals.values())
-        inventory_before = self.us_inventory  # replaced below, never changed in place
-        flow = self.domestic_output + imports + recycling + release
-        on_hand = flow + self.us_inventory
+        capacity_gap = self._capacity_gap(recycling)
+        total_shortfall = us["shortfall"].sum(1)
+        self.last_shortfall = total_shortfall
+        self.last_shortfall_share = share(total_shortfall, self.us_demand_total)
+        self.last_gap_share = share(capacity_gap, self.us_demand_total)
+        if self.recorder is not None:
+            self.recorder.record(
+                t,
+                delivered=us["delivered"],
+                delivered_total=us["delivered_total"],
+                shortfall_total=total_shortfall,
+                recycling=recycling,
+                release=release,
+                purchase=us["purchase"],
+                imports=arrivals[:, US_R],
+                arrivals=flows["us_routes"],
+                capacity_gap=capacity_gap,
+                stock_before=stock_before,
+                inventory_before=inventory_before,
+            )
+        self.month += 1
+
+    def _us_price(self) -> np.ndarray:
+        """The price US buyers pay, and US plants get: the outside price plus the month's US tariffs,
+        weighted by where last month's US imports came from."""
+        t = self.month
+        if not self.timeline.any_tariff[t]:
+            return self.price_outside
+        weights = share(self.us_shipments, self.us_shipments.sum(axis=1, keepdims=True))
+        if not weights.any():
+            weights = self.flow_share0[:, :, US_R]
+        duty = (weights * self.timeline.tariff[t, :, :, US_R]).sum(axis=1)
+        return self.price_outside * (1.0 + duty)
+
+    def _clear(self, licence_arrivals: np.ndarray, leak_arrivals: np.ndarray) -> dict[str, np.ndarray]:
+        """The world market this month (docs/model.md, "The world market"): allied commitments, then
+        contracts and leakage, then the spot market, all from what suppliers have; ships licensed and
+        leaked material into the transit pipelines. Sets producer stocks and country exports."""
+        t, tl, params = self.month, self.timeline, self.world.market
+        allowed, closed = self.allowed[t], self.closed[t]
+        available = self.output + self.producer_stock
+        allied = np.minimum(tl.allied_t_per_month[t], available)  # first call on the named country's supply
+        room = available - allied
+        baseline = self.flows0 * self.growth[:, None, None]
+        preference = np.ones(baseline.shape)
+        if tl.any_tariff[t]:  # buyers turn from dearer suppliers, contracts and spot alike
+            preference = (1.0 + tl.tariff[t]) ** -params.tariff_substitution
+        contracted = baseline * params.contract_share * preference * allowed
+        leak = leak_share(self.price_outside, self.price_inside, tl.leak_markup[t], tl.leakage[t], params.leak_full_gap)
+        leaking = np.where(closed, baseline * (1.0 - allowed) * leak[:, :, None], 0.0)
+        orders = self.orders.copy()
+        orders[:, US_R] = np.maximum(orders[:, US_R] - allied.sum(axis=1), 0.0)
+        wanted = contracted + leaking
+        filled = fill_contracts(wanted, orders, room)
+        taken = share(filled, wanted)
+        contract, leaked = contracted * taken, leaking * taken
+        # Spot: what suppliers have left, to what regions still lack; a governed route carries no more in
+        # all than its allowed share of the baseline flow.
+        caps = np.where(closed, np.maximum(baseline * allowed - contract, 0.0), np.inf)
+        spot = ration_spot(
+            np.maximum(room - filled.sum(axis=2), 0.0),
+            np.maximum(orders - contract.sum(axis=1), 0.0),
+            preference * (allowed > 0),
+            caps,
+            params.spot_rounds,
+        )
+        shipped = contract + spot
+        licensed = np.where(tl.licensed_to[t], shipped, 0.0)
+        direct = shipped - licensed
+        licence_arrivals = licence_arrivals + self.licence_pipe.ship(t, licensed, tl.licence_delay_to[t])
+        leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, tl.leak_delay_to[t])
+        self.producer_stock = np.maximum(room - shipped.sum(axis=2) - leaked.sum(axis=2), 0.0)
+        # Exports leave the country when shipped (licensed material when its licence comes through).
+        abroad = np.arange(len(self.regions))[None, None, :] != self.home_region[None, :, None]
+        departed = np.where(abroad, direct + licence_arrivals + leaked, 0.0).sum(axis=2)
+        self.country_exports = departed + allied
+        arrivals = (direct + licence_arrivals + leak_arrivals).sum(axis=1)
+        arrivals[:, US_R] += allied.sum(axis=1)
+        self.us_shipments = shipped[:, :, US_R] + allied
+        us_routes = {
+            "direct": direct[:, :, US_R],
+            "licensed": licence_arrivals[:, :, US_R],
+            "leaked": leak_arrivals[:, :, US_R],
+            "allied": allied,
+        }
+        self.leaked_shipped = leaked
+        return {"arrivals": arrivals, "us_routes": us_routes}
+
+    def _consume_in_us(self, imports: np.ndarray, recycling: np.ndarray, release: np.ndarray) -> dict[str, np.ndarray]:
+        """US supply reaches sectors in priority order (defence first under a priority rating, pro rata
+        within a priority); the stockpile buys only what is left once every sector is served."""
+        on_hand = self.domestic_output + imports + recycling + release + self.us_inventory
         delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
-        # The stockpile buys only what is left once every sector is served.
         delivered_total = delivered.sum(1)
         purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
         filled = share(purchase, self.stockpile_purchase_order)
@@ -349,43 +504,14 @@ class SupplyChainModel(Model):
             for funder in self.agents_by_type[FederalFunder]:
                 if funder.instrument == "stockpile" and funder.order_t.any():  # only stockpiles order
                     funder.settle_purchase(filled)
-        self.us_inventory = on_hand - delivered_total - purchase
         self.stockpile = self.stockpile - release + purchase
-        shortfall = self.sector_demand - delivered
-
-        self._update_prices(
-            stock_before,
-            inventory_before,
-            recycling,
-            release,
-            licence_arrivals,
-            leak_arrivals,
-            shipped,
-            purchase,
-            home_demand,
-        )
-
-        capacity_gap = self._capacity_gap(recycling)
-
-        total_shortfall = shortfall.sum(1)
-        self.last_shortfall = total_shortfall
-        self.last_shortfall_share = share(total_shortfall, self.us_demand_total)
-        self.last_gap_share = share(capacity_gap, self.us_demand_total)
-        self.recorder.record(
-            t,
-            delivered=delivered,
-            delivered_total=delivered_total,
-            shortfall_total=total_shortfall,
-            recycling=recycling,
-            release=release,
-            purchase=purchase,
-            imports=imports,
-            arrivals=arrivals,
-            capacity_gap=capacity_gap,
-            row_delivered=row_delivered,
-            stock_before=stock_before,
-        )
-        self.month += 1
+        return {
+            "delivered": delivered,
+            "delivered_total": delivered_total,
+            "purchase": purchase,
+            "inventory": on_hand - delivered_total - purchase,
+            "shortfall": self.sector_demand - delivered,
+        }
 
     def _capacity_gap(self, recycling: np.ndarray, capacity: np.ndarray | None = None) -> np.ndarray:
         """t/month of domestic processing capacity missing against what is needed: the baseline's own
@@ -423,70 +549,28 @@ class SupplyChainModel(Model):
             return self.sector_priority
         return np.where(self.sector_share > 0, 1, 9)
 
-    def _update_prices(
-        self,
-        stock_before,
-        inventory_before,
-        recycling,
-        release,
-        licence_arrivals,
-        leak_arrivals,
-        shipped,
-        purchase,
-        home_demand,
-    ) -> None:
-        """Outside and inside prices move with their own market's tightness (MODEL.md §3.4)."""
-        params = self.world.market
-        is_open = self.timeline.is_open[self.month]
-        stock_target = self.output0 * self.growth[:, None] * params.producer_stock_months
-        # What reaches the outside market from restricting countries this month, and all that arrives
-        # from the transit pipelines (licensed and leaked material shipped in earlier months).
-        from_restricting = (
-            np.where(is_open, 0.0, self.sent_direct + self.sent_allied).sum(1)
-            + licence_arrivals.sum(1)
-            + leak_arrivals.sum(1)
-        )
-        # Stocks buffer: a stock gap counts as tightness spread over `inventory_adjust_months`.
-        k = params.inventory_adjust_months
-        stock_target_k, stock_before_k = stock_target / k, stock_before / k
-        exports_held = self.row_export_demand.sum(1)  # third-country buyers of restricting countries
-        supply_k = self.output + stock_before_k  # this month's output, and stocks spread over k months
-        demand_out = (
-            exports_held
-            + np.where(is_open, self.row_demand + stock_target_k, 0.0).sum(1)
-            + self.us_demand_total
-            + self.inventory_target / k
-            + purchase
-        )
-        available_out = (
-            np.where(is_open, supply_k, 0.0).sum(1)
-            + self.domestic_output
-            + recycling
-            + release
-            + inventory_before / k
-            + from_restricting
-            + self.sent_row.sum(1)
-        )
-        scale_out = np.where(is_open, self.row_demand, 0.0).sum(1) + self.us_demand_total + exports_held
-        restricted = self.timeline.restricting[self.month]
-        demand_in = np.where(restricted, home_demand + stock_target_k + shipped + self.sent_row, 0.0).sum(1)
-        available_in = np.where(restricted, supply_k, 0.0).sum(1)
-        scale_in = np.where(restricted, home_demand, 0.0).sum(1)
-        # Both markets' prices move in one call: row 0 outside, row 1 inside (the same arithmetic per price).
-        z, price = np.empty((2, len(self.minerals))), np.empty((2, len(self.minerals)))
-        z[0], z[1] = tightness(demand_out, available_out, scale_out), tightness(demand_in, available_in, scale_in)
-        price[0], price[1] = self.price_outside, self.price_inside
-        new = update_price(
-            price,
-            self.price0,
-            z,
-            self.price_sensitivity,
-            params.price_speed_per_month,
-            params.price_floor_ratio,
-            params.price_cap_ratio,
-        )
-        self.price_outside = new[0]
-        self.price_inside = np.where(self.timeline.any_restricting[self.month], new[1], self.price_outside)
+    def _update_prices(self) -> None:
+        """Each market's price from its stocks against the stocks its producers and buyers want (MODEL.md
+        §3.4): outside, and inside restricting countries, where producers' unsold stock and the home
+        regions' stocks set the price (it falls when exports are bottled up, rises when output is cut)."""
+        t, params = self.month, self.world.market
+        restricting, inside = self.timeline.restricting[t], self.inside[t]
+        producer_target = self.output0 * self.growth[:, None] * params.producer_stock_months
+        bounds = (params.price_flexibility, params.price_floor_ratio, params.price_cap_ratio)
+
+        def price(countries: np.ndarray, regions: np.ndarray) -> np.ndarray:
+            stocks = np.where(countries, self.producer_stock, 0.0).sum(1) + np.where(regions, self.inventory, 0.0).sum(1)
+            desired = np.where(countries, producer_target, 0.0).sum(1) + np.where(
+                regions, self.inventory_target, 0.0
+            ).sum(1)
+            return stock_price(self.price0, stocks, desired, *bounds)
+
+        self.price_outside = price(~restricting, ~inside)
+        any_restricting = self.timeline.any_restricting[t]
+        if any_restricting.any():
+            self.price_inside = np.where(any_restricting, price(restricting, inside), self.price_outside)
+        else:
+            self.price_inside = self.price_outside
 
     def run(self) -> None:
         """Step to the horizon (through Mesa's clock, which calls step() once a month)."""

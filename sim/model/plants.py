@@ -111,7 +111,7 @@ class PlantTable:
         params = m.world.market
         fixed = self._fixed(m)
         mi = self.mineral
-        price = np.maximum(m.price_outside[mi], m.price_floor[mi])
+        price = np.maximum(m.price_us[mi], m.price_floor[mi])
         power = fixed.hedged_power_cost + fixed.unhedged_share * m.power_price
         feedstock_cost = price * fixed.feedstock_cost_share
         margin = self.margin = price - feedstock_cost - self.electricity_mwh_per_t * power - self.other_cost_usd_per_t

@@ -1,6 +1,7 @@
 """Scenario events turned into month-by-month arrays the model reads (built once per run).
 
-Array axes: [month, mineral, country] for export policy and supply, [month, mineral, sector] for demand.
+Array axes: [month, mineral, country] for export policy and supply, [month, mineral, country, region] for
+what a policy covers and for tariffs, [month, mineral, sector] for US demand.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sim.scenario.schema import (
     Scenario,
     StockpileRelease,
     SupplyDisruption,
-    month_index,
+    Tariff,
 )
 
 OPEN, QUOTA, LICENSING, BAN = 0, 1, 2, 3
@@ -26,21 +27,22 @@ KINDS = {"quota": QUOTA, "licensing": LICENSING, "ban": BAN}
 
 @dataclass
 class Timeline:
-    policy_kind: np.ndarray  # [T, M, C] int: OPEN/QUOTA/LICENSING/BAN for exports to the US
-    quota_share: np.ndarray  # [T, M, C] share of the flow a quota still allows
+    policy_kind: np.ndarray  # [T, M, C] int: OPEN/QUOTA/LICENSING/BAN for exports to the covered regions
+    quota_share: np.ndarray  # [T, M, C] share of the baseline flow a quota still allows
     refused_share: np.ndarray  # [T, M, C] licensing: share refused
     licence_delay: np.ndarray  # [T, M, C] int months
-    leakage: np.ndarray  # [T, M, C] share of lost flow leaking through third countries
+    leakage: np.ndarray  # [T, M, C] enforcement cap: largest share of the blocked flow that leaks
     leak_delay: np.ndarray  # [T, M, C] int months
     leak_markup: np.ndarray  # [T, M, C]
-    global_scope: np.ndarray  # [T, M, C] bool: the restriction covers exports to every destination
-    licence_wait: np.ndarray  # [T, M, C] int: months still to wait for the first licences (0 after)
+    covers: np.ndarray  # [T, M, C, R] bool: the restriction applies to exports to region r
+    tariff: np.ndarray  # [T, M, C, R] ad valorem duty region r levies on country c's mineral m
     capacity_factor: np.ndarray  # [T, M, C] 1 - capacity lost to disruptions
     allied_t_per_month: np.ndarray  # [T, M, C] committed allied supply to the US
     power_multiplier: np.ndarray  # [T]
     demand_multiplier: np.ndarray  # [T, M, S]
     demand_extra_t_per_month: np.ndarray  # [T, M, S]
     stockpile_order_t_per_month: np.ndarray  # [T, M]
+    transit: dict[tuple[int, int], str]  # (mineral, exporter) -> transit countries named by its restriction
 
     def refresh_shares(self) -> None:
         """Derived arrays: the share of the normal flow a policy lets through (leakage aside), and the share
@@ -55,18 +57,26 @@ class Timeline:
             np.where(self.is_quota, self.quota_share, np.where(self.is_licensing, 1.0 - self.refused_share, 0.0)),
         )
         self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
-        # Exports to third countries under licensing: nothing until the first licences come through.
-        self.third_country_share = self.allowed_share * (self.licence_wait <= 0)
         # Masks and sums the model reads every month, computed once for the whole run.
         self.restricting = ~self.is_open
         self.any_restricting = self.restricting.any(axis=2)  # [T, M]
-        self.held = self.global_scope & self.restricting  # exports to every destination held back
         self.allied_total = self.allied_t_per_month.sum(axis=2)  # [T, M]
-        # Share of third-country exports a restriction lets out: the allowed share, and leakage of the rest.
-        self.let_through = self.third_country_share + self.leakage * (1.0 - self.third_country_share)
+        # [T, M, C, R]: the share of the baseline flow from c to r a policy lets through, and whether it waits
+        # for a licence; regions a restriction does not cover trade freely.
+        self.allowed_to = np.where(self.covers, self.allowed_share[..., None], 1.0)
+        self.licensed_to = self.covers & self.is_licensing[..., None]
+        self.licence_delay_to = np.where(self.licensed_to, self.licence_delay[..., None], 0)
+        self.leak_delay_to = np.broadcast_to(self.leak_delay[..., None], self.covers.shape)
+        self.any_tariff = self.tariff.any(axis=(1, 2, 3))  # [T]
         # Every delay the transit pipelines will be given (sim/model/pipeline.py).
-        self.licence_delays = positive_values(self.licence_delay)
+        self.licence_delays = positive_values(self.licence_delay_to)
         self.leak_delays = positive_values(self.leak_delay)
+
+    def exempt_home(self, home: np.ndarray) -> None:
+        """Take each exporter's own region [C, R] out of what its restrictions cover (sales at home are not
+        exports), and derive the arrays again."""
+        self.covers = self.covers & ~home[None, None]
+        self.refresh_shares()
 
     def freeze(self) -> None:
         """Make every array read-only: runs of the same scenario share one timeline."""
@@ -88,13 +98,15 @@ def build_timeline(
     scenario: Scenario,
     minerals: list[str],
     countries: list[str],
+    regions: list[str],
     sectors: list[list[str]],
     sector_share: np.ndarray,
 ) -> Timeline:
-    T, M, C = scenario.horizon_months, len(minerals), len(countries)
+    T, M, C, R = scenario.horizon_months, len(minerals), len(countries), len(regions)
     S = sector_share.shape[1]
     mi = {m: i for i, m in enumerate(minerals)}
     ci = {c: i for i, c in enumerate(countries)}
+    ri = {r: i for i, r in enumerate(regions)}
     tl = Timeline(
         policy_kind=np.zeros((T, M, C), dtype=np.int8),
         quota_share=np.ones((T, M, C)),
@@ -103,14 +115,15 @@ def build_timeline(
         leakage=np.zeros((T, M, C)),
         leak_delay=np.zeros((T, M, C), dtype=np.int64),
         leak_markup=np.zeros((T, M, C)),
-        global_scope=np.zeros((T, M, C), dtype=bool),
-        licence_wait=np.zeros((T, M, C), dtype=np.int64),
+        covers=np.zeros((T, M, C, R), dtype=bool),
+        tariff=np.zeros((T, M, C, R)),
         capacity_factor=np.ones((T, M, C)),
         allied_t_per_month=np.zeros((T, M, C)),
         power_multiplier=np.ones(T),
         demand_multiplier=np.ones((T, M, S)),
         demand_extra_t_per_month=np.zeros((T, M, S)),
         stockpile_order_t_per_month=np.zeros((T, M)),
+        transit={},
     )
     for event in scenario.events:
         first, end = scenario.event_window(event) if hasattr(event, "start") else (0, T)
@@ -129,10 +142,15 @@ def build_timeline(
                 tl.leakage[window, m, c] = event.leakage
                 tl.leak_delay[window, m, c] = event.leak_delay_months
                 tl.leak_markup[window, m, c] = event.leak_markup
-                tl.global_scope[window, m, c] = "all" in event.destinations
-                if event.kind == "licensing":
-                    elapsed = np.arange(first, end) - month_index(event.start, scenario.start)
-                    tl.licence_wait[window, m, c] = np.maximum(event.licence_delay_months - elapsed, 0)
+                covered = [ri[r] for r in regions if "all" in event.destinations or r in event.destinations]
+                tl.covers[window, m, c] = False
+                tl.covers[window, m, c, covered] = True
+                tl.transit[(m, c)] = ", ".join(event.transit)
+        elif isinstance(event, Tariff):
+            exporters = range(C) if event.exporters == "all" else [ci[name] for name in event.exporters]
+            for name in event.minerals:
+                # Duties on the same flow add up (e.g. antidumping plus countervailing).
+                tl.tariff[window, mi[name], list(exporters), ri[event.importer]] += event.rate
         elif isinstance(event, SupplyDisruption):
             c = ci[event.country]
             for name in event.minerals:

@@ -33,6 +33,7 @@ MINERAL_SERIES = {
     "us_inventory": "t",
     "price_outside": "USD/t",
     "price_inside": "USD/t",
+    "price_us": "USD/t",
     "price_outside_ratio": "x baseline",
     "price_inside_ratio": "x baseline",
     "capacity_gap": "t/yr",
@@ -55,6 +56,15 @@ MINERAL_SERIES = {
 
 
 WORLD_SERIES = {"world_output", "row_demand", "row_delivered", "producer_stock", "world_balance_residual"}
+# variable -> unit, for the [month, mineral, region] series (scope "region", entity = region)
+REGION_SERIES = {
+    "demand": "t/month",
+    "delivered": "t/month",
+    "shortfall": "t/month",
+    "purchases": "t/month",
+    "stock": "t",
+    "price_paid": "USD/t",
+}
 PLANT_UNITS = {"output": "t/month", "utilisation": "share", "capacity": "t/yr", "margin": "USD/t"}
 PLANT_STATE = ("status", "utilisation", "output", "margin", "restart_cost_usd")  # plant table columns kept each month
 
@@ -96,6 +106,9 @@ class Recorder:
         self.sector_delivered = np.zeros((T, M, S))
         self.flows = np.zeros((T, M, C, len(ROUTES)))
         self.country_exports = np.zeros((T, M, C))
+        R = len(model.regions)
+        self.region = {name: np.zeros((T, M, R)) for name in REGION_SERIES}
+        self.region_inventory0 = model.inventory.copy()
         # Recorded as the model has them, for the derived series.
         self.domestic_capacity = np.zeros((T, M))  # t/month
         self.capacity_gap = np.zeros((T, M))  # t/month
@@ -135,8 +148,8 @@ class Recorder:
         imports: np.ndarray,
         arrivals: dict[str, np.ndarray],
         capacity_gap: np.ndarray,
-        row_delivered: np.ndarray,
         stock_before: np.ndarray,
+        inventory_before: np.ndarray,
     ) -> None:
         m = self.model
         s = self._series
@@ -153,11 +166,21 @@ class Recorder:
         s["us_inventory"][t] = m.us_inventory
         s["price_outside"][t] = m.price_outside
         s["price_inside"][t] = m.price_inside
+        s["price_us"][t] = m.price_us
         s["world_output"][t] = m.output.sum(1)
-        s["row_demand"][t] = m.row_demand.sum(1)
-        s["row_delivered"][t] = row_delivered.sum(1)
+        s["row_demand"][t] = m.region_demand[:, 1:].sum(1)
+        s["row_delivered"][t] = m.region_delivered[:, 1:].sum(1)
         s["producer_stock"][t] = m.producer_stock.sum(1)
-        s["in_transit"][t] = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(1)
+        s["in_transit"][t] = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(axis=(1, 2))
+        region = self.region
+        region["demand"][t] = m.region_demand
+        region["delivered"][t] = m.region_delivered
+        region["shortfall"][t] = m.region_demand - m.region_delivered
+        region["purchases"][t] = m.region_arrivals
+        region["stock"][t] = m.inventory
+        paid = np.where(m.inside[t], m.price_inside[:, None], m.price_outside[:, None])
+        paid[:, 0] = m.price_us
+        region["price_paid"][t] = paid
         self.domestic_capacity[t] = m.domestic_capacity
         self.capacity_gap[t] = capacity_gap
         self.foreign_fed_output[t] = m.foreign_fed_output
@@ -236,6 +259,8 @@ class Recorder:
         inventory_change = s["us_inventory"][now] - _before(self.inventory0, s["us_inventory"][now])
         stockpile_change = s["stockpile"][now] - _before(self.stockpile0, s["stockpile"][now])
         in_transit = s["in_transit"][now]
+        others_stock = self.region["stock"][now, :, 1:].sum(2)
+        others_stock_change = others_stock - _before(self.region_inventory0[:, 1:].sum(1), others_stock)
         s["us_balance_residual"][now] = (
             domestic
             + s["imports"][now]
@@ -253,6 +278,7 @@ class Recorder:
             + (in_transit - _before(np.zeros(in_transit.shape[1]), in_transit))
             + inventory_change
             + stockpile_change
+            + others_stock_change
         )
         s["world_balance_residual"][now] = world_sources - world_uses
 
@@ -304,7 +330,7 @@ class Recorder:
         return [month_label(spec.start, t) for t in range(spec.horizon_months)]
 
     def timeseries(self) -> pd.DataFrame:
-        """Tidy: month, mineral, scope (us / sector / plant / world), entity, variable, unit, value."""
+        """Tidy: month, mineral, scope (us / sector / region / plant / world), entity, variable, unit, value."""
         m = self.model
         T, M = len(self.power_price), len(m.minerals)
         minerals = [*m.minerals, ""]  # mineral labels; code M is "" (the power price has no mineral)
@@ -321,6 +347,10 @@ class Recorder:
                 demand, got = self.sector_demand[:, i, s], self.sector_delivered[:, i, s]
                 for variable, values in (("demand", demand), ("delivered", got), ("shortfall", demand - got)):
                     blocks.append((month, np.full(T, i), "sector", sector, variable, "t/month", values))
+        for r, region in enumerate(m.regions):
+            for variable, unit in REGION_SERIES.items():
+                values = self.region[variable][:, :, r]
+                blocks.append((every_month, each_mineral, "region", region, variable, unit, values.reshape(-1)))
         table, plants = self.plant_history(), m.plant_table
         for row, plant in enumerate(plants.names):
             mineral = np.full(T, plants.mineral[row])
@@ -341,10 +371,14 @@ class Recorder:
         return frame
 
     def flows_frame(self) -> pd.DataFrame:
-        """Arrivals in the US: month, mineral, exporter, alignment, route, t (non-zero rows only)."""
+        """Arrivals in the US: month, mineral, exporter, alignment, route, via (the transit countries of
+        leaked material), t (non-zero rows only)."""
         m = self.model
         t_idx, m_idx, c_idx, r_idx = np.nonzero(self.flows > 0)
         C = len(m.countries)
+        leaked = ROUTES.index("leaked")
+        transit = m.timeline.transit
+        via = ["" if r != leaked else transit.get((i, c), "") for i, c, r in zip(m_idx, c_idx, r_idx, strict=True)]
         return pd.DataFrame(
             {
                 "month": _strings(self.months(), t_idx),
@@ -352,6 +386,7 @@ class Recorder:
                 "exporter": _strings(m.countries, c_idx),
                 "alignment": _strings([str(a) for a in m.alignment.reshape(-1)], m_idx * C + c_idx),
                 "route": _strings(list(ROUTES), r_idx),
+                "via": pd.array(via, dtype="string"),
                 "t": self.flows[t_idx, m_idx, c_idx, r_idx],
             }
         )

@@ -27,6 +27,11 @@ def time_to_recover(in_shortfall: np.ndarray) -> int | None:
     return int(months[-1] + 1 - months[0])
 
 
+def region_key(region: str) -> str:
+    """The summary key of a region's cumulative shortfall share, e.g. shortfall_share_japan_and_korea."""
+    return "shortfall_share_" + "_".join(region.lower().split())
+
+
 def summarise(recorder: Recorder) -> dict[str, Any]:
     model = recorder.model
     s = recorder.series
@@ -72,4 +77,9 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "capacity_built_t_per_yr": _round(s["capacity_built"][-1, i]),
             "stockpile_released_t": _round(s["stockpile_release"][:, i].sum()),
         }
+        # Other buyer regions' shortfall next to the US's (the US's own is cumulative_shortfall_share).
+        demand, short = recorder.region["demand"][:, i], recorder.region["shortfall"][:, i]
+        for r, region in enumerate(model.regions[1:], start=1):
+            total = demand[:, r].sum()
+            out[mineral][region_key(region)] = _round(short[:, r].sum() / total) if total > 0 else 0.0
     return out

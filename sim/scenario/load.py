@@ -486,6 +486,17 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
             value = getattr(event, attr, None)
             if value is not None and value not in world.supply:
                 raise bad(attr, value, countries)
+        exporters = getattr(event, "exporters", None)
+        for value in exporters if isinstance(exporters, list) else []:
+            if value not in world.supply:
+                raise bad("exporters", value, countries)
+        regions = sorted(world.regions)
+        for value in getattr(event, "destinations", None) or []:
+            if value != "all" and value not in world.regions:
+                raise _error_at(("events", i, "destinations"), origins, f"unknown region {value!r}", ", ".join(["all", *regions]))
+        importer = getattr(event, "importer", None)
+        if importer is not None and importer not in world.regions:
+            raise _error_at(("events", i, "importer"), origins, f"unknown region {importer!r}", ", ".join(regions))
         if getattr(event, "sectors", None):
             for mineral in event.minerals:
                 known = sorted(world.sectors[mineral])

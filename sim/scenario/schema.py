@@ -50,16 +50,27 @@ class TimedEvent(Strict):
 
 
 class ExportRestriction(TimedEvent):
-    """An exporter restricts exports of minerals to the US (MODEL.md §2)."""
+    """An exporter restricts exports of minerals to some buyer regions, or to all (MODEL.md §2)."""
 
     type: Literal["export_restriction"]
     exporter: str
     minerals: list[str] = Field(min_length=1)
-    destinations: list[Literal["United States", "all"]] = Field(
-        default_factory=lambda: [US], description="[United States], or [all]: exports to every destination"
+    destinations: list[str] = Field(
+        default_factory=lambda: [US],
+        min_length=1,
+        description="buyer regions (United States, China, EU, Japan and Korea, India, Rest of world), or [all]",
     )
     kind: Literal["ban", "quota", "licensing"]
-    leakage: float = Field(0.0, ge=0, le=1, description="share of the lost flow arriving via third countries")
+    leakage: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="enforcement cap: the largest share of the blocked flow that leaks through transit countries "
+        "(reached when the outside price exceeds the inside one by leak_markup + leak_full_gap)",
+    )
+    transit: list[str] = Field(
+        default_factory=lambda: ["third countries"], description="names of the countries leaked material goes through"
+    )
     leak_delay_months: int = Field(3, ge=0, le=24)
     leak_markup: float = Field(0.2, ge=0, le=10, description="price mark-up on leaked material")
     quota_share: float | None = Field(None, ge=0, le=1, description="quota: share of the flow still allowed")
@@ -71,6 +82,17 @@ class ExportRestriction(TimedEvent):
         if self.kind == "quota" and self.quota_share is None:
             raise ValueError("kind 'quota' needs quota_share (0-1, the share of the flow still allowed)")
         return self
+
+
+class Tariff(TimedEvent):
+    """An ad valorem duty an importing region levies on some exporters' minerals: a wedge between the price
+    the supplier gets and the price the buyer pays."""
+
+    type: Literal["tariff"]
+    importer: str = Field(US, description="the buyer region that levies it")
+    exporters: list[str] | Literal["all"] = Field("all", description="countries it applies to, or all")
+    minerals: list[str] = Field(min_length=1)
+    rate: float = Field(ge=0, le=10, description="ad valorem rate, e.g. 0.5 for 50 %")
 
 
 class SupplyDisruption(TimedEvent):
@@ -100,7 +122,8 @@ class DemandShock(TimedEvent):
 
 
 class AlliedSupply(TimedEvent):
-    """An allied (FORGE-style) agreement commits extra supply to the US from new capacity."""
+    """An allied (FORGE-style) agreement commits a named country's supply to the US: first call on its
+    output (raised up to its capacity), taken from its other buyers where capacity is short."""
 
     type: Literal["allied_supply"]
     country: str
@@ -132,6 +155,7 @@ class StockpileRelease(TimedEvent):
 
 Event = Annotated[
     ExportRestriction
+    | Tariff
     | SupplyDisruption
     | PowerPriceShock
     | DemandShock

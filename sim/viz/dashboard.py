@@ -16,6 +16,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.model.market import share
 from sim.model.model import SupplyChainModel
+from sim.results.recorder import Recorder
 from sim.results.recorder import ROUTES
 from sim.scenario.load import ResolvedScenario, load_scenario
 from sim.viz.levers import (
@@ -73,7 +74,7 @@ class DashboardModel(SupplyChainModel):
             stockpile_release=stockpile_release,
         )
         self.resolved = apply_levers(base, levers)
-        super().__init__(self.resolved, seed=seed)
+        super().__init__(self.resolved, seed=seed, recorder=Recorder)
 
     def step(self) -> None:
         """One month; the model stops at its horizon (the Play button then greys out)."""

@@ -23,6 +23,8 @@ class Provenance:
     field: str
     source: str
     year: int
+    low: float | None = None  # a range, where the table gives one (assumptions and uncertain shares)
+    high: float | None = None
 
 
 def read_table(name: str) -> list[dict[str, str]]:
@@ -115,6 +117,28 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
     for key in power:
         prov.append(Provenance("power", key, "value", power_rows[key]["source"], int(power_rows[key]["year"])))
 
+    for row in read_table("stockpile_plan"):
+        minerals[row["mineral"]]["stockpile_buy_t_per_yr"] = float(row["potential_acquisitions_t_per_yr"])
+        prov.append(Provenance("stockpile_plan", row["mineral"], "*", row["source"], int(row["year"])))
+
+    regions, region_prov = _regions()
+    prov.extend(region_prov)
+    sanctions: dict[str, Any] = {}
+    for row in read_table("sanctions"):
+        if row["importer"] != "United States":
+            continue  # the model applies US measures only
+        listed = row["minerals"].strip()
+        named = "all" if listed == "all" else [m.strip() for m in listed.split(";") if m.strip()]
+        before = sanctions.get(row["exporter"], [])
+        sanctions[row["exporter"]] = "all" if "all" in (named, before) else [*before, *named]
+        prov.append(Provenance("sanctions", row["exporter"], row["minerals"], row["source"], int(row["year"])))
+    contracts: dict[str, Any] = {}
+    for row in read_table("contracts"):
+        by_mineral = contracts.setdefault(row["region"], {}).setdefault(row["mineral"], {})
+        by_mineral[row["supplier"]] = float(row["share"])
+        key = f"{row['region']}/{row['mineral']}/{row['supplier']}"
+        prov.append(Provenance("contracts", key, "share", row["source"], int(row["year"])))
+
     world = {
         "minerals": minerals,
         "supply": supply,
@@ -122,9 +146,35 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "sectors": sectors,
         "programmes": programmes,
         "power": power,
+        "regions": regions,
+        "sanctions": sanctions,
+        "contracts": contracts,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
     return world, tuple(prov)
+
+
+def _regions() -> tuple[dict[str, Any], list[Provenance]]:
+    """Buyer regions from three tables: behaviour (region_params), demand shares (regions) and the supplier
+    countries whose home market each region is (country_regions)."""
+    prov: list[Provenance] = []
+    regions: dict[str, dict[str, Any]] = {}
+    for row in read_table("region_params"):
+        region = regions.setdefault(row["region"], {"demand_share": {}, "countries": []})
+        region[row["parameter"]] = float(row["value"])
+        prov.append(_ranged("region_params", row["region"], row["parameter"], row))
+    for row in read_table("regions"):
+        regions[row["region"]]["demand_share"][row["mineral"]] = float(row["demand_share"])
+        prov.append(_ranged("regions", f"{row['region']}/{row['mineral']}", "demand_share", row))
+    for row in read_table("country_regions"):
+        regions[row["region"]]["countries"].append(row["country"])
+        prov.append(Provenance("country_regions", row["country"], "region", row["source"], int(row["year"])))
+    return regions, prov
+
+
+def _ranged(table: str, key: str, field: str, row: dict[str, str]) -> Provenance:
+    low, high = (float(row[k]) if row.get(k, "").strip() else None for k in ("low", "high"))
+    return Provenance(table, key, field, row["source"], int(row["year"]), low, high)
 
 
 def default_world() -> World:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Alignment = Literal["ally", "neutral", "adversary"]
 Instrument = Literal["grant", "loan", "offtake", "stockpile"]
 PlantStatus = Literal["operating", "idle"]
+US = "United States"
+REST = "Rest of world"
 
 
 class Strict(BaseModel):
@@ -31,6 +33,7 @@ class MineralData(Strict):
     capex_usd_per_tpy: float = Field(gt=0)
     build_lead_months: int = Field(ge=0, le=240)
     stockpile_t: float = Field(ge=0.0)
+    stockpile_buy_t_per_yr: float = Field(0.0, ge=0.0, description="NDS Annual Materials Plan potential acquisitions")
     feedstock_cost_share: float = Field(ge=0.0, le=1.0)
     supply_adjust_months: float = Field(gt=0, le=120)
 
@@ -86,28 +89,32 @@ class PowerData(Strict):
 class MarketParams(Strict):
     """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
 
-    price_sensitivity: float = Field(1.5, gt=0, le=20, description="target log price ratio per unit tightness")
-    inside_price_sensitivity: float = Field(
-        0.35, gt=0, le=20, description="as price_sensitivity, for the market inside restricting countries"
+    price_flexibility: float = Field(
+        2.0,
+        gt=0,
+        le=10,
+        description="calibrated: price = baseline x (stocks / desired stocks) ** -price_flexibility (sim hindcast)",
     )
-    price_speed_per_month: float = Field(0.2, gt=0, le=1, description="share of the way to the target price")
-    price_floor_ratio: float = Field(0.3, gt=0, le=1)
-    price_cap_ratio: float = Field(8.0, ge=1, le=100)
-    producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock")
-    us_inventory_months: float = Field(2.0, ge=0, le=24, description="US commercial stocks, months of demand")
-    inventory_adjust_months: float = Field(3.0, ge=1, le=24)
-    redirect_max_share: float = Field(
-        0.15, ge=0, le=1, description="largest share of open suppliers' other sales the US can bid away"
+    price_floor_ratio: float = Field(
+        0.1, gt=0, le=1, description="lowest price, x baseline (history: no move below a tenth of the 2024 price)"
     )
-    redirect_full_premium: float = Field(
-        1.0, gt=0, le=20, description="outside-price premium (x baseline - 1) at which that share is reached"
+    price_cap_ratio: float = Field(
+        20.0, ge=1, le=100, description="highest price, x baseline (rare earths rose more than 10x in 2010-11)"
     )
-    home_share_of_restricted_output: float = Field(
-        0.6,
-        ge=0,
-        le=1,
-        description="share of a restricting country's non-US sales that stay at home (the rest are exports that a "
-        "restriction to all destinations holds back)",
+    producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock, months of output")
+    inventory_adjust_months: float = Field(3.0, ge=1, le=24, description="months buyers take to close a stock gap")
+    contract_share: float = Field(
+        0.7, ge=0, le=1, description="share of each baseline trade flow bought under contract; the rest is spot"
+    )
+    home_bias: float = Field(
+        10.0, ge=1, le=1000, description="weight of a region's own producers in its baseline purchases (vs 1)"
+    )
+    spot_rounds: int = Field(4, ge=1, le=20, description="rounds of the spot market's proportional rationing")
+    tariff_substitution: float = Field(
+        4.0, ge=0, le=20, description="elasticity of a buyer's choice between suppliers to the tariff wedge"
+    )
+    leak_full_gap: float = Field(
+        0.5, gt=0, le=20, description="outside/inside price gap (net of markup) at which leakage reaches its cap"
     )
     curtail_rate_per_month: float = Field(0.25, gt=0, le=1, description="utilisation lost per month at a loss")
     ramp_rate_per_month: float = Field(0.15, gt=0, le=1, description="utilisation regained per month")
@@ -128,8 +135,21 @@ class MarketParams(Strict):
     stockpile_target_months: float = Field(6.0, ge=0, le=120, description="stockpile buys up to this cover")
     offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
     stockpile_buy_below_ratio: float = Field(1.05, gt=0, le=5, description="buys while price <= this x baseline")
-    stockpile_max_buy_share: float = Field(0.02, ge=0, le=1, description="monthly purchase cap, x demand")
     stockpile_max_release_share: float = Field(0.1, ge=0, le=1, description="monthly release cap, x stock")
+
+
+class RegionData(Strict):
+    """A buyer region (MODEL.md §2): its demand, stock policy and which supplier countries are its own."""
+
+    demand_share: dict[str, float] = Field(
+        default_factory=dict, description="mineral -> share of world consumption outside the US (not for the US)"
+    )
+    countries: list[str] = Field(default_factory=list, description="supplier countries whose home market it is")
+    inventory_months: float = Field(ge=0, le=24, description="commercial stocks, months of use")
+    precautionary_months: float = Field(ge=0, le=24, description="extra cover sought when all its supply is at risk")
+    demand_elasticity_factor: float = Field(
+        ge=0, le=5, description="x the mineral's demand elasticity: lower means a higher willingness to pay"
+    )
 
 
 class World(Strict):
@@ -140,6 +160,13 @@ class World(Strict):
     programmes: dict[str, ProgrammeData]
     power: PowerData
     market: MarketParams = MarketParams()
+    regions: dict[str, RegionData] = Field(description="buyer region -> demand, stocks, home countries")
+    sanctions: dict[str, list[str] | Literal["all"]] = Field(
+        default_factory=dict, description="exporter -> minerals the US forbids importing from it directly"
+    )
+    contracts: dict[str, dict[str, dict[str, float]]] = Field(
+        default_factory=dict, description="region -> mineral -> supplier -> published share of its imports"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
@@ -171,7 +198,39 @@ class World(Strict):
                         raise ValueError(
                             f"programmes.{name}.minerals: unknown mineral '{mineral}' (allowed: {allowed})"
                         )
+        self._check_regions(minerals, allowed)
         return self
+
+    def _check_regions(self, minerals: set[str], allowed: str) -> None:
+        if US not in self.regions or REST not in self.regions:
+            raise ValueError(f"regions: '{US}' and '{REST}' must be listed")
+        home: dict[str, str] = {}
+        for name, region in self.regions.items():
+            for country in region.countries:
+                if country not in self.supply:
+                    raise ValueError(f"regions.{name}.countries: unknown country '{country}'")
+                if country in home:
+                    raise ValueError(f"regions: '{country}' is home to both {home[country]} and {name}")
+                home[country] = name
+            for mineral in region.demand_share:
+                if mineral not in minerals:
+                    raise ValueError(f"regions.{name}.demand_share: unknown mineral '{mineral}' (allowed: {allowed})")
+        for mineral in minerals:
+            total = sum(r.demand_share.get(mineral, 0.0) for n, r in self.regions.items() if n != US)
+            if abs(total - 1.0) > 0.02:
+                raise ValueError(f"regions: demand_share of '{mineral}' outside the US sums to {total:.3f}, not 1")
+        for exporter, listed in self.sanctions.items():
+            if exporter not in self.supply:
+                raise ValueError(f"sanctions: unknown country '{exporter}'")
+            for mineral in [] if listed == "all" else listed:
+                if mineral not in minerals:
+                    raise ValueError(f"sanctions.{exporter}: unknown mineral '{mineral}' (allowed: {allowed})")
+        for region, by_mineral in self.contracts.items():
+            if region not in self.regions:
+                raise ValueError(f"contracts: unknown region '{region}'")
+            for mineral, shares in by_mineral.items():
+                if sum(shares.values()) > 1.0 + 1e-6:
+                    raise ValueError(f"contracts.{region}.{mineral}: shares sum above 1")
 
     @property
     def countries(self) -> list[str]:
