@@ -39,7 +39,7 @@ class RunOutcome:
 def run_batch(seeds: list[int], resolved: ResolvedScenario, months: int | None) -> list[RunOutcome]:
     """Run a batch of seeds in this process (a top-level function, so any executor can ship it)."""
     from sim.model.model import SupplyChainModel
-from sim.results.recorder import Recorder
+    from sim.results.recorder import Recorder
     from sim.results.summary import summarise
 
     outcomes = []

@@ -1,14 +1,27 @@
-"""Hindcast: replay China's 2023-2024 export controls and put simulated moves beside observed ones.
+"""Hindcast: replay China's 2023-2024 export controls, put simulated moves beside observed ones, and
+calibrate honestly.
 
 Observed moves (packaged `hindcast_observed.csv`, each row sourced) are changes between two months:
-outside and inside prices, and China's export volumes. The simulated change is the same ratio taken
-from the run (price ratios to baseline, China's exports). Rows marked not scored (mixed evidence) are
-shown but not counted.
+outside and inside prices, and China's export volumes. A move is scored by its log change: the
+simulated log change over the observed one is 1 for a perfect fit, below 0 for the wrong direction.
+
+What is counted:
+- price rows of the 2023-2024 events (outcomes by December 2024) are the calibration set;
+- rows whose outcome falls in 2025 (the December 2024 ban on the US) are never fitted: always scored
+  out of sample;
+- export-volume rows are inputs, not results: the hindcast scenario reads its refused shares off those
+  very volumes, and during a licence wait nothing leaves whatever the parameters. They are shown, never
+  counted; so are rows the source marks as mixed evidence (`scored` false).
+
+`cross_validate` fits the market's two behavioural parameters (price flexibility and contract share)
+on a grid, leaving one calibration event out at a time, and scores the one left out.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +34,12 @@ from sim.scenario.schema import month_index
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hindcast_2023_2025.yaml"
 SERIES = {"outside": "price_outside", "inside": "price_inside"}
+LAST_FITTED_MONTH = "2024-12"  # outcomes after this month are never fitting targets
+GRID = {
+    "world.market.price_flexibility": (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
+    "world.market.contract_share": (0.5, 0.7, 0.9),
+}
+HIT_LOG_RATIO = np.log(2.0)  # a move within a factor of two of the observed log change counts as a hit
 
 
 def observed() -> pd.DataFrame:
@@ -30,7 +49,17 @@ def observed() -> pd.DataFrame:
         frame[column] = frame[column].astype(float)
     frame["scored"] = frame["scored"] == "true"
     frame["observed_change"] = frame["value_after"] / frame["value_before"] - 1.0
+    frame["role"] = [_role(row) for _, row in frame.iterrows()]
     return frame
+
+
+def _role(row: pd.Series) -> str:
+    """calibration, held_out (2025 outcomes), input (volumes the scenario is built from) or not_scored."""
+    if not row["scored"]:
+        return "not_scored"
+    if row["quantity"] != "price":
+        return "input"
+    return "calibration" if row["month_after"] <= LAST_FITTED_MONTH else "held_out"
 
 
 def simulated_change(result: RunResult, row: pd.Series) -> float:
@@ -45,14 +74,78 @@ def simulated_change(result: RunResult, row: pd.Series) -> float:
     return float(series[after] / series[before] - 1.0) if series[before] > 0 else float("nan")
 
 
+def log_ratio(simulated: pd.Series | np.ndarray, observed_change: pd.Series | np.ndarray) -> np.ndarray:
+    """Simulated log change over observed log change: 1 is a perfect fit, < 0 the wrong direction
+    (NaN where a change is -100 %: the volume rows, which are inputs and never counted)."""
+    sim, obs = np.asarray(simulated, float), np.asarray(observed_change, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log1p(sim) / np.log1p(obs)
+    return np.where(np.isfinite(ratio), ratio, np.nan)
+
+
 def compare_with_observed(result: RunResult) -> pd.DataFrame:
     table = observed()
     table["simulated_change"] = [simulated_change(result, row) for _, row in table.iterrows()]
     table["error_pp"] = 100 * (table["simulated_change"] - table["observed_change"])
-    table["direction_right"] = np.sign(table["simulated_change"].round(4)) == np.sign(table["observed_change"])
-    table["ratio"] = (1 + table["simulated_change"]) / (1 + table["observed_change"])
+    table["log_ratio"] = log_ratio(table["simulated_change"], table["observed_change"])
+    table["direction_right"] = table["log_ratio"] > 0
     return table
 
 
 def run_hindcast(scenario: str | Path = DEFAULT_SCENARIO, overrides: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     return compare_with_observed(simulate(load_scenario(scenario, list(overrides))))
+
+
+@dataclass
+class CrossValidation:
+    table: pd.DataFrame  # one row per observed move: in-sample and out-of-sample changes and scores
+    fitted: dict[str, dict[str, float]]  # "all" and each left-out event -> parameter -> value
+
+
+def cross_validate(scenario: str | Path = DEFAULT_SCENARIO, overrides: list[str] | tuple[str, ...] = ()) -> CrossValidation:
+    """Fit on the calibration events, leaving one out at a time; score what was left out.
+
+    In sample: parameters fitted on every calibration event, scored on the same rows (and on the held-out
+    2025 rows, which no fit ever sees). Out of sample: a calibration row is scored with the parameters
+    fitted on the other calibration events. The loss is the mean squared error in log change."""
+    table = observed()
+    points = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
+    changes = []
+    for point in points:
+        settings = [*overrides, *(f"{key}={value}" for key, value in point.items())]
+        result = simulate(load_scenario(scenario, settings))
+        changes.append([simulated_change(result, row) for _, row in table.iterrows()])
+    sims = np.array(changes)  # [point, row]
+    with np.errstate(divide="ignore", invalid="ignore"):  # -100 % volume rows: never counted
+        error = np.log1p(sims) - np.log1p(table["observed_change"].to_numpy())[None, :]
+    calibration = (table["role"] == "calibration").to_numpy()
+
+    def best(rows: np.ndarray) -> int:
+        return int(np.argmin(np.nanmean(error[:, rows] ** 2, axis=1)))
+
+    everything = best(calibration)
+    fitted = {"all": points[everything]}
+    table["in_sample_change"] = sims[everything]
+    out_of_sample = sims[everything].copy()  # held-out rows: the fit on all calibration events never saw them
+    for event in table.loc[calibration, "event"].unique():
+        left_out = calibration & (table["event"] == event).to_numpy()
+        if not (calibration & ~left_out).any():
+            out_of_sample[left_out] = np.nan  # nothing left to fit on
+            continue
+        k = best(calibration & ~left_out)
+        fitted[event] = points[k]
+        out_of_sample[left_out] = sims[k, left_out]
+    table["out_of_sample_change"] = np.where(table["role"] == "calibration", out_of_sample, sims[everything])
+    table["in_sample_log_ratio"] = log_ratio(table["in_sample_change"], table["observed_change"])
+    table["out_of_sample_log_ratio"] = log_ratio(table["out_of_sample_change"], table["observed_change"])
+    return CrossValidation(table, fitted)
+
+
+def counted(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows that count in a score: price moves that the model could get wrong."""
+    return table[table["role"].isin(["calibration", "held_out"])]
+
+
+def hits(ratios: pd.Series) -> int:
+    """Moves in the right direction and within a factor of two of the observed log change."""
+    return int((np.abs(np.log(np.clip(ratios.to_numpy(float), 1e-12, None))) <= HIT_LOG_RATIO).sum())

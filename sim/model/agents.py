@@ -52,10 +52,17 @@ class SupplierCountry(Agent):
         t, tl = m.month, m.timeline
         restricting = tl.restricting[t, :, c]
         growth = m.growth[:, None]
-        # A restricting country's producers sell at home at the inside price; everyone else at the outside.
-        inside = price_response(m.price_inside, m.price0, m.supply_elasticity)[:, None]
-        outside = price_response(m.price_outside, m.price0, m.supply_elasticity)[:, None]
-        level = adjust_by(m.output_level[:, c], np.where(restricting, inside, outside), m.supply_adjust_step)
+        # A producer's marginal tonne goes to the best price it may sell at: the inside price for a
+        # restricting country's producers, else the outside price, or the US price where it may sell to
+        # the US and the US market is tighter.
+        best = np.where(
+            m.allowed[t, :, c, 0] > 0,
+            np.maximum(m.price_outside, m.price_us_market)[:, None],
+            m.price_outside[:, None],
+        )
+        price = np.where(restricting, m.price_inside[:, None], best)
+        target = price_response(price, m.price0[:, None], m.supply_elasticity[:, None])
+        level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)
         m.output_level[:, c] = level
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c]
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)

@@ -92,13 +92,20 @@ def fill_contracts(contracted: np.ndarray, orders: np.ndarray, available: np.nda
 
 
 def ration_spot(
-    supply: np.ndarray, orders: np.ndarray, preference: np.ndarray, caps: np.ndarray, rounds: int
+    supply: np.ndarray,
+    orders: np.ndarray,
+    preference: np.ndarray,
+    caps: np.ndarray,
+    rounds: int,
+    bids: np.ndarray | None = None,
 ) -> np.ndarray:
     """The spot market: regions' open `orders` [M, R] met from suppliers' uncontracted `supply` [M, C].
 
     Each round every region spreads what it still lacks over the suppliers it may buy from, in proportion
     to what each has left times its `preference` [M, C, R] (0 where a policy forbids the route; lower where
-    a tariff makes it dearer); a supplier asked for more than it has fills every request by the same share.
+    a tariff makes it dearer); a supplier asked for more than it has fills requests in proportion to the
+    request times the region's bid [M, R] (the price it pays over the outside price; equal bids: every
+    request by the same share), never more than asked.
     Requests never exceed `caps` [M, C, R] (what a quota or licence lets through). Whatever is still short
     after `rounds` rounds is short: this is the rationing rule (docs/model.md). Returns flows [M, C, R]."""
     flows = np.zeros(preference.shape)
@@ -107,12 +114,17 @@ def ration_spot(
         weight = preference * left[:, :, None] * (room > 0)
         asked = want[:, None, :] * share(weight, weight.sum(axis=1, keepdims=True))
         asked = np.minimum(asked, room)
-        fill = np.minimum(share(left, asked.sum(axis=2)), 1.0)
-        got = asked * fill[:, :, None]
+        if bids is None:
+            got = asked * np.minimum(share(left, asked.sum(axis=2)), 1.0)[:, :, None]
+        else:
+            weighted = asked * bids[:, None, :]
+            got = asked * np.minimum(share(left, weighted.sum(axis=2))[:, :, None] * bids[:, None, :], 1.0)
         flows += got
         left = np.maximum(left - got.sum(axis=2), 0.0)
         want = np.maximum(want - got.sum(axis=1), 0.0)
         room = room - got
+        if not (want > 1e-9 * orders).any() or not got.any():
+            break  # every order met, or nothing more to be had: further rounds would add nothing
     return flows
 
 

@@ -224,9 +224,9 @@ class SupplyChainModel(Model):
         divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
         # [T, M, R]: the share of a region's baseline purchases that policies now block (its supply risk,
         # which drives precautionary buying), and whether a region's market is inside a restricting
-        # country's (most of its baseline purchases come from restricting countries).
+        # country's (it is that country's home region: its buyers pay the inside price).
         supply_risk = np.einsum("tmcr,mcr->tmr", 1.0 - allowed, self.flow_share0)
-        inside = np.einsum("tmc,mcr->tmr", tl.restricting.astype(float), self.flow_share0) > 0.5
+        inside = np.einsum("tmc,cr->tmr", tl.restricting.astype(float), home.astype(float)) > 0
         inside[:, :, US_R] = False
         arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside)
         for array in arrays:
@@ -242,6 +242,7 @@ class SupplyChainModel(Model):
         self.price_outside = self.price0.copy()
         self.price_inside = self.price0.copy()
         self.price_us = self.price0.copy()
+        self.price_us_market = self.price0.copy()
         self.price_floor = np.zeros(M)
         self.output = self.output0.copy()
         self.output_level = np.ones((M, C))
@@ -431,12 +432,12 @@ class SupplyChainModel(Model):
         weighted by where last month's US imports came from."""
         t = self.month
         if not self.timeline.any_tariff[t]:
-            return self.price_outside
+            return self.price_us_market
         weights = share(self.us_shipments, self.us_shipments.sum(axis=1, keepdims=True))
         if not weights.any():
             weights = self.flow_share0[:, :, US_R]
         duty = (weights * self.timeline.tariff[t, :, :, US_R]).sum(axis=1)
-        return self.price_outside * (1.0 + duty)
+        return self.price_us_market * (1.0 + duty)
 
     def _clear(self, licence_arrivals: np.ndarray, leak_arrivals: np.ndarray) -> dict[str, np.ndarray]:
         """The world market this month (docs/model.md, "The world market"): allied commitments, then
@@ -463,12 +464,15 @@ class SupplyChainModel(Model):
         # Spot: what suppliers have left, to what regions still lack; a governed route carries no more in
         # all than its allowed share of the baseline flow.
         caps = np.where(closed, np.maximum(baseline * allowed - contract, 0.0), np.inf)
+        paid = np.where(self.inside[t], self.price_inside[:, None], self.price_outside[:, None])
+        paid[:, US_R] = self.price_us
         spot = ration_spot(
             np.maximum(room - filled.sum(axis=2), 0.0),
             np.maximum(orders - contract.sum(axis=1), 0.0),
             preference * (allowed > 0),
             caps,
             params.spot_rounds,
+            bids=paid / self.price_outside[:, None],
         )
         shipped = contract + spot
         licensed = np.where(tl.licensed_to[t], shipped, 0.0)
@@ -566,6 +570,11 @@ class SupplyChainModel(Model):
             return stock_price(self.price0, stocks, desired, *bounds)
 
         self.price_outside = price(~restricting, ~inside)
+        # The US market's own balance: its stocks and those of the producers it may buy from. Cut off from
+        # some suppliers, it can be tighter than the outside market as a whole, and its buyers pay more.
+        us_only = np.zeros(inside.shape, dtype=bool)
+        us_only[:, US_R] = True
+        self.price_us_market = np.maximum(self.price_outside, price(self.allowed[t, :, :, US_R] > 0, us_only))
         any_restricting = self.timeline.any_restricting[t]
         if any_restricting.any():
             self.price_inside = np.where(any_restricting, price(restricting, inside), self.price_outside)
