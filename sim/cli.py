@@ -365,44 +365,69 @@ def hindcast(
         Path | None, typer.Argument(help="hindcast scenario (default: scenarios/hindcast_2023_2025.yaml)")
     ] = None,
     overrides: SetOption = None,
+    cross_validated: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate",
+            help="fit price flexibility and contract share leaving one 2023-2024 event out at a time; "
+            "print in-sample and out-of-sample scores",
+        ),
+    ] = False,
     out_dir: OutOption = "results",
 ) -> None:
-    """Replay China's 2023-2024 export controls and put simulated price and export moves beside observed ones."""
+    """Replay China's 2023-2024 export controls and score simulated price moves against observed ones."""
     out_dir = results_dir(out_dir)
-    from sim.hindcast import DEFAULT_SCENARIO, run_hindcast
+    from sim.hindcast import DEFAULT_SCENARIO, counted, cross_validate, hits, run_hindcast
     from sim.results.store import StoreError, atomic_directory, new_id
     from sim.scenario.errors import ScenarioError
 
     try:
-        table = run_hindcast(scenario or DEFAULT_SCENARIO, overrides or [])
+        if cross_validated:
+            cv = cross_validate(scenario or DEFAULT_SCENARIO, overrides or [])
+            table = cv.table
+        else:
+            table = run_hindcast(scenario or DEFAULT_SCENARIO, overrides or [])
     except ScenarioError as exc:
         fail(str(exc))
-    rich_table = Table(title="hindcast: observed vs simulated change", title_justify="left")
-    for header in ("event", "mineral", "what", "from → to", "observed", "simulated", "error, pp", "direction"):
-        rich_table.add_column(header, justify="right" if header in ("observed", "simulated", "error, pp") else "left")
+    title = "hindcast: observed vs simulated change (score = simulated log change / observed; 1 is exact)"
+    rich_table = Table(title=title, title_justify="left")
+    columns = ["event", "mineral", "what", "from → to", "role", "observed"]
+    columns += ["in sample", "score", "out of sample", "score"] if cross_validated else ["simulated", "score"]
+    for header in columns:
+        rich_table.add_column(header, justify="left" if header in columns[:5] else "right")
     for row in table.itertuples():
-        direction = ("right" if row.direction_right else "WRONG") if row.scored else "(not scored)"
-        rich_table.add_row(
-            row.event,
-            row.mineral,
-            f"{row.market} {row.quantity}",
-            f"{row.month_before} → {row.month_after}",
-            f"{100 * row.observed_change:+.0f}%",
-            f"{100 * row.simulated_change:+.0f}%",
-            f"{row.error_pp:+.0f}",
-            direction,
+        cells = [row.event, row.mineral, f"{row.market} {row.quantity}", f"{row.month_before} → {row.month_after}"]
+        cells += [row.role.replace("_", " "), f"{100 * row.observed_change:+.0f}%"]
+        pairs = (
+            [(row.in_sample_change, row.in_sample_log_ratio), (row.out_of_sample_change, row.out_of_sample_log_ratio)]
+            if cross_validated
+            else [(row.simulated_change, row.log_ratio)]
         )
+        for change, ratio in pairs:
+            cells += [f"{100 * change:+.0f}%", "-" if ratio != ratio else f"{ratio:.2f}"]
+        rich_table.add_row(*cells)
     out.print(rich_table)
-    scored = table[table["scored"]]
-    prices = scored[scored["quantity"] == "price"]
-    import numpy as np
-
-    out.print(
-        f"direction right: {int(scored['direction_right'].sum())} of {len(scored)} scored moves; "
-        f"price moves: mean |error| {prices['error_pp'].abs().mean():.0f} pp, "
-        f"mean |log(sim/obs)| {np.abs(np.log(prices['ratio'])).mean():.2f}",
-        highlight=False,
-    )
+    scored = counted(table)
+    if cross_validated:
+        calibration = scored[scored["role"] == "calibration"]
+        held = scored[scored["role"] == "held_out"]
+        out.print(
+            f"counted: {len(scored)} price moves ({len(calibration)} from 2023-2024 events, {len(held)} with 2025 "
+            f"outcomes, never fitted); volume rows are inputs and mixed-evidence rows are not scored.\n"
+            f"in sample (fitted on all 2023-2024 events): {hits(calibration['in_sample_log_ratio'])} of "
+            f"{len(calibration)} within a factor of 2 of the observed log change\n"
+            f"out of sample (each event left out of the fit): {hits(calibration['out_of_sample_log_ratio'])} of "
+            f"{len(calibration)}; 2025 outcomes: {hits(held['out_of_sample_log_ratio'])} of {len(held)}\n"
+            f"fitted: {cv.fitted['all']}",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"{hits(scored['log_ratio'])} of {len(scored)} counted price moves within a factor of 2 of the observed "
+            f"log change; {int((scored['log_ratio'] > 0).sum())} in the right direction. Volume rows are inputs "
+            "(not counted); run with --cross-validate for out-of-sample scores.",
+            highlight=False,
+        )
     try:
         with atomic_directory(out_dir, new_id("hindcast")) as folder:
             table.to_csv(folder / "hindcast.csv", index=False)

@@ -563,18 +563,25 @@ class SupplyChainModel(Model):
         bounds = (params.price_flexibility, params.price_floor_ratio, params.price_cap_ratio)
 
         def price(countries: np.ndarray, regions: np.ndarray) -> np.ndarray:
-            stocks = np.where(countries, self.producer_stock, 0.0).sum(1) + np.where(regions, self.inventory, 0.0).sum(1)
-            desired = np.where(countries, producer_target, 0.0).sum(1) + np.where(
-                regions, self.inventory_target, 0.0
-            ).sum(1)
+            """The price of a market made of these producers and regions (masks or shares [M, C], [M, R])."""
+            stocks = (countries * self.producer_stock).sum(1) + (regions * self.inventory).sum(1)
+            desired = (countries * producer_target).sum(1) + (regions * self.inventory_target).sum(1)
             return stock_price(self.price0, stocks, desired, *bounds)
 
         self.price_outside = price(~restricting, ~inside)
-        # The US market's own balance: its stocks and those of the producers it may buy from. Cut off from
-        # some suppliers, it can be tighter than the outside market as a whole, and its buyers pay more.
-        us_only = np.zeros(inside.shape, dtype=bool)
-        us_only[:, US_R] = True
-        self.price_us_market = np.maximum(self.price_outside, price(self.allowed[t, :, :, US_R] > 0, us_only))
+        # The US market's own balance: US stocks, and what the US may draw from each producer's stocks: all
+        # of them on an open route; on a route a policy governs, no more than a working stock of the
+        # allowed flow; nothing behind a licence wait (it arrives only months later). Cut off from some
+        # suppliers, the US market can be tighter than the outside market, and its buyers then pay more
+        # (and bid more on the spot market).
+        governed = self.closed[t, :, :, US_R]
+        allowed_stock = self.allowed[t, :, :, US_R] * self.flows0[:, :, US_R] * self.growth[:, None] * params.producer_stock_months
+        waiting = self.timeline.licence_delay_to[t, :, :, US_R] > 0
+        reach = np.where(governed, np.where(waiting, 0.0, np.minimum(self.producer_stock, allowed_stock)), self.producer_stock)
+        reach_target = np.where(governed, np.where(waiting, 0.0, allowed_stock), producer_target)
+        stocks = reach.sum(1) + self.inventory[:, US_R]
+        desired = reach_target.sum(1) + self.inventory_target[:, US_R]
+        self.price_us_market = np.maximum(self.price_outside, stock_price(self.price0, stocks, desired, *bounds))
         any_restricting = self.timeline.any_restricting[t]
         if any_restricting.any():
             self.price_inside = np.where(any_restricting, price(restricting, inside), self.price_outside)

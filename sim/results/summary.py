@@ -71,6 +71,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             else 0.0,
             "price_outside_peak_ratio": _round(s["price_outside_ratio"][:, i].max()),
             "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
+            "price_us_peak_ratio": _round((s["price_us"][:, i] / model.price0[i]).max()),
             "price_inside_min_ratio": _round(s["price_inside_ratio"][:, i].min()),
             "funding_committed_usd": _round(s["funding_committed_usd"][-1, i]),
             "stockpile_spend_usd": _round(s["stockpile_spend_usd"][-1, i]),
