@@ -26,7 +26,7 @@ VARIANTS = {
     "no_standing_funders": ["policies.funders_respond=false"],
     "uncertain": [
         "events[0].leakage={uniform: [0.0, 0.4]}",
-        "world.market.redirect_max_share={triangular: [0.05, 0.15, 0.3]}",
+        "world.market.contract_share={triangular: [0.3, 0.5, 0.9]}",
     ],
 }
 

@@ -102,12 +102,15 @@ class CrossValidation:
     fitted: dict[str, dict[str, float]]  # "all" and each left-out event -> parameter -> value
 
 
-def cross_validate(scenario: str | Path = DEFAULT_SCENARIO, overrides: list[str] | tuple[str, ...] = ()) -> CrossValidation:
+def cross_validate(
+    scenario: str | Path = DEFAULT_SCENARIO, overrides: list[str] | tuple[str, ...] = ()
+) -> CrossValidation:
     """Fit on the calibration events, leaving one out at a time; score what was left out.
 
     In sample: parameters fitted on every calibration event, scored on the same rows (and on the held-out
     2025 rows, which no fit ever sees). Out of sample: a calibration row is scored with the parameters
-    fitted on the other calibration events. The loss is the mean squared error in log change."""
+    fitted on the other calibration events. The loss is the mean absolute error in log change (robust to
+    one row far off, such as a price held at its bound)."""
     table = observed()
     points = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     changes = []
@@ -121,7 +124,7 @@ def cross_validate(scenario: str | Path = DEFAULT_SCENARIO, overrides: list[str]
     calibration = (table["role"] == "calibration").to_numpy()
 
     def best(rows: np.ndarray) -> int:
-        return int(np.argmin(np.nanmean(error[:, rows] ** 2, axis=1)))
+        return int(np.argmin(np.nanmean(np.abs(error[:, rows]), axis=1)))
 
     everything = best(calibration)
     fitted = {"all": points[everything]}

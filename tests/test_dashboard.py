@@ -49,11 +49,21 @@ def test_every_lever_is_a_keyword_of_the_model():
         assert name in params and params[name].default is not inspect.Parameter.empty
 
 
-def test_the_page_renders_and_steps():
+def test_the_page_renders_and_steps(tmp_path):
+    # China's ban to every destination, so that every chart has something to draw within eight months
+    # (a ban on the US alone is largely diverted: its shortfall chart stays at zero).
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    banned = tmp_path / "ban_all.yaml"
+    banned.write_text(
+        "name: ban_all\nextends: baseline\ndescription: China bans exports to every destination.\n"
+        "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
+        "germanium, rare_earths], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
+    )
+
     @solara.component
     def Page():
         with solara.AppLayout() as layout:  # the app's sidebar (controls, levers) lives in the layout
-            dashboard_page(CHINA_BAN)
+            dashboard_page(str(banned))
         return layout
 
     _, rc = solara.render(Page(), handle_error=False)

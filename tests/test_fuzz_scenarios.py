@@ -110,7 +110,7 @@ scenario = st.fixed_dictionaries(
         "world": st.one_of(
             st.just({"minerals": {"antimony": {"price_usd_per_t": -1}}}),
             st.just({"plants": {"usac_thompson_falls": {"capacity_t_per_yr": 900}}}),
-            st.just({"market": {"price_sensitivity": 2.5}}),
+            st.just({"market": {"price_flexibility": 2.5}}),
             junk,
         ),
     },

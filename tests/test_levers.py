@@ -17,6 +17,12 @@ def china_ban():
 
 
 @pytest.fixture(scope="module")
+def china_ban_all():
+    """China's ban to every destination: a ban on the US alone is largely diverted (a price, not a shortfall)."""
+    return load_scenario(SCENARIOS / "china_ban.yaml", ["events[0].destinations=[all]", "events[0].leakage=0.1"])
+
+
+@pytest.fixture(scope="module")
 def baseline():
     return load_scenario(SCENARIOS / "baseline.yaml")
 
@@ -44,24 +50,26 @@ def test_the_scenario_restrictions_are_offered_one_by_one(china_ban, baseline):
     assert "China" in exporters(baseline)
 
 
-def test_lifting_every_restriction_removes_the_shortfall(china_ban):
-    banned, lifted = run(china_ban), run(china_ban, lift="all")
-    assert total(banned, "shortfall", "antimony") > 0
-    assert total(lifted, "shortfall", "antimony") == 0
+def test_lifting_every_restriction_removes_the_shortfall(china_ban_all):
+    banned, lifted = run(china_ban_all), run(china_ban_all, lift="all")
+    assert total(banned, "shortfall", "gallium") > 0
+    assert total(lifted, "shortfall", "gallium") == 0
     assert recorded(lifted, "price_outside_ratio").max() < recorded(banned, "price_outside_ratio").max()
 
 
-def test_lifting_one_restriction_lifts_only_that_one(china_ban):
-    result = run(china_ban, lift="China: gallium")
+def test_lifting_one_restriction_lifts_only_that_one(china_ban_all):
+    result = run(china_ban_all, lift="China: gallium")
     assert total(result, "shortfall", "gallium") == 0
-    assert total(result, "shortfall", "antimony") > 0
+    assert total(result, "shortfall", "tungsten") > 0
 
 
 def test_a_new_ban_makes_a_shortfall_in_the_baseline(baseline):
     assert total(run(baseline), "shortfall", "antimony") == 0
-    banned = run(baseline, ban_exporter="China", ban_mineral="antimony", leakage=0.0)
-    assert total(banned, "shortfall", "antimony") > 0
-    assert total(banned, "shortfall", "gallium") == 0  # only what was banned
+    us_only = run(baseline, ban_exporter="China", ban_mineral="gallium", leakage=0.0)
+    banned = run(baseline, ban_exporter="China", ban_mineral="gallium", ban_destinations="all", leakage=0.0)
+    assert total(us_only, "price_us", "gallium") > total(run(baseline), "price_us", "gallium")  # diverted: dearer
+    assert total(banned, "shortfall", "gallium") > total(us_only, "shortfall", "gallium")
+    assert total(banned, "shortfall", "antimony") == 0  # only what was banned
 
 
 def test_a_ban_on_all_minerals_covers_what_the_exporter_produces(baseline):
@@ -70,8 +78,8 @@ def test_a_ban_on_all_minerals_covers_what_the_exporter_produces(baseline):
     assert set(ban.minerals) == set(baseline.world.supply["China"])
 
 
-def test_more_leakage_never_deepens_the_shortfall(china_ban):
-    shortfalls = [total(run(china_ban, leakage=x), "shortfall", "antimony") for x in (0.0, 0.2, 0.5)]
+def test_more_leakage_never_deepens_the_shortfall(china_ban_all):
+    shortfalls = [total(run(china_ban_all, leakage=x), "shortfall", "gallium") for x in (0.0, 0.2, 0.5)]
     assert shortfalls[0] >= shortfalls[1] >= shortfalls[2]
     assert shortfalls[0] > shortfalls[2]
 
@@ -91,11 +99,12 @@ def test_grants_build_capacity():
     assert recorded(funded, "funding_committed_usd")[-1].sum() > 0
 
 
-def test_no_stockpile_release_means_no_release_and_no_smaller_shortfall(china_ban):
-    released, held = run(china_ban), run(china_ban, stockpile_release=False)
+def test_no_stockpile_release_means_no_release_and_no_smaller_shortfall(china_ban_all):
+    released, held = run(china_ban_all), run(china_ban_all, stockpile_release=False)
     assert recorded(held, "stockpile_release").sum() == 0
     assert recorded(released, "stockpile_release").sum() > 0
-    assert total(held, "shortfall", "antimony") >= total(released, "shortfall", "antimony")
+    for mineral in ("antimony", "tungsten", "rare_earths"):
+        assert total(held, "shortfall", mineral) >= total(released, "shortfall", mineral)
 
 
 def test_a_ban_on_a_mineral_the_exporter_does_not_produce_bans_nothing(baseline):

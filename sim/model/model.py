@@ -29,7 +29,7 @@ from sim.model.market import (
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import IDLE, OPERATING, PlantTable
-from sim.model.timeline import Timeline, build_timeline
+from sim.model.timeline import build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, month_index
 from sim.world.schema import REST, US, ProgrammeData, World
@@ -72,8 +72,15 @@ class SupplyChainModel(Model):
             policies = resolved.shared(key, self._build_policies)
         else:
             policies = self._build_policies()
-        (self.timeline, self.reliable_share, self.divert_weights, self.allowed, self.closed, self.supply_risk,
-         self.inside) = policies
+        (
+            self.timeline,
+            self.reliable_share,
+            self.divert_weights,
+            self.allowed,
+            self.closed,
+            self.supply_risk,
+            self.inside,
+        ) = policies
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -199,7 +206,9 @@ class SupplyChainModel(Model):
         region = [w.regions[name] for name in self.regions]
         self.inventory_months = np.array([x.inventory_months for x in region])
         self.precautionary_months = np.array([x.precautionary_months for x in region])
-        self.region_elasticity = self.demand_elasticity[:, None] * np.array([x.demand_elasticity_factor for x in region])
+        self.region_elasticity = self.demand_elasticity[:, None] * np.array(
+            [x.demand_elasticity_factor for x in region]
+        )
 
     def _build_policies(self) -> tuple[np.ndarray, ...]:
         """The scenario's month-by-month policy arrays and what depends only on them and the world:
@@ -359,7 +368,7 @@ class SupplyChainModel(Model):
     # --- one month ----------------------------------------------------------------------------------
 
     def step(self) -> None:
-        t, tl, params = self.month, self.timeline, self.world.market
+        t, tl = self.month, self.timeline
         self.growth = self.growth_factor ** (t / 12)
         power = self.world.power
         self.power_price = power.baseline_usd_per_mwh * (1 + power.trend_per_yr) ** (t / 12) * tl.power_multiplier[t]
@@ -378,7 +387,7 @@ class SupplyChainModel(Model):
 
         self.price_floor = np.zeros(len(self.minerals))
         self.stockpile_purchase_order = np.zeros(len(self.minerals))
-        self.stockpile_release = np.minimum(tl.stockpile_order_t_per_month[t], self.stockpile)
+        self.stockpile_release = np.clip(self.stockpile, 0.0, tl.stockpile_order_t_per_month[t])
         self.agents_by_type[FederalFunder].do("step")
         release = self.stockpile_release
 
@@ -450,8 +459,9 @@ class SupplyChainModel(Model):
         room = available - allied
         baseline = self.flows0 * self.growth[:, None, None]
         preference = np.ones(baseline.shape)
-        if tl.any_tariff[t]:  # buyers turn from dearer suppliers, contracts and spot alike
-            preference = (1.0 + tl.tariff[t]) ** -params.tariff_substitution
+        if tl.any_tariff[t]:  # buyers turn from suppliers dearer than their usual mix, contracts and spot alike
+            usual = (self.flow_share0 * tl.tariff[t]).sum(axis=1, keepdims=True)  # [M, 1, R]
+            preference = ((1.0 + tl.tariff[t]) / (1.0 + usual)) ** -params.tariff_substitution
         contracted = baseline * params.contract_share * preference * allowed
         leak = leak_share(self.price_outside, self.price_inside, tl.leak_markup[t], tl.leakage[t], params.leak_full_gap)
         leaking = np.where(closed, baseline * (1.0 - allowed) * leak[:, :, None], 0.0)
@@ -502,7 +512,7 @@ class SupplyChainModel(Model):
         on_hand = self.domestic_output + imports + recycling + release + self.us_inventory
         delivered = allocate_in_order(on_hand, self.sector_demand, self.priority_levels)
         delivered_total = delivered.sum(1)
-        purchase = np.minimum(self.stockpile_purchase_order, on_hand - delivered_total)
+        purchase = np.clip(on_hand - delivered_total, 0.0, self.stockpile_purchase_order)  # never below 0 by rounding
         filled = share(purchase, self.stockpile_purchase_order)
         if self.stockpile_purchase_order.any():  # some programme ordered (orders are >= 0)
             for funder in self.agents_by_type[FederalFunder]:
@@ -575,10 +585,11 @@ class SupplyChainModel(Model):
         # suppliers, the US market can be tighter than the outside market, and its buyers then pay more
         # (and bid more on the spot market).
         governed = self.closed[t, :, :, US_R]
-        allowed_stock = self.allowed[t, :, :, US_R] * self.flows0[:, :, US_R] * self.growth[:, None] * params.producer_stock_months
-        waiting = self.timeline.licence_delay_to[t, :, :, US_R] > 0
-        reach = np.where(governed, np.where(waiting, 0.0, np.minimum(self.producer_stock, allowed_stock)), self.producer_stock)
-        reach_target = np.where(governed, np.where(waiting, 0.0, allowed_stock), producer_target)
+        allowed_flow = self.allowed[t, :, :, US_R] * self.flows0[:, :, US_R] * self.growth[:, None]
+        allowed_stock = np.where(self.timeline.licence_delay_to[t, :, :, US_R] > 0, 0.0, allowed_flow)
+        allowed_stock = allowed_stock * params.producer_stock_months
+        reach = np.where(governed, np.minimum(self.producer_stock, allowed_stock), self.producer_stock)
+        reach_target = np.where(governed, allowed_stock, producer_target)
         stocks = reach.sum(1) + self.inventory[:, US_R]
         desired = reach_target.sum(1) + self.inventory_target[:, US_R]
         self.price_us_market = np.maximum(self.price_outside, stock_price(self.price0, stocks, desired, *bounds))

@@ -80,7 +80,10 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
         }
         # Other buyer regions' shortfall next to the US's (the US's own is cumulative_shortfall_share).
         demand, short = recorder.region["demand"][:, i], recorder.region["shortfall"][:, i]
+        shares = []
         for r, region in enumerate(model.regions[1:], start=1):
             total = demand[:, r].sum()
-            out[mineral][region_key(region)] = _round(short[:, r].sum() / total) if total > 0 else 0.0
+            shares.append(_round(short[:, r].sum() / total) if total > 0 else 0.0)
+            out[mineral][region_key(region)] = shares[-1]
+        out[mineral]["other_regions_shortfall_share_max"] = max(shares, default=0.0)
     return out

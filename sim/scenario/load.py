@@ -382,7 +382,7 @@ def _from_validation(
     allowed = None
     if kind == "extra_forbidden":
         message = f"unknown field '{loc[-1]}'"
-        allowed = _allowed_fields(model, loc[:-1], _get(raw, prefix) if prefix else raw)
+        allowed = _allowed_fields(model, loc[:-1], _get(raw, prefix) if prefix else raw, str(loc[-1]))
     elif kind == "literal_error":
         message = f"{err['input']!r} is not allowed"
         allowed = ctx.get("expected")
@@ -412,8 +412,9 @@ def _event_types() -> str:
     return ", ".join(cls.model_fields["type"].annotation.__args__[0] for cls in union.__args__)
 
 
-def _allowed_fields(model: type, loc: PathKey, data: Any) -> str | None:
-    """Field names allowed at `loc` inside `model` (walking events by their type)."""
+def _allowed_fields(model: type, loc: PathKey, data: Any, wrong: str = "") -> str | None:
+    """Field names allowed at `loc` inside `model` (walking events by their type); of a long list, those
+    closest to the `wrong` name given."""
     current: Any = model
     node = data
     for part in loc:
@@ -433,8 +434,19 @@ def _allowed_fields(model: type, loc: PathKey, data: Any) -> str | None:
         else:
             return None
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return ", ".join(current.model_fields)
+        return _field_list(list(current.model_fields), wrong)
     return None
+
+
+def _field_list(fields: list[str], wrong: str, most: int = 16) -> str:
+    """The allowed field names, or for a long list the closest to the wrong one and a pointer to the rest."""
+    if len(fields) <= most:
+        return ", ".join(fields)
+    import difflib
+
+    close = difflib.get_close_matches(wrong, fields, n=5, cutoff=0.3)
+    shown = close or fields[:5]
+    return f"{', '.join(shown)}, ... ({len(fields)} fields in all; `sim schema` lists them)"
 
 
 class _EventList:  # marker while walking a location
@@ -493,7 +505,9 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
         regions = sorted(world.regions)
         for value in getattr(event, "destinations", None) or []:
             if value != "all" and value not in world.regions:
-                raise _error_at(("events", i, "destinations"), origins, f"unknown region {value!r}", ", ".join(["all", *regions]))
+                raise _error_at(
+                    ("events", i, "destinations"), origins, f"unknown region {value!r}", ", ".join(["all", *regions])
+                )
         importer = getattr(event, "importer", None)
         if importer is not None and importer not in world.regions:
             raise _error_at(("events", i, "importer"), origins, f"unknown region {importer!r}", ", ".join(regions))

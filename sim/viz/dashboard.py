@@ -16,11 +16,11 @@ from mesa.visualization.utils import update_counter
 
 from sim.model.market import share
 from sim.model.model import SupplyChainModel
-from sim.results.recorder import Recorder
-from sim.results.recorder import ROUTES
+from sim.results.recorder import ROUTES, Recorder
 from sim.scenario.load import ResolvedScenario, load_scenario
 from sim.viz.levers import (
     ALL,
+    BAN_DESTINATIONS,
     NONE,
     Levers,
     apply_levers,
@@ -53,6 +53,7 @@ class DashboardModel(SupplyChainModel):
         lift: str = NONE,
         ban_exporter: str = NONE,
         ban_mineral: str = ALL,
+        ban_destinations: str = BAN_DESTINATIONS[0],
         leakage: float | None = None,
         power_multiplier: float = 1.0,
         power_months: int = 12,
@@ -67,6 +68,7 @@ class DashboardModel(SupplyChainModel):
             lift=lift,
             ban_exporter=ban_exporter,
             ban_mineral=ban_mineral,
+            ban_destinations=ban_destinations,
             leakage=leakage,
             power_multiplier=power_multiplier,
             power_months=power_months,
@@ -100,9 +102,15 @@ def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
             "type": "Select",
             "value": NONE,
             "values": [NONE, *exporters(resolved)],
-            "label": "New ban on exports to the US: exporter",
+            "label": "New ban on exports: exporter",
         },
         "ban_mineral": {"type": "Select", "value": ALL, "values": [ALL, *minerals], "label": "... of mineral"},
+        "ban_destinations": {
+            "type": "Select",
+            "value": BAN_DESTINATIONS[0],
+            "values": list(BAN_DESTINATIONS),
+            "label": "... to (the US only, or all destinations)",
+        },
         "leakage": {
             "type": "Select",
             "value": scenario_leakage(resolved),
@@ -255,7 +263,7 @@ def describe(model: DashboardModel) -> str:
     if levers.ban_exporter != NONE:
         banned = banned_minerals(model.resolved, levers)
         what = ", ".join(banned) if banned else f"nothing ({levers.ban_exporter} produces no {levers.ban_mineral})"
-        parts.append(f"new ban by {levers.ban_exporter}: {what}")
+        parts.append(f"new ban by {levers.ban_exporter} to {levers.ban_destinations}: {what}")
     leakage = scenario_leakage(model.resolved) if levers.leakage is None else levers.leakage
     parts.append(f"leakage {leakage:.2f}")
     if levers.power_multiplier != 1.0:

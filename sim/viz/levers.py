@@ -17,7 +17,9 @@ NONE = "none"
 ALL = "all"
 LEVER_START_MONTH = 3  # levers' own events start in the 4th month: a quarter of normal trade first
 GRANTS_PROGRAMME = "dashboard_grants"
-REST_OF_WORLD = "Rest of world"  # a residual row of the world data, not a country that can ban anything
+REST_OF_WORLD = "Rest of world"
+US = "United States"
+BAN_DESTINATIONS = (US, ALL)  # a residual row of the world data, not a country that can ban anything
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class Levers:
     """What a workshop participant can change. Defaults leave the scenario as it is."""
 
     lift: str = NONE  # "none", "all", or "<exporter>: <mineral>": a restriction of the scenario lifted
-    ban_exporter: str = NONE  # a new ban on exports to the US from this country ...
-    ban_mineral: str = ALL  # ... of this mineral (or every mineral it produces)
+    ban_exporter: str = NONE  # a new ban on exports from this country ...
+    ban_mineral: str = ALL  # ... of this mineral (or every mineral it produces) ...
+    ban_destinations: str = US  # ... to the US only, or to every destination ("all")
     leakage: float | None = None  # share of lost flow leaking via third countries, every restriction (None: as is)
     power_multiplier: float = 1.0  # US industrial power price x this, for `power_months`
     power_months: int = 12
@@ -83,6 +86,7 @@ def apply_levers(resolved: ResolvedScenario, levers: Levers) -> ResolvedScenario
                 "exporter": levers.ban_exporter,
                 "minerals": minerals,
                 "kind": "ban",
+                "destinations": [levers.ban_destinations],
                 "start": lever_start,
                 "leakage": scenario_leakage(resolved) if levers.leakage is None else float(levers.leakage),
             }

@@ -19,7 +19,9 @@ COLUMNS = [
     ("peak_shortfall_share", "Worst month, % short", 100, "{:.1f}"),
     ("months_in_shortfall", "Months short", 1, "{:.0f}"),
     ("defence_shortfall_share", "Defence short, %", 100, "{:.1f}"),
+    ("other_regions_shortfall_share_max", "Worst other region short, %", 100, "{:.1f}"),
     ("capacity_gap_t_per_yr_peak", "Capacity gap peak, t/yr", 1, "{:,.0f}"),
+    ("price_us_peak_ratio", "US price, peak x", 1, "{:.2f}"),
     ("price_outside_peak_ratio", "Price outside, peak x", 1, "{:.2f}"),
     ("price_inside_min_ratio", "Price inside, low x", 1, "{:.2f}"),
     ("import_reliance_end", "Import reliance at end, %", 100, "{:.0f}"),
@@ -59,6 +61,22 @@ def _cell(value: Any, scale: float, fmt: str) -> str:
     if value is None:
         return "–"
     return fmt.format(value * scale)
+
+
+def _region_table(minerals: dict[str, dict[str, Any]]) -> str:
+    """Mineral x buyer region cumulative shortfall shares (the US's, then the summary's region keys)."""
+    keys = [k for k in next(iter(minerals.values()), {}) if k.startswith("shortfall_share_")]
+    if not keys:
+        return "<p>(this run has no region figures)</p>"
+    names = ["United States", *(k[len("shortfall_share_") :].replace("_", " ").title() for k in keys)]
+    header = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+    rows = []
+    for mineral, values in minerals.items():
+        cells = [values.get("cumulative_shortfall_share"), *(values.get(k) for k in keys)]
+        rows.append(
+            f"<tr><td>{html.escape(mineral)}</td>{''.join(f'<td>{_cell(v, 100, "{:.1f}")}</td>' for v in cells)}</tr>"
+        )
+    return f"<table><tr><th>Mineral</th>{header}</tr>{''.join(rows)}</table>"
 
 
 def build_report(folder: Path) -> str:
@@ -101,6 +119,10 @@ restricting countries.</p>
 <p>{description}</p>
 <h2>Headline by mineral</h2>
 <table><tr><th>Mineral</th>{header}</tr>{"".join(rows)}</table>
+<h2>Shortfall by buyer region, % of its demand</h2>
+<p>No region is served first: contracts flow first, the rest clears by price, short supply is rationed
+pro rata to requests weighted by the price each region pays (docs/model.md, "The world market").</p>
+{_region_table(minerals)}
 <h2>Plots</h2>
 {plots or "<p>(this run was saved without plots)</p>"}
 <h2>Provenance</h2>

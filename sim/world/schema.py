@@ -90,7 +90,7 @@ class MarketParams(Strict):
     """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
 
     price_flexibility: float = Field(
-        2.0,
+        1.0,
         gt=0,
         le=10,
         description="calibrated: price = baseline x (stocks / desired stocks) ** -price_flexibility (sim hindcast)",
@@ -104,7 +104,7 @@ class MarketParams(Strict):
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock, months of output")
     inventory_adjust_months: float = Field(3.0, ge=1, le=24, description="months buyers take to close a stock gap")
     contract_share: float = Field(
-        0.9,
+        0.5,
         ge=0,
         le=1,
         description="calibrated: share of each baseline trade flow bought under contract; the rest is spot",
