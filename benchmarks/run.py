@@ -59,6 +59,13 @@ def synthetic(resolved, k: int):
             for plant, row in base["plants"].items():
                 if row["mineral"] == m:
                     world["plants"][f"{plant}_{name}"] = {**row, "mineral": name}
+    for region in world["regions"].values():
+        region["demand_share"] = {c: share for m, share in region["demand_share"].items() for c in names[m]}
+    for region, by_mineral in world["contracts"].items():
+        world["contracts"][region] = {c: shares for m, shares in by_mineral.items() for c in names[m]}
+    for exporter, listed in world["sanctions"].items():
+        if listed != "all":
+            world["sanctions"][exporter] = [c for m in listed for c in names[m]]
     for prog in world["programmes"].values():
         if prog["minerals"] != "all":
             prog["minerals"] = [c for m in prog["minerals"] for c in names[m]]
@@ -82,15 +89,16 @@ def run_phases(resolved, repeat: int) -> dict[str, float]:
     arrays; shared: as every later run of an ensemble, reusing them), step it to the horizon,
     summarise it."""
     from sim.model.model import SupplyChainModel
+    from sim.results.recorder import Recorder
     from sim.results.summary import summarise
 
     times: dict[str, list[float]] = {"build_cold": [], "build": [], "step": [], "summarise": []}
     for _ in range(repeat):
         started = time.perf_counter()
-        SupplyChainModel(fresh(resolved))
+        SupplyChainModel(fresh(resolved), recorder=Recorder)
         times["build_cold"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        model = SupplyChainModel(resolved)
+        model = SupplyChainModel(resolved, recorder=Recorder)
         built = time.perf_counter()
         model.run()
         stepped = time.perf_counter()
@@ -104,15 +112,16 @@ def run_phases(resolved, repeat: int) -> dict[str, float]:
 def scaling_row(resolved, k: int, repeat: int, base_cost: float | None) -> tuple[tuple[str, str], float]:
     """Synthetic world k x: a cold build once, then the median stepping time of `repeat` runs."""
     from sim.model.model import SupplyChainModel
+    from sim.results.recorder import Recorder
 
     world = synthetic(resolved, k)
     started = time.perf_counter()
-    built = SupplyChainModel(fresh(world))
+    built = SupplyChainModel(fresh(world), recorder=Recorder)
     build_s = time.perf_counter() - started
     size = built.capacity0.size + len(built.agents)
     steps = []
     for _ in range(repeat):
-        model = SupplyChainModel(world)
+        model = SupplyChainModel(world, recorder=Recorder)
         started = time.perf_counter()
         model.run()
         steps.append(time.perf_counter() - started)
@@ -134,10 +143,11 @@ def profile_top(resolved, entries: int) -> str:
     import pstats
 
     from sim.model.model import SupplyChainModel
+    from sim.results.recorder import Recorder
 
     profiler = cProfile.Profile()
     profiler.enable()
-    SupplyChainModel(resolved).run()
+    SupplyChainModel(resolved, recorder=Recorder).run()
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(entries)
@@ -156,6 +166,7 @@ def main() -> None:
     from sim.api import simulate
     from sim.ensemble import run_ensemble
     from sim.model.model import SupplyChainModel
+    from sim.results.recorder import Recorder
     from sim.scenario.load import load_scenario
 
     resolved = load_scenario(SCENARIO)
@@ -163,7 +174,7 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
 
     def model_only(res=resolved) -> SupplyChainModel:
-        model = SupplyChainModel(res)
+        model = SupplyChainModel(res, recorder=Recorder)
         model.run()
         return model
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from sim.model.market import adjust_by, price_response
+from sim.model.market import adjust_by, per_region, price_response
 from sim.model.plants import CONSTRUCTION, STATUS_NAME
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class BuyerRegion(Agent):
         cover = m.inventory_months[r] + m.precautionary_months[r] * m.supply_risk[t, :, r]
         target = demand * cover
         m.inventory_target[:, r] = target
-        in_transit = (m.licence_pipe.in_transit() + m.leak_pipe.in_transit()).sum(axis=1)[:, r]
+        in_transit = per_region(m.licence_pipe.in_transit() + m.leak_pipe.in_transit())[:, r]
         position = m.inventory[:, r] + in_transit
         m.orders[:, r] = np.maximum(demand - m.own_supply[:, r] + (target - position) / k, 0.0)
 

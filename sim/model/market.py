@@ -10,6 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 
+def per_region(flows: np.ndarray) -> np.ndarray:
+    """[M, C, R] flows summed over suppliers: [M, R]. (einsum's loop is twice as fast as .sum(axis=1) on
+    arrays this small, and as deterministic.)"""
+    return np.einsum("mcr->mr", flows)
+
+
+def per_supplier(flows: np.ndarray) -> np.ndarray:
+    """[M, C, R] flows summed over regions: [M, C]."""
+    return np.einsum("mcr->mc", flows)
+
+
 def share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole, and 0 where whole is 0 (nothing demanded, nothing to share)."""
     return np.divide(part, whole, out=np.zeros(np.shape(part)), where=whole > 0)
@@ -86,9 +97,8 @@ def baseline_flows(
 def fill_contracts(contracted: np.ndarray, orders: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Contracted flows [M, C, R] this month: no more than each region `orders` [M, R] in all, and no more
     than each supplier has `available` [M, C]; both cuts pro rata (no buyer's contract comes first)."""
-    wanted = contracted * np.minimum(share(orders, contracted.sum(axis=1)), 1.0)[:, None, :]
-    wanted = np.where(contracted.sum(axis=1)[:, None, :] > 0, wanted, 0.0)
-    return wanted * np.minimum(share(available, wanted.sum(axis=2)), 1.0)[:, :, None]
+    wanted = contracted * np.minimum(share(orders, per_region(contracted)), 1.0)[:, None, :]
+    return wanted * np.minimum(share(available, per_supplier(wanted)), 1.0)[:, :, None]
 
 
 def ration_spot(
@@ -107,24 +117,27 @@ def ration_spot(
     request times the region's bid [M, R] (the price it pays over the outside price; equal bids: every
     request by the same share), never more than asked.
     Requests never exceed `caps` [M, C, R] (what a quota or licence lets through). Whatever is still short
-    after `rounds` rounds is short: this is the rationing rule (docs/model.md). Returns flows [M, C, R]."""
+    after `rounds` rounds (or once a round moves less than a millionth of the orders) is short: this is the
+    rationing rule (docs/model.md). Returns flows [M, C, R]."""
     flows = np.zeros(preference.shape)
     left, want, room = supply.copy(), orders.copy(), caps.copy()
+    total = orders.sum()
     for _ in range(rounds):
-        weight = preference * left[:, :, None] * (room > 0)
-        asked = want[:, None, :] * share(weight, weight.sum(axis=1, keepdims=True))
+        weight = np.where(room > 0, preference * left[:, :, None], 0.0)
+        asked = want[:, None, :] * share(weight, per_region(weight)[:, None, :])
         asked = np.minimum(asked, room)
         if bids is None:
-            got = asked * np.minimum(share(left, asked.sum(axis=2)), 1.0)[:, :, None]
+            got = asked * np.minimum(share(left, per_supplier(asked)), 1.0)[:, :, None]
         else:
             weighted = asked * bids[:, None, :]
-            got = asked * np.minimum(share(left, weighted.sum(axis=2))[:, :, None] * bids[:, None, :], 1.0)
+            got = asked * np.minimum(share(left, per_supplier(weighted))[:, :, None] * bids[:, None, :], 1.0)
         flows += got
-        left = np.maximum(left - got.sum(axis=2), 0.0)
-        want = np.maximum(want - got.sum(axis=1), 0.0)
+        moved = per_region(got)
+        left = np.maximum(left - per_supplier(got), 0.0)
+        want = np.maximum(want - moved, 0.0)
         room = room - got
-        if not (want > 1e-9 * orders).any() or not got.any():
-            break  # every order met, or nothing more to be had: further rounds would add nothing
+        if moved.sum() <= 1e-6 * total:
+            break  # the round moved less than a millionth of the orders: the rest would move less still
     return flows
 
 

@@ -22,6 +22,8 @@ from sim.model.market import (
     baseline_flows,
     fill_contracts,
     leak_share,
+    per_region,
+    per_supplier,
     priority_levels,
     ration_spot,
     share,
@@ -80,6 +82,7 @@ class SupplyChainModel(Model):
             self.closed,
             self.supply_risk,
             self.inside,
+            self.policy_changes,
         ) = policies
         self._build_state()
         self.plant_table = PlantTable()
@@ -206,6 +209,8 @@ class SupplyChainModel(Model):
         region = [w.regions[name] for name in self.regions]
         self.inventory_months = np.array([x.inventory_months for x in region])
         self.precautionary_months = np.array([x.precautionary_months for x in region])
+        # [C, R]: a country's sales outside its home region are its exports
+        self.abroad = np.arange(R)[None, :] != self.home_region[:, None]
         self.region_elasticity = self.demand_elasticity[:, None] * np.array(
             [x.demand_elasticity_factor for x in region]
         )
@@ -237,7 +242,16 @@ class SupplyChainModel(Model):
         supply_risk = np.einsum("tmcr,mcr->tmr", 1.0 - allowed, self.flow_share0)
         inside = np.einsum("tmc,cr->tmr", tl.restricting.astype(float), home.astype(float)) > 0
         inside[:, :, US_R] = False
-        arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside)
+        # Months in which what policies allow, close or tax differs from the month before (_regime).
+        changes = np.ones(len(allowed), dtype=bool)
+        changes[1:] = (
+            (allowed[1:] != allowed[:-1]).any(axis=(1, 2, 3))
+            | (closed[1:] != closed[:-1]).any(axis=(1, 2, 3))
+            | (tl.tariff[1:] != tl.tariff[:-1]).any(axis=(1, 2, 3))
+            | (tl.leakage[1:] != tl.leakage[:-1]).any(axis=(1, 2))
+            | (tl.licensed_to[1:] != tl.licensed_to[:-1]).any(axis=(1, 2, 3))
+        )
+        arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside, changes)
         for array in arrays:
             array.flags.writeable = False
         tl.freeze()
@@ -275,6 +289,7 @@ class SupplyChainModel(Model):
         self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
         self.country_exports = np.zeros((M, C))
+        self._regime_cache: dict[str, np.ndarray] | None = None
 
     @property
     def us_inventory(self) -> np.ndarray:
@@ -448,53 +463,83 @@ class SupplyChainModel(Model):
         duty = (weights * self.timeline.tariff[t, :, :, US_R]).sum(axis=1)
         return self.price_us_market * (1.0 + duty)
 
+    def _regime(self) -> dict[str, np.ndarray]:
+        """What the month's policies make of the baseline flows (before growth): computed again only in a
+        month where a policy, sanction or tariff changes (`policy_changes`), as the arrays are the same
+        in between."""
+        t, tl, params = self.month, self.timeline, self.world.market
+        if self._regime_cache is not None and not self.policy_changes[t]:
+            return self._regime_cache
+        allowed, closed = self.allowed[t], self.closed[t]
+        preference = np.ones(allowed.shape)
+        if tl.any_tariff[t]:  # buyers turn from suppliers dearer than their usual mix, contracts and spot alike
+            usual = (self.flow_share0 * tl.tariff[t]).sum(axis=1, keepdims=True)  # [M, 1, R]
+            preference = ((1.0 + tl.tariff[t]) / (1.0 + usual)) ** -params.tariff_substitution
+        self._regime_cache = {
+            "contract": self.flows0 * params.contract_share * preference * allowed,
+            "allowed_flow": self.flows0 * allowed,
+            "blocked": np.where(closed, self.flows0 * (1.0 - allowed), 0.0),
+            "spot_preference": preference * (allowed > 0),
+            "any_closed": closed.any(),
+            "any_leakage": bool(tl.leakage[t].any()),
+            "any_licensed": bool(tl.licensed_to[t].any()),
+        }
+        return self._regime_cache
+
     def _clear(self, licence_arrivals: np.ndarray, leak_arrivals: np.ndarray) -> dict[str, np.ndarray]:
         """The world market this month (docs/model.md, "The world market"): allied commitments, then
         contracts and leakage, then the spot market, all from what suppliers have; ships licensed and
         leaked material into the transit pipelines. Sets producer stocks and country exports."""
         t, tl, params = self.month, self.timeline, self.world.market
-        allowed, closed = self.allowed[t], self.closed[t]
+        regime = self._regime()
+        growth = self.growth[:, None, None]
         available = self.output + self.producer_stock
         allied = np.minimum(tl.allied_t_per_month[t], available)  # first call on the named country's supply
         room = available - allied
-        baseline = self.flows0 * self.growth[:, None, None]
-        preference = np.ones(baseline.shape)
-        if tl.any_tariff[t]:  # buyers turn from suppliers dearer than their usual mix, contracts and spot alike
-            usual = (self.flow_share0 * tl.tariff[t]).sum(axis=1, keepdims=True)  # [M, 1, R]
-            preference = ((1.0 + tl.tariff[t]) / (1.0 + usual)) ** -params.tariff_substitution
-        contracted = baseline * params.contract_share * preference * allowed
-        leak = leak_share(self.price_outside, self.price_inside, tl.leak_markup[t], tl.leakage[t], params.leak_full_gap)
-        leaking = np.where(closed, baseline * (1.0 - allowed) * leak[:, :, None], 0.0)
+        contracted = regime["contract"] * growth
         orders = self.orders.copy()
         orders[:, US_R] = np.maximum(orders[:, US_R] - allied.sum(axis=1), 0.0)
-        wanted = contracted + leaking
-        filled = fill_contracts(wanted, orders, room)
-        taken = share(filled, wanted)
-        contract, leaked = contracted * taken, leaking * taken
+        if regime["any_leakage"]:
+            leak = leak_share(
+                self.price_outside, self.price_inside, tl.leak_markup[t], tl.leakage[t], params.leak_full_gap
+            )
+            leaking = regime["blocked"] * growth * leak[:, :, None]
+            wanted = contracted + leaking
+            filled = fill_contracts(wanted, orders, room)
+            taken = share(filled, wanted)
+            contract, leaked = contracted * taken, leaking * taken
+        else:
+            filled = contract = fill_contracts(contracted, orders, room)
+            leaked = np.zeros(contract.shape)
         # Spot: what suppliers have left, to what regions still lack; a governed route carries no more in
         # all than its allowed share of the baseline flow.
-        caps = np.where(closed, np.maximum(baseline * allowed - contract, 0.0), np.inf)
+        if regime["any_closed"]:
+            caps = np.where(self.closed[t], np.maximum(regime["allowed_flow"] * growth - contract, 0.0), np.inf)
+        else:
+            caps = np.full(contract.shape, np.inf)
         paid = np.where(self.inside[t], self.price_inside[:, None], self.price_outside[:, None])
         paid[:, US_R] = self.price_us
         spot = ration_spot(
-            np.maximum(room - filled.sum(axis=2), 0.0),
-            np.maximum(orders - contract.sum(axis=1), 0.0),
-            preference * (allowed > 0),
+            np.maximum(room - per_supplier(filled), 0.0),
+            np.maximum(orders - per_region(contract), 0.0),
+            regime["spot_preference"],
             caps,
             params.spot_rounds,
             bids=paid / self.price_outside[:, None],
         )
         shipped = contract + spot
-        licensed = np.where(tl.licensed_to[t], shipped, 0.0)
-        direct = shipped - licensed
-        licence_arrivals = licence_arrivals + self.licence_pipe.ship(t, licensed, tl.licence_delay_to[t])
+        if regime["any_licensed"]:
+            licensed = np.where(tl.licensed_to[t], shipped, 0.0)
+            direct = shipped - licensed
+            licence_arrivals = licence_arrivals + self.licence_pipe.ship(t, licensed, tl.licence_delay_to[t])
+        else:
+            direct = shipped
         leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, tl.leak_delay_to[t])
-        self.producer_stock = np.maximum(room - shipped.sum(axis=2) - leaked.sum(axis=2), 0.0)
+        self.producer_stock = np.maximum(room - per_supplier(shipped + leaked), 0.0)
         # Exports leave the country when shipped (licensed material when its licence comes through).
-        abroad = np.arange(len(self.regions))[None, None, :] != self.home_region[None, :, None]
-        departed = np.where(abroad, direct + licence_arrivals + leaked, 0.0).sum(axis=2)
+        departed = per_supplier(np.where(self.abroad, direct + licence_arrivals + leaked, 0.0))
         self.country_exports = departed + allied
-        arrivals = (direct + licence_arrivals + leak_arrivals).sum(axis=1)
+        arrivals = per_region(direct + licence_arrivals + leak_arrivals)
         arrivals[:, US_R] += allied.sum(axis=1)
         self.us_shipments = shipped[:, :, US_R] + allied
         us_routes = {
@@ -503,7 +548,6 @@ class SupplyChainModel(Model):
             "leaked": leak_arrivals[:, :, US_R],
             "allied": allied,
         }
-        self.leaked_shipped = leaked
         return {"arrivals": arrivals, "us_routes": us_routes}
 
     def _consume_in_us(self, imports: np.ndarray, recycling: np.ndarray, release: np.ndarray) -> dict[str, np.ndarray]:
@@ -598,6 +642,7 @@ class SupplyChainModel(Model):
             self.price_inside = np.where(any_restricting, price(restricting, inside), self.price_outside)
         else:
             self.price_inside = self.price_outside
+        self.price_us = self._us_price()  # what US buyers pay at the month's end prices (recorded with them)
 
     def run(self) -> None:
         """Step to the horizon (through Mesa's clock, which calls step() once a month)."""
