@@ -170,7 +170,33 @@ class SupplyChainModel(Model):
         exports0 = self.import_share * self.imports0[:, None]
         self.output0 = np.maximum(self.output0, exports0)
         self.capacity0 = np.maximum(self.capacity0, self.output0)
+        self._build_slots()
         self._build_regions(exports0)
+
+    def _build_slots(self) -> None:
+        """Each mineral's producing countries packed into K slots (K = the most any mineral has), for the
+        market's [M, K, R] arrays: the clearing does the same arithmetic on fewer zeros. Spare slots point
+        at a country with no capacity for that mineral, whose quantities are all zero."""
+        active = (self.capacity0 > 0) | (self.output0 > 0)
+        M, C = active.shape
+        K = max(int(active.sum(axis=1).max()), 1)
+        slots = np.zeros((M, K), dtype=np.int64)
+        for i in range(M):
+            own, idle = np.flatnonzero(active[i]), np.flatnonzero(~active[i])
+            slots[i, : len(own)] = own
+            slots[i, len(own) :] = idle[0] if idle.size else own[0]
+        self.flat_slots = (np.arange(M)[:, None] * C + slots).reshape(-1)
+
+    def pack(self, values: np.ndarray) -> np.ndarray:
+        """[M, C, ...] -> [M, K, ...]: each mineral's producing countries only (see _build_slots)."""
+        M, C = self.capacity0.shape
+        return values.reshape(M * C, *values.shape[2:])[self.flat_slots].reshape(M, -1, *values.shape[2:])
+
+    def unpack(self, values: np.ndarray) -> np.ndarray:
+        """[M, K] -> [M, C], zero for the countries that produce none of a mineral."""
+        out = np.zeros(self.capacity0.size)
+        out[self.flat_slots] = values.reshape(-1)
+        return out.reshape(self.capacity0.shape)
 
     def _build_regions(self, us_imports0: np.ndarray) -> None:
         """Other regions' demand and every region's baseline trade flows [M, C, R] (t/month).
@@ -209,8 +235,8 @@ class SupplyChainModel(Model):
         region = [w.regions[name] for name in self.regions]
         self.inventory_months = np.array([x.inventory_months for x in region])
         self.precautionary_months = np.array([x.precautionary_months for x in region])
-        # [C, R]: a country's sales outside its home region are its exports
-        self.abroad = np.arange(R)[None, :] != self.home_region[:, None]
+        # [M, C, R]: a country's sales outside its home region are its exports
+        self.abroad = np.broadcast_to(np.arange(R)[None, None, :] != self.home_region[None, :, None], (M, C, R))
         self.region_elasticity = self.demand_elasticity[:, None] * np.array(
             [x.demand_elasticity_factor for x in region]
         )
@@ -250,6 +276,9 @@ class SupplyChainModel(Model):
             | (tl.tariff[1:] != tl.tariff[:-1]).any(axis=(1, 2, 3))
             | (tl.leakage[1:] != tl.leakage[:-1]).any(axis=(1, 2))
             | (tl.licensed_to[1:] != tl.licensed_to[:-1]).any(axis=(1, 2, 3))
+            | (tl.licence_delay[1:] != tl.licence_delay[:-1]).any(axis=(1, 2))
+            | (tl.leak_delay[1:] != tl.leak_delay[:-1]).any(axis=(1, 2))
+            | (tl.leak_markup[1:] != tl.leak_markup[:-1]).any(axis=(1, 2))
         )
         arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside, changes)
         for array in arrays:
@@ -278,8 +307,9 @@ class SupplyChainModel(Model):
         self.own_supply = np.zeros((M, R))
         self.stockpile = self.stockpile0.copy()
         tl = self.timeline
-        self.licence_pipe = Pipeline((M, C, R), tl.max_delay, tl.licence_delays)
-        self.leak_pipe = Pipeline((M, C, R), tl.max_delay, tl.leak_delays)
+        K = len(self.flat_slots) // M
+        self.licence_pipe = Pipeline((M, K, R), tl.max_delay, tl.licence_delays)  # packed: see _build_slots
+        self.leak_pipe = Pipeline((M, K, R), tl.max_delay, tl.leak_delays)
         self.us_shipments = self.flows0[:, :, US_R].copy()  # last month's, weighting the US tariff
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
@@ -475,11 +505,19 @@ class SupplyChainModel(Model):
         if tl.any_tariff[t]:  # buyers turn from suppliers dearer than their usual mix, contracts and spot alike
             usual = (self.flow_share0 * tl.tariff[t]).sum(axis=1, keepdims=True)  # [M, 1, R]
             preference = ((1.0 + tl.tariff[t]) / (1.0 + usual)) ** -params.tariff_substitution
-        self._regime_cache = {
-            "contract": self.flows0 * params.contract_share * preference * allowed,
-            "allowed_flow": self.flows0 * allowed,
-            "blocked": np.where(closed, self.flows0 * (1.0 - allowed), 0.0),
-            "spot_preference": preference * (allowed > 0),
+        pack = self.pack
+        self._regime_cache = {  # packed [M, K, ...] (see _build_slots)
+            "contract": pack(self.flows0 * params.contract_share * preference * allowed),
+            "allowed_flow": pack(self.flows0 * allowed),
+            "blocked": pack(np.where(closed, self.flows0 * (1.0 - allowed), 0.0)),
+            "spot_preference": pack(preference * (allowed > 0)),
+            "closed": pack(closed),
+            "licensed": pack(tl.licensed_to[t]),
+            "licence_delay": pack(tl.licence_delay_to[t]),
+            "leak_delay": pack(tl.leak_delay_to[t]),
+            "leak_markup": pack(tl.leak_markup[t]),
+            "leak_cap": pack(tl.leakage[t]),
+            "abroad": pack(self.abroad),
             "any_closed": closed.any(),
             "any_leakage": bool(tl.leakage[t].any()),
             "any_licensed": bool(tl.licensed_to[t].any()),
@@ -489,19 +527,20 @@ class SupplyChainModel(Model):
     def _clear(self, licence_arrivals: np.ndarray, leak_arrivals: np.ndarray) -> dict[str, np.ndarray]:
         """The world market this month (docs/model.md, "The world market"): allied commitments, then
         contracts and leakage, then the spot market, all from what suppliers have; ships licensed and
-        leaked material into the transit pipelines. Sets producer stocks and country exports."""
+        leaked material into the transit pipelines. Sets producer stocks and country exports. Works on
+        packed [M, K, R] arrays (each mineral's producers only; see _build_slots)."""
         t, tl, params = self.month, self.timeline, self.world.market
         regime = self._regime()
         growth = self.growth[:, None, None]
-        available = self.output + self.producer_stock
-        allied = np.minimum(tl.allied_t_per_month[t], available)  # first call on the named country's supply
+        available = self.pack(self.output + self.producer_stock)
+        allied = np.minimum(self.pack(tl.allied_t_per_month[t]), available)  # first call on the named supply
         room = available - allied
         contracted = regime["contract"] * growth
         orders = self.orders.copy()
         orders[:, US_R] = np.maximum(orders[:, US_R] - allied.sum(axis=1), 0.0)
         if regime["any_leakage"]:
             leak = leak_share(
-                self.price_outside, self.price_inside, tl.leak_markup[t], tl.leakage[t], params.leak_full_gap
+                self.price_outside, self.price_inside, regime["leak_markup"], regime["leak_cap"], params.leak_full_gap
             )
             leaking = regime["blocked"] * growth * leak[:, :, None]
             wanted = contracted + leaking
@@ -514,7 +553,7 @@ class SupplyChainModel(Model):
         # Spot: what suppliers have left, to what regions still lack; a governed route carries no more in
         # all than its allowed share of the baseline flow.
         if regime["any_closed"]:
-            caps = np.where(self.closed[t], np.maximum(regime["allowed_flow"] * growth - contract, 0.0), np.inf)
+            caps = np.where(regime["closed"], np.maximum(regime["allowed_flow"] * growth - contract, 0.0), np.inf)
         else:
             caps = np.full(contract.shape, np.inf)
         paid = np.where(self.inside[t], self.price_inside[:, None], self.price_outside[:, None])
@@ -529,24 +568,24 @@ class SupplyChainModel(Model):
         )
         shipped = contract + spot
         if regime["any_licensed"]:
-            licensed = np.where(tl.licensed_to[t], shipped, 0.0)
+            licensed = np.where(regime["licensed"], shipped, 0.0)
             direct = shipped - licensed
-            licence_arrivals = licence_arrivals + self.licence_pipe.ship(t, licensed, tl.licence_delay_to[t])
+            licence_arrivals = licence_arrivals + self.licence_pipe.ship(t, licensed, regime["licence_delay"])
         else:
             direct = shipped
-        leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, tl.leak_delay_to[t])
-        self.producer_stock = np.maximum(room - per_supplier(shipped + leaked), 0.0)
+        leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, regime["leak_delay"])
+        self.producer_stock = self.unpack(np.maximum(room - per_supplier(shipped + leaked), 0.0))
         # Exports leave the country when shipped (licensed material when its licence comes through).
-        departed = per_supplier(np.where(self.abroad, direct + licence_arrivals + leaked, 0.0))
-        self.country_exports = departed + allied
+        departed = per_supplier(np.where(regime["abroad"], direct + licence_arrivals + leaked, 0.0))
+        self.country_exports = self.unpack(departed + allied)
         arrivals = per_region(direct + licence_arrivals + leak_arrivals)
         arrivals[:, US_R] += allied.sum(axis=1)
-        self.us_shipments = shipped[:, :, US_R] + allied
+        self.us_shipments = self.unpack(shipped[:, :, US_R] + allied)
         us_routes = {
-            "direct": direct[:, :, US_R],
-            "licensed": licence_arrivals[:, :, US_R],
-            "leaked": leak_arrivals[:, :, US_R],
-            "allied": allied,
+            "direct": self.unpack(direct[:, :, US_R]),
+            "licensed": self.unpack(licence_arrivals[:, :, US_R]),
+            "leaked": self.unpack(leak_arrivals[:, :, US_R]),
+            "allied": self.unpack(allied),
         }
         return {"arrivals": arrivals, "us_routes": us_routes}
 
