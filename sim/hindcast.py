@@ -36,8 +36,8 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hindcast
 SERIES = {"outside": "price_outside", "inside": "price_inside"}
 LAST_FITTED_MONTH = "2024-12"  # outcomes after this month are never fitting targets
 GRID = {
-    "world.market.price_flexibility": (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
-    "world.market.contract_share": (0.5, 0.7, 0.9),
+    "world.market.price_flexibility": (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
+    "world.market.contract_share": (0.3, 0.5, 0.7, 0.9),
 }
 HIT_LOG_RATIO = np.log(2.0)  # a move within a factor of two of the observed log change counts as a hit
 
@@ -109,8 +109,8 @@ def cross_validate(
 
     In sample: parameters fitted on every calibration event, scored on the same rows (and on the held-out
     2025 rows, which no fit ever sees). Out of sample: a calibration row is scored with the parameters
-    fitted on the other calibration events. The loss is the mean absolute error in log change (robust to
-    one row far off, such as a price held at its bound)."""
+    fitted on the other calibration events. The loss is the mean of |log(score)| over the rows fitted
+    (the score being the ratio of log changes, as reported)."""
     table = observed()
     points = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     changes = []
@@ -119,12 +119,15 @@ def cross_validate(
         result = simulate(load_scenario(scenario, settings))
         changes.append([simulated_change(result, row) for _, row in table.iterrows()])
     sims = np.array(changes)  # [point, row]
-    with np.errstate(divide="ignore", invalid="ignore"):  # -100 % volume rows: never counted
-        error = np.log1p(sims) - np.log1p(table["observed_change"].to_numpy())[None, :]
+    # The loss is the score's own miss: |log(simulated log change / observed log change)|, so that a
+    # factor-of-two miss counts the same on a small move as on a large one; a move the wrong way (or none)
+    # counts as a miss by a factor of 1,000.
+    ratios = log_ratio(sims, table["observed_change"].to_numpy()[None, :])
+    miss = np.abs(np.log(np.clip(ratios, 1e-3, None)))
     calibration = (table["role"] == "calibration").to_numpy()
 
     def best(rows: np.ndarray) -> int:
-        return int(np.argmin(np.nanmean(np.abs(error[:, rows]), axis=1)))
+        return int(np.argmin(np.nanmean(miss[:, rows], axis=1)))
 
     everything = best(calibration)
     fitted = {"all": points[everything]}

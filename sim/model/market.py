@@ -108,12 +108,15 @@ def ration_spot(
     caps: np.ndarray,
     rounds: int,
     bids: np.ndarray | None = None,
+    usual: np.ndarray | None = None,
 ) -> np.ndarray:
     """The spot market: regions' open `orders` [M, R] met from suppliers' uncontracted `supply` [M, C].
 
-    Each round every region spreads what it still lacks over the suppliers it may buy from, in proportion
-    to what each has left times its `preference` [M, C, R] (0 where a policy forbids the route; lower where
-    a tariff makes it dearer); a supplier asked for more than it has fills requests in proportion to the
+    Each round every region spreads what it still lacks over the suppliers it may buy from: in the first
+    round in proportion to its `usual` sourcing [M, C, R] (its baseline trade shares, if given: buyers ask
+    their usual suppliers first), in later rounds in proportion to what each supplier has left; both
+    times its `preference` [M, C, R] (0 where a policy forbids the route; lower where a tariff makes it
+    dearer); a supplier asked for more than it has fills requests in proportion to the
     request times the region's bid [M, R] (the price it pays over the outside price; equal bids: every
     request by the same share), never more than asked.
     Requests never exceed `caps` [M, C, R] (what a quota or licence lets through). Whatever is still short
@@ -122,8 +125,9 @@ def ration_spot(
     flows = np.zeros(preference.shape)
     left, want, room = supply.copy(), orders.copy(), caps.copy()
     total = orders.sum()
-    for _ in range(rounds):
-        weight = np.where(room > 0, preference * left[:, :, None], 0.0)
+    for k in range(rounds):
+        source = left[:, :, None] if usual is None or k > 0 else usual * (left > 0)[:, :, None]
+        weight = np.where(room > 0, preference * source, 0.0)
         asked = want[:, None, :] * share(weight, per_region(weight)[:, None, :])
         asked = np.minimum(asked, room)
         if bids is None:

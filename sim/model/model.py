@@ -232,6 +232,7 @@ class SupplyChainModel(Model):
         fixed = np.arange(R) == US_R
         self.flows0 = baseline_flows(self.output0, self.region_demand0, prior, fixed)
         self.flow_share0 = share(self.flows0, self.flows0.sum(axis=1, keepdims=True))  # of a region's purchases
+        self.usual = self.pack(self.flow_share0)  # packed, for the spot market's first round
         region = [w.regions[name] for name in self.regions]
         self.inventory_months = np.array([x.inventory_months for x in region])
         self.precautionary_months = np.array([x.precautionary_months for x in region])
@@ -565,6 +566,7 @@ class SupplyChainModel(Model):
             caps,
             params.spot_rounds,
             bids=paid / self.price_outside[:, None],
+            usual=self.usual,
         )
         shipped = contract + spot
         if regime["any_licensed"]:

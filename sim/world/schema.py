@@ -104,7 +104,7 @@ class MarketParams(Strict):
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock, months of output")
     inventory_adjust_months: float = Field(3.0, ge=1, le=24, description="months buyers take to close a stock gap")
     contract_share: float = Field(
-        0.5,
+        0.9,
         ge=0,
         le=1,
         description="calibrated: share of each baseline trade flow bought under contract; the rest is spot",
