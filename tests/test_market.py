@@ -116,12 +116,10 @@ def test_baseline_flows_add_up_to_output_and_demand_and_keep_forbidden_routes_em
 
 
 def test_leakage_grows_with_the_price_gap_beyond_the_markup_up_to_its_cap():
-    inside = np.array([100.0, 100.0, 100.0])
-    outside = np.array([110.0, 150.0, 400.0])
-    share_ = leak_share(outside, inside, np.full((3, 1), 0.2), np.full((3, 1), 0.3), full_gap=0.5)
-    np.testing.assert_allclose(share_[:, 0], [0.0, 0.3 * 0.3 / 0.5, 0.3])  # gap net of markup 0, 0.3, 1.8
-    middle = leak_share(np.array([145.0]), np.array([100.0]), np.full((1, 1), 0.2), np.full((1, 1), 0.3), 0.5)
-    np.testing.assert_allclose(middle, [[0.3 * 0.25 / 0.5]])
+    source = np.full((3, 1), 100.0)  # [M, C]: one exporter
+    destination = np.array([[110.0], [150.0], [400.0]])  # [M, R]: one importing region
+    share_ = leak_share(destination, source, np.full((3, 1), 0.2), np.full((3, 1), 0.3), full_gap=0.5)
+    np.testing.assert_allclose(share_[:, 0, 0], [0.0, 0.3 * 0.3 / 0.5, 0.3])  # gap net of markup 0, 0.3, 1.8
 
 
 def test_pipeline_delivers_after_the_delay_and_keeps_every_tonne():

@@ -112,14 +112,20 @@ def test_with_no_events_and_no_programmes_the_world_stays_near_its_baseline():
     assert regions["shortfall"].max() < 1e-9
 
 
-def test_ban_raises_outside_price_and_lowers_inside_price(results):
-    base, ban = results["baseline"], results["china_ban"]
+def test_a_ban_on_the_us_raises_the_us_price_and_a_ban_on_all_splits_outside_from_inside(results):
+    base, us_only, everyone = results["baseline"], results["china_ban"], results["china_ban_all"]
     for mineral in ("antimony", "tungsten", "gallium", "germanium", "rare_earths"):
-        assert series(ban, "price_outside_ratio", mineral).max() > series(base, "price_outside_ratio", mineral).max()
-        assert series(ban, "price_inside_ratio", mineral).min() <= series(base, "price_inside_ratio", mineral).min()
-    # The US, cut off from China, pays more than the outside market; China's own market has a glut.
-    assert series(ban, "price_us", "antimony").max() > series(ban, "price_outside", "antimony").max()
-    assert series(ban, "price_inside_ratio", "antimony").min() < 1.0
+        # Cut off from China, the US pays more than the rest of the world ...
+        assert series(us_only, "price_us", mineral).max() > series(us_only, "price_outside", mineral).max()
+        # ... which China still supplies, so China's market is not separated from it.
+        np.testing.assert_array_equal(
+            series(us_only, "price_inside", mineral), series(us_only, "price_outside", mineral)
+        )
+        # A ban on every destination bottles China's exports up: dear outside, cheap inside.
+        assert (
+            series(everyone, "price_outside_ratio", mineral).max() > series(base, "price_outside_ratio", mineral).max()
+        )
+        assert series(everyone, "price_inside_ratio", mineral).min() < series(base, "price_inside_ratio", mineral).min()
 
 
 def test_ban_cuts_china_direct_flows_and_leaks_a_share_later(results):

@@ -50,17 +50,14 @@ class SupplierCountry(Agent):
         axis first and silently transpose the result."""
         _check_slice(c)
         t, tl = m.month, m.timeline
-        restricting = tl.restricting[t, :, c]
         growth = m.growth[:, None]
-        # A producer's marginal tonne goes to the best price it may sell at: the inside price for a
-        # restricting country's producers, else the outside price, or the US price where it may sell to
-        # the US and the US market is tighter.
-        best = np.where(
-            m.allowed[t, :, c, 0] > 0,
-            np.maximum(m.price_outside, m.price_us_market)[:, None],
-            m.price_outside[:, None],
-        )
-        price = np.where(restricting, m.price_inside[:, None], best)
+        # A producer's marginal tonne goes to the best price it may sell at: the inside price for producers a
+        # restriction separates from the world market, else the best market price of the regions it may
+        # sell to (duties aside: they go to the importer's government).
+        open_to = m.allowed[t, :, c, :] > 0  # [M, k, R]
+        best = np.where(open_to, m.price_market[:, None, :], 0.0).max(axis=2)
+        best = np.maximum(best, m.price_outside[:, None])
+        price = np.where(m.separated[t, :, c], m.price_inside[:, None], best)
         target = price_response(price, m.price0[:, None], m.supply_elasticity[:, None])
         level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)
         m.output_level[:, c] = level
@@ -91,8 +88,7 @@ class BuyerRegion(Agent):
         out of its order."""
         _check_slice(r)
         t, k = m.month, m.world.market.inventory_adjust_months
-        inside = m.inside[t, :, r]
-        paid = np.where(inside, m.price_inside[:, None], m.price_outside[:, None])
+        paid = m.price_paid[:, r]
         demand = m.region_demand0[:, r] * m.growth[:, None] * (paid / m.price0[:, None]) ** m.region_elasticity[:, r]
         is_us = np.arange(len(m.regions))[r] == 0  # region 0 is the United States
         demand = np.where(is_us[None, :], m.us_demand_total[:, None], demand)

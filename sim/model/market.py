@@ -94,6 +94,16 @@ def baseline_flows(
     return flows + fixed_flows
 
 
+def contracts_honoured(bids: np.ndarray, open_routes: np.ndarray, premium: float) -> np.ndarray:
+    """Share of each contracted flow [M, C, R] its supplier honours this month: all of it while no buyer it
+    may sell to bids more than (1 + premium) x the holder's bid [M, R], none of it once one bids twice that,
+    linearly in between. Past that point the supplier sells the contracted tonnes on the spot market:
+    contracts bend when price gaps grow wide enough (a mine's offtake is renegotiated, or broken)."""
+    best = np.where(open_routes, bids[:, None, :], 0.0).max(axis=2, keepdims=True)  # [M, C, 1]
+    ratio = best / np.maximum(bids[:, None, :], 1e-300)
+    return clip((2.0 * (1.0 + premium) - ratio) / (1.0 + premium), 0.0, 1.0)
+
+
 def fill_contracts(contracted: np.ndarray, orders: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Contracted flows [M, C, R] this month: no more than each region `orders` [M, R] in all, and no more
     than each supplier has `available` [M, C]; both cuts pro rata (no buyer's contract comes first)."""
@@ -158,10 +168,10 @@ def stock_price(
 
 
 def leak_share(
-    price_outside: np.ndarray, price_inside: np.ndarray, markup: np.ndarray, cap: np.ndarray, full_gap: float
+    destination: np.ndarray, source: np.ndarray, markup: np.ndarray, cap: np.ndarray, full_gap: float
 ) -> np.ndarray:
-    """Share of a blocked flow that leaks through transit countries [M, C]: zero until the outside price
-    pays for the transit markup, growing with the gap beyond it, reaching the enforcement `cap` when the
-    gap exceeds the markup by `full_gap`. Prices [M]; markup and cap [M, C]."""
-    gap = (price_outside / np.maximum(price_inside, 1e-300))[:, None] - 1.0 - markup
-    return cap * clip(gap / full_gap, 0.0, 1.0)
+    """Share of a blocked flow that leaks through transit countries [M, C, R]: zero until the price at the
+    destination [M, R] pays for the transit markup over the price at the source [M, C], growing with the gap
+    beyond it, reaching the enforcement `cap` [M, C] when the gap exceeds the markup by `full_gap`."""
+    gap = destination[:, None, :] / np.maximum(source, 1e-300)[:, :, None] - 1.0 - markup[:, :, None]
+    return cap[:, :, None] * clip(gap / full_gap, 0.0, 1.0)

@@ -20,6 +20,7 @@ from sim.model.market import (
     adjust_step,
     allocate_in_order,
     baseline_flows,
+    contracts_honoured,
     fill_contracts,
     leak_share,
     per_region,
@@ -81,6 +82,7 @@ class SupplyChainModel(Model):
             self.allowed,
             self.closed,
             self.supply_risk,
+            self.separated,
             self.inside,
             self.policy_changes,
         ) = policies
@@ -264,11 +266,14 @@ class SupplyChainModel(Model):
         weights = np.where(tl.is_open, self.output0, 0.0)
         divert_weights = share(weights, weights.sum(axis=2, keepdims=True))
         # [T, M, R]: the share of a region's baseline purchases that policies now block (its supply risk,
-        # which drives precautionary buying), and whether a region's market is inside a restricting
-        # country's (it is that country's home region: its buyers pay the inside price).
+        # which drives precautionary buying).
         supply_risk = np.einsum("tmcr,mcr->tmr", 1.0 - allowed, self.flow_share0)
-        inside = np.einsum("tmc,cr->tmr", tl.restricting.astype(float), home.astype(float)) > 0
-        inside[:, :, US_R] = False
+        # [T, M, C]: producers a restriction separates from the world market, because it covers every
+        # region but their own (a ban on the US alone does not: they sell to everyone else). [T, M, R]:
+        # the regions inside such a country's market: its own region, where it is most of the supply.
+        separated = tl.restricting & (tl.covers | home[None, None]).all(axis=3)
+        own_market = home[None] & (self.flow_share0 > 0.5)  # [M, C, R]
+        inside = np.einsum("tmc,mcr->tmr", separated.astype(float), own_market.astype(float)) > 0
         # Months in which what policies allow, close or tax differs from the month before (_regime).
         changes = np.ones(len(allowed), dtype=bool)
         changes[1:] = (
@@ -281,7 +286,7 @@ class SupplyChainModel(Model):
             | (tl.leak_delay[1:] != tl.leak_delay[:-1]).any(axis=(1, 2))
             | (tl.leak_markup[1:] != tl.leak_markup[:-1]).any(axis=(1, 2))
         )
-        arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, inside, changes)
+        arrays = (reliable_share, divert_weights, allowed, closed, supply_risk, separated, inside, changes)
         for array in arrays:
             array.flags.writeable = False
         tl.freeze()
@@ -294,8 +299,10 @@ class SupplyChainModel(Model):
         self.growth = np.ones(M)
         self.price_outside = self.price0.copy()
         self.price_inside = self.price0.copy()
+        R0 = len(self.regions)
+        self.price_market = np.repeat(self.price0[:, None], R0, axis=1)  # [M, R] each region's market price
+        self.price_paid = self.price_market.copy()  # [M, R] what its buyers pay: market price plus duties
         self.price_us = self.price0.copy()
-        self.price_us_market = self.price0.copy()
         self.price_floor = np.zeros(M)
         self.output = self.output0.copy()
         self.output_level = np.ones((M, C))
@@ -311,7 +318,7 @@ class SupplyChainModel(Model):
         K = len(self.flat_slots) // M
         self.licence_pipe = Pipeline((M, K, R), tl.max_delay, tl.licence_delays)  # packed: see _build_slots
         self.leak_pipe = Pipeline((M, K, R), tl.max_delay, tl.leak_delays)
-        self.us_shipments = self.flows0[:, :, US_R].copy()  # last month's, weighting the US tariff
+        self.shipments = self.flows0.copy()  # last month's [M, C, R], weighting each region's duties
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
@@ -418,7 +425,11 @@ class SupplyChainModel(Model):
         self.growth = self.growth_factor ** (t / 12)
         power = self.world.power
         self.power_price = power.baseline_usd_per_mwh * (1 + power.trend_per_yr) ** (t / 12) * tl.power_multiplier[t]
-        self.price_us = self._us_price()
+        self.price_paid = self._paid_prices()
+        self.price_us = self.price_paid[:, US_R]
+        # Feedstock of US plants fed from abroad: what policies let through on the route to the US, and what
+        # leaks where it is closed (at last month's prices).
+        self.feedstock_share = self._us_feedstock_share()
 
         demand_response = (self.price_us / self.price0) ** self.demand_elasticity
         base = self.sector_demand0 * (self.growth * demand_response)[:, None]
@@ -482,17 +493,31 @@ class SupplyChainModel(Model):
             )
         self.month += 1
 
-    def _us_price(self) -> np.ndarray:
-        """The price US buyers pay, and US plants get: the outside price plus the month's US tariffs,
-        weighted by where last month's US imports came from."""
-        t = self.month
-        if not self.timeline.any_tariff[t]:
-            return self.price_us_market
-        weights = share(self.us_shipments, self.us_shipments.sum(axis=1, keepdims=True))
-        if not weights.any():
-            weights = self.flow_share0[:, :, US_R]
-        duty = (weights * self.timeline.tariff[t, :, :, US_R]).sum(axis=1)
-        return self.price_us_market * (1.0 + duty)
+    def _paid_prices(self) -> np.ndarray:
+        """[M, R] what each region's buyers pay this month: its market price plus its duties, weighted by
+        where last month's purchases came from (by the baseline sourcing for a mineral it bought none of)."""
+        tl, t = self.timeline, self.month
+        if not tl.any_tariff[t]:
+            return self.price_market.copy()
+        bought = self.shipments.sum(axis=1, keepdims=True)  # [M, 1, R]
+        weights = np.where(bought > 0, share(self.shipments, bought), self.flow_share0)
+        duty = (weights * tl.tariff[t]).sum(axis=1)  # [M, R]
+        return self.price_market * (1.0 + duty)
+
+    def _us_feedstock_share(self) -> np.ndarray:
+        """[M, C] share of a US plant's foreign feedstock that still arrives from country c."""
+        t, tl, params = self.month, self.timeline, self.world.market
+        allowed, closed = self.allowed[t, :, :, US_R], self.closed[t, :, :, US_R]
+        if not closed.any():
+            return allowed
+        leak = leak_share(
+            self.price_market, self.source_price(), tl.leak_markup[t], tl.leakage[t], params.leak_full_gap
+        )[:, :, US_R]
+        return np.where(closed, allowed + (1.0 - allowed) * leak, allowed)
+
+    def source_price(self) -> np.ndarray:
+        """[M, C] the price a country's producers get at home: inside if a restriction separates them."""
+        return np.where(self.separated[self.month], self.price_inside[:, None], self.price_outside[:, None])
 
     def _regime(self) -> dict[str, np.ndarray]:
         """What the month's policies make of the baseline flows (before growth): computed again only in a
@@ -534,16 +559,20 @@ class SupplyChainModel(Model):
         regime = self._regime()
         growth = self.growth[:, None, None]
         available = self.pack(self.output + self.producer_stock)
-        allied = np.minimum(self.pack(tl.allied_t_per_month[t]), available)  # first call on the named supply
+        # First call on the named country's supply, where the route to the US is open to it.
+        allied = np.minimum(self.pack(tl.allied_t_per_month[t] * self.allowed[t, :, :, US_R]), available)
         room = available - allied
-        contracted = regime["contract"] * growth
+        bids = self.price_market / self.price_outside[:, None]  # what a supplier gets from each region, duties aside
+        honoured = contracts_honoured(bids, regime["spot_preference"] > 0, params.contract_break_premium)
+        contracted = regime["contract"] * growth * honoured
         orders = self.orders.copy()
         orders[:, US_R] = np.maximum(orders[:, US_R] - allied.sum(axis=1), 0.0)
         if regime["any_leakage"]:
+            source = self.pack(self.source_price())
             leak = leak_share(
-                self.price_outside, self.price_inside, regime["leak_markup"], regime["leak_cap"], params.leak_full_gap
+                self.price_market, source, regime["leak_markup"], regime["leak_cap"], params.leak_full_gap
             )
-            leaking = regime["blocked"] * growth * leak[:, :, None]
+            leaking = regime["blocked"] * growth * leak
             wanted = contracted + leaking
             filled = fill_contracts(wanted, orders, room)
             taken = share(filled, wanted)
@@ -557,15 +586,13 @@ class SupplyChainModel(Model):
             caps = np.where(regime["closed"], np.maximum(regime["allowed_flow"] * growth - contract, 0.0), np.inf)
         else:
             caps = np.full(contract.shape, np.inf)
-        paid = np.where(self.inside[t], self.price_inside[:, None], self.price_outside[:, None])
-        paid[:, US_R] = self.price_us
         spot = ration_spot(
             np.maximum(room - per_supplier(filled), 0.0),
             np.maximum(orders - per_region(contract), 0.0),
             regime["spot_preference"],
             caps,
             params.spot_rounds,
-            bids=paid / self.price_outside[:, None],
+            bids=bids,
             usual=self.usual,
         )
         shipped = contract + spot
@@ -582,7 +609,10 @@ class SupplyChainModel(Model):
         self.country_exports = self.unpack(departed + allied)
         arrivals = per_region(direct + licence_arrivals + leak_arrivals)
         arrivals[:, US_R] += allied.sum(axis=1)
-        self.us_shipments = self.unpack(shipped[:, :, US_R] + allied)
+        shipments = np.zeros((*self.capacity0.shape, len(self.regions)))
+        shipments.reshape(-1, len(self.regions))[self.flat_slots] = shipped.reshape(-1, len(self.regions))
+        shipments[:, :, US_R] += self.unpack(allied)
+        self.shipments = shipments
         us_routes = {
             "direct": self.unpack(direct[:, :, US_R]),
             "licensed": self.unpack(licence_arrivals[:, :, US_R]),
@@ -650,40 +680,45 @@ class SupplyChainModel(Model):
 
     def _update_prices(self) -> None:
         """Each market's price from its stocks against the stocks its producers and buyers want (MODEL.md
-        §3.4): outside, and inside restricting countries, where producers' unsold stock and the home
-        regions' stocks set the price (it falls when exports are bottled up, rises when output is cut)."""
+        §3.4). The outside market: producers a restriction does not separate and the regions outside such a
+        producer's own market. The inside market: separated producers and their own regions (its price
+        falls when exports are bottled up, rises when output is cut). And each region's own market: its
+        stocks and what it may draw from each producer's stocks; a region cut off from some suppliers can
+        be tighter than the outside market, and then pays (and bids) more. Never less than outside: what
+        is cheaper there would be sold abroad."""
         t, params = self.month, self.world.market
-        restricting, inside = self.timeline.restricting[t], self.inside[t]
+        separated, inside = self.separated[t], self.inside[t]
         producer_target = self.output0 * self.growth[:, None] * params.producer_stock_months
         bounds = (params.price_flexibility, params.price_floor_ratio, params.price_cap_ratio)
 
-        def price(countries: np.ndarray, regions: np.ndarray) -> np.ndarray:
-            """The price of a market made of these producers and regions (masks or shares [M, C], [M, R])."""
+        def price(stocks: np.ndarray, desired: np.ndarray) -> np.ndarray:
+            return stock_price(self.price0[:, None] if stocks.ndim == 2 else self.price0, stocks, desired, *bounds)
+
+        def pooled(countries: np.ndarray, regions: np.ndarray) -> np.ndarray:
             stocks = (countries * self.producer_stock).sum(1) + (regions * self.inventory).sum(1)
             desired = (countries * producer_target).sum(1) + (regions * self.inventory_target).sum(1)
-            return stock_price(self.price0, stocks, desired, *bounds)
+            return price(stocks, desired)
 
-        self.price_outside = price(~restricting, ~inside)
-        # The US market's own balance: US stocks, and what the US may draw from each producer's stocks: all
-        # of them on an open route; on a route a policy governs, no more than a working stock of the
-        # allowed flow; nothing behind a licence wait (it arrives only months later). Cut off from some
-        # suppliers, the US market can be tighter than the outside market, and its buyers then pay more
-        # (and bid more on the spot market).
-        governed = self.closed[t, :, :, US_R]
-        allowed_flow = self.allowed[t, :, :, US_R] * self.flows0[:, :, US_R] * self.growth[:, None]
-        allowed_stock = np.where(self.timeline.licence_delay_to[t, :, :, US_R] > 0, 0.0, allowed_flow)
-        allowed_stock = allowed_stock * params.producer_stock_months
-        reach = np.where(governed, np.minimum(self.producer_stock, allowed_stock), self.producer_stock)
-        reach_target = np.where(governed, allowed_stock, producer_target)
-        stocks = reach.sum(1) + self.inventory[:, US_R]
-        desired = reach_target.sum(1) + self.inventory_target[:, US_R]
-        self.price_us_market = np.maximum(self.price_outside, stock_price(self.price0, stocks, desired, *bounds))
-        any_restricting = self.timeline.any_restricting[t]
-        if any_restricting.any():
-            self.price_inside = np.where(any_restricting, price(restricting, inside), self.price_outside)
-        else:
-            self.price_inside = self.price_outside
-        self.price_us = self._us_price()  # what US buyers pay at the month's end prices (recorded with them)
+        self.price_outside = pooled(~separated, ~inside)
+        any_separated = separated.any(axis=1)
+        inside_price = pooled(separated, inside) if any_separated.any() else self.price_outside
+        self.price_inside = np.where(any_separated, inside_price, self.price_outside)
+        # Each region's reach [M, C, R]: all of a producer's stock on an open route; on a route a policy
+        # governs, no more than a working stock of the allowed flow; nothing behind a licence wait.
+        closed = self.closed[t]
+        stock = np.broadcast_to(self.producer_stock[:, :, None], closed.shape)
+        target = np.broadcast_to(producer_target[:, :, None], closed.shape)
+        if closed.any():
+            allowed_flow = self.allowed[t] * self.flows0 * self.growth[:, None, None]
+            allowed_stock = np.where(self.timeline.licence_delay_to[t] > 0, 0.0, allowed_flow)
+            allowed_stock = allowed_stock * params.producer_stock_months
+            stock = np.where(closed, np.minimum(stock, allowed_stock), stock)
+            target = np.where(closed, allowed_stock, target)
+        own = price(per_region(stock) + self.inventory, per_region(target) + self.inventory_target)
+        market = np.maximum(self.price_outside[:, None], own)
+        self.price_market = np.where(inside, self.price_inside[:, None], market)
+        self.price_paid = self._paid_prices()  # at the month's end prices (recorded with them)
+        self.price_us = self.price_paid[:, US_R]
 
     def run(self) -> None:
         """Step to the horizon (through Mesa's clock, which calls step() once a month)."""

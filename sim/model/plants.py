@@ -143,7 +143,7 @@ class PlantTable:
         self.status, self.utilisation, self.good_months = status, util, good
 
         feedstock = np.ones(len(self))
-        feedstock[fixed.fed] = m.timeline.feedstock_share[m.month, fixed.fed_mineral, fixed.fed_country]
+        feedstock[fixed.fed] = m.feedstock_share[fixed.fed_mineral, fixed.fed_country]
         running = status == OPERATING
         self.output = np.where(running, fixed.monthly_capacity * util * feedstock, 0.0)
         usable = fixed.monthly_capacity * feedstock

@@ -56,7 +56,6 @@ class Timeline:
             1.0,
             np.where(self.is_quota, self.quota_share, np.where(self.is_licensing, 1.0 - self.refused_share, 0.0)),
         )
-        self.feedstock_share = np.where(kind == BAN, self.leakage, self.allowed_share)
         # Masks and sums the model reads every month, computed once for the whole run.
         self.restricting = ~self.is_open
         self.any_restricting = self.restricting.any(axis=2)  # [T, M]

@@ -178,9 +178,7 @@ class Recorder:
         region["shortfall"][t] = m.region_demand - m.region_delivered
         region["purchases"][t] = m.region_arrivals
         region["stock"][t] = m.inventory
-        paid = np.where(m.inside[t], m.price_inside[:, None], m.price_outside[:, None])
-        paid[:, 0] = m.price_us
-        region["price_paid"][t] = paid
+        region["price_paid"][t] = m.price_paid
         self.domestic_capacity[t] = m.domestic_capacity
         self.capacity_gap[t] = capacity_gap
         self.foreign_fed_output[t] = m.foreign_fed_output

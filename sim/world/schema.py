@@ -90,7 +90,7 @@ class MarketParams(Strict):
     """Behavioural parameters of the market and agents. Model assumptions: see docs/model.md."""
 
     price_flexibility: float = Field(
-        1.0,
+        0.75,
         gt=0,
         le=10,
         description="calibrated: price = baseline x (stocks / desired stocks) ** -price_flexibility (sim hindcast)",
@@ -104,10 +104,17 @@ class MarketParams(Strict):
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock, months of output")
     inventory_adjust_months: float = Field(3.0, ge=1, le=24, description="months buyers take to close a stock gap")
     contract_share: float = Field(
-        0.9,
+        0.3,
         ge=0,
         le=1,
         description="calibrated: share of each baseline trade flow bought under contract; the rest is spot",
+    )
+    contract_break_premium: float = Field(
+        1.0,
+        gt=0,
+        le=20,
+        description="assumption: a contract holds until a buyer open to the supplier bids (1 + this) x its holder's "
+        "price, and lapses entirely at twice that",
     )
     home_bias: float = Field(
         10.0, ge=1, le=1000, description="weight of a region's own producers in its baseline purchases (vs 1)"
