@@ -54,9 +54,7 @@ class SupplierCountry(Agent):
         # A producer's marginal tonne goes to the best price it may sell at: the inside price for producers a
         # restriction separates from the world market, else the best market price of the regions it may
         # sell to (duties aside: they go to the importer's government).
-        open_to = m.allowed[t, :, c, :] > 0  # [M, k, R]
-        best = np.where(open_to, m.price_market[:, None, :], 0.0).max(axis=2)
-        best = np.maximum(best, m.price_outside[:, None])
+        best = m.best_price[:, c]
         price = np.where(m.separated[t, :, c], m.price_inside[:, None], best)
         target = price_response(price, m.price0[:, None], m.supply_elasticity[:, None])
         level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)

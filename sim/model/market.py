@@ -115,7 +115,7 @@ def ration_spot(
     supply: np.ndarray,
     orders: np.ndarray,
     preference: np.ndarray,
-    caps: np.ndarray,
+    caps: np.ndarray | None,
     rounds: int,
     bids: np.ndarray | None = None,
     usual: np.ndarray | None = None,
@@ -126,30 +126,36 @@ def ration_spot(
     round in proportion to its `usual` sourcing [M, C, R] (its baseline trade shares, if given: buyers ask
     their usual suppliers first), in later rounds in proportion to what each supplier has left; both
     times its `preference` [M, C, R] (0 where a policy forbids the route; lower where a tariff makes it
-    dearer); a supplier asked for more than it has fills requests in proportion to the
-    request times the region's bid [M, R] (the price it pays over the outside price; equal bids: every
-    request by the same share), never more than asked.
-    Requests never exceed `caps` [M, C, R] (what a quota or licence lets through). Whatever is still short
-    after `rounds` rounds (or once a round moves less than a millionth of the orders) is short: this is the
-    rationing rule (docs/model.md). Returns flows [M, C, R]."""
+    dearer). A supplier asked for more than it has fills requests in proportion to the request times the
+    region's bid [M, R] (the price it pays over the outside price; equal bids: every request by the same
+    share), never more than asked. Requests never exceed `caps` [M, C, R] (what a quota or licence lets
+    through; None: no route is capped). Whatever is still short after `rounds` rounds (or once a round
+    moves less than a millionth of the orders) is short: this is the rationing rule (docs/model.md).
+    Returns flows [M, C, R]."""
     flows = np.zeros(preference.shape)
-    left, want, room = supply.copy(), orders.copy(), caps.copy()
+    left, want = supply.copy(), orders.copy()
+    room = None if caps is None else caps.copy()
+    bid = np.ones(orders.shape) if bids is None else bids
     total = orders.sum()
     for k in range(rounds):
         source = left[:, :, None] if usual is None or k > 0 else usual * (left > 0)[:, :, None]
-        weight = np.where(room > 0, preference * source, 0.0)
-        asked = want[:, None, :] * share(weight, per_region(weight)[:, None, :])
-        asked = np.minimum(asked, room)
-        if bids is None:
-            got = asked * np.minimum(share(left, per_supplier(asked)), 1.0)[:, :, None]
-        else:
-            weighted = asked * bids[:, None, :]
-            got = asked * np.minimum(share(left, per_supplier(weighted))[:, :, None] * bids[:, None, :], 1.0)
+        weight = preference * source
+        if room is not None:
+            weight = np.where(room > 0, weight, 0.0)
+        spread = per_region(weight)[:, None, :]
+        asked = want[:, None, :] * weight / np.where(spread > 0, spread, np.inf)
+        if room is not None:
+            asked = np.minimum(asked, room)
+        weighted = asked * bid[:, None, :]
+        pressure = per_supplier(weighted)
+        fill = left / np.where(pressure > 0, pressure, np.inf)  # share of a unit bid's request filled
+        got = asked * np.minimum(fill[:, :, None] * bid[:, None, :], 1.0)
         flows += got
         moved = per_region(got)
         left = np.maximum(left - per_supplier(got), 0.0)
         want = np.maximum(want - moved, 0.0)
-        room = room - got
+        if room is not None:
+            room = room - got
         if moved.sum() <= 1e-6 * total:
             break  # the round moved less than a millionth of the orders: the rest would move less still
     return flows

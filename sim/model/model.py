@@ -195,10 +195,11 @@ class SupplyChainModel(Model):
         return values.reshape(M * C, *values.shape[2:])[self.flat_slots].reshape(M, -1, *values.shape[2:])
 
     def unpack(self, values: np.ndarray) -> np.ndarray:
-        """[M, K] -> [M, C], zero for the countries that produce none of a mineral."""
-        out = np.zeros(self.capacity0.size)
-        out[self.flat_slots] = values.reshape(-1)
-        return out.reshape(self.capacity0.shape)
+        """[..., M, K] -> [..., M, C], zero for the countries that produce none of a mineral."""
+        lead = values.shape[:-2]
+        out = np.zeros((*lead, self.capacity0.size))
+        out[..., self.flat_slots] = values.reshape(*lead, -1)
+        return out.reshape(*lead, *self.capacity0.shape)
 
     def _build_regions(self, us_imports0: np.ndarray) -> None:
         """Other regions' demand and every region's baseline trade flows [M, C, R] (t/month).
@@ -303,6 +304,7 @@ class SupplyChainModel(Model):
         self.price_market = np.repeat(self.price0[:, None], R0, axis=1)  # [M, R] each region's market price
         self.price_paid = self.price_market.copy()  # [M, R] what its buyers pay: market price plus duties
         self.price_us = self.price0.copy()
+        self.best_price = np.repeat(self.price0[:, None], len(self.countries), axis=1)  # [M, C]
         self.price_floor = np.zeros(M)
         self.output = self.output0.copy()
         self.output_level = np.ones((M, C))
@@ -318,7 +320,7 @@ class SupplyChainModel(Model):
         K = len(self.flat_slots) // M
         self.licence_pipe = Pipeline((M, K, R), tl.max_delay, tl.licence_delays)  # packed: see _build_slots
         self.leak_pipe = Pipeline((M, K, R), tl.max_delay, tl.leak_delays)
-        self.shipments = self.flows0.copy()  # last month's [M, C, R], weighting each region's duties
+        self.shipments = self.pack(self.flows0)  # last month's, packed [M, K, R]: weights of each region's duties
         self.last_shortfall = np.zeros(M)
         self.last_shortfall_share = np.zeros(M)
         self.last_gap_share = np.zeros(M)
@@ -453,6 +455,10 @@ class SupplyChainModel(Model):
         licence_arrivals, leak_arrivals = self.licence_pipe.arrive(t), self.leak_pipe.arrive(t)
         # Buyer regions and supplier countries decide independently; one batched call each does what every
         # agent's step() does for its own column (tests check the two agree).
+        # The best price each producer may sell at (duties aside: they go to the importer's government).
+        open_to = self._regime()["spot_preference"] > 0
+        best = np.where(open_to, self.price_market[:, None, :], 0.0).max(axis=2)
+        self.best_price = np.maximum(self.unpack(best), self.price_outside[:, None])
         BuyerRegion.decide(self, slice(None))
         SupplierCountry.decide(self, slice(None))
         stock_before, inventory_before = self.producer_stock, self.inventory  # replaced below, not changed in place
@@ -496,24 +502,22 @@ class SupplyChainModel(Model):
     def _paid_prices(self) -> np.ndarray:
         """[M, R] what each region's buyers pay this month: its market price plus its duties, weighted by
         where last month's purchases came from (by the baseline sourcing for a mineral it bought none of)."""
-        tl, t = self.timeline, self.month
-        if not tl.any_tariff[t]:
+        if not self.timeline.any_tariff[self.month]:
             return self.price_market.copy()
-        bought = self.shipments.sum(axis=1, keepdims=True)  # [M, 1, R]
-        weights = np.where(bought > 0, share(self.shipments, bought), self.flow_share0)
-        duty = (weights * tl.tariff[t]).sum(axis=1)  # [M, R]
+        bought = self.shipments.sum(axis=1, keepdims=True)  # [M, 1, R] (packed shipments: _clear)
+        weights = np.where(bought > 0, share(self.shipments, bought), self.usual)
+        duty = (weights * self._regime()["tariff"]).sum(axis=1)  # [M, R]
         return self.price_market * (1.0 + duty)
 
     def _us_feedstock_share(self) -> np.ndarray:
         """[M, C] share of a US plant's foreign feedstock that still arrives from country c."""
         t, tl, params = self.month, self.timeline, self.world.market
         allowed, closed = self.allowed[t, :, :, US_R], self.closed[t, :, :, US_R]
-        if not closed.any():
+        if not tl.leakage[t].any():
             return allowed
-        leak = leak_share(
-            self.price_market, self.source_price(), tl.leak_markup[t], tl.leakage[t], params.leak_full_gap
-        )[:, :, US_R]
-        return np.where(closed, allowed + (1.0 - allowed) * leak, allowed)
+        us_price = self.price_market[:, US_R : US_R + 1]  # [M, 1]: the US alone, as a destination
+        leak = leak_share(us_price, self.source_price(), tl.leak_markup[t], tl.leakage[t], params.leak_full_gap)
+        return np.where(closed, allowed + (1.0 - allowed) * leak[:, :, 0], allowed)
 
     def source_price(self) -> np.ndarray:
         """[M, C] the price a country's producers get at home: inside if a restriction separates them."""
@@ -544,7 +548,14 @@ class SupplyChainModel(Model):
             "leak_markup": pack(tl.leak_markup[t]),
             "leak_cap": pack(tl.leakage[t]),
             "abroad": pack(self.abroad),
+            # What a region may draw from a producer's stock on a governed route, per t/month of baseline
+            # flow: a working stock of the allowed flow, nothing behind a licence wait (_update_prices).
+            "reach_per_flow": pack(
+                np.where(tl.licence_delay_to[t] > 0, 0.0, self.flows0 * allowed) * params.producer_stock_months
+            ),
             "any_closed": closed.any(),
+            "any_capped": bool((closed & (allowed > 0)).any()),  # a quota or licence, not only bans
+            "tariff": pack(tl.tariff[t]),
             "any_leakage": bool(tl.leakage[t].any()),
             "any_licensed": bool(tl.licensed_to[t].any()),
         }
@@ -563,8 +574,12 @@ class SupplyChainModel(Model):
         allied = np.minimum(self.pack(tl.allied_t_per_month[t] * self.allowed[t, :, :, US_R]), available)
         room = available - allied
         bids = self.price_market / self.price_outside[:, None]  # what a supplier gets from each region, duties aside
-        honoured = contracts_honoured(bids, regime["spot_preference"] > 0, params.contract_break_premium)
-        contracted = regime["contract"] * growth * honoured
+        contracted = regime["contract"] * growth
+        if (bids.max(axis=1) > (1.0 + params.contract_break_premium) * bids.min(axis=1)).any():
+            # some buyer outbids another by more than the premium: contracts may lapse (else all hold)
+            contracted = contracted * contracts_honoured(
+                bids, regime["spot_preference"] > 0, params.contract_break_premium
+            )
         orders = self.orders.copy()
         orders[:, US_R] = np.maximum(orders[:, US_R] - allied.sum(axis=1), 0.0)
         if regime["any_leakage"]:
@@ -582,10 +597,9 @@ class SupplyChainModel(Model):
             leaked = np.zeros(contract.shape)
         # Spot: what suppliers have left, to what regions still lack; a governed route carries no more in
         # all than its allowed share of the baseline flow.
-        if regime["any_closed"]:
+        caps = None  # banned and sanctioned routes carry nothing anyway (their preference is 0)
+        if regime["any_capped"]:
             caps = np.where(regime["closed"], np.maximum(regime["allowed_flow"] * growth - contract, 0.0), np.inf)
-        else:
-            caps = np.full(contract.shape, np.inf)
         spot = ration_spot(
             np.maximum(room - per_supplier(filled), 0.0),
             np.maximum(orders - per_region(contract), 0.0),
@@ -603,22 +617,18 @@ class SupplyChainModel(Model):
         else:
             direct = shipped
         leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, regime["leak_delay"])
-        self.producer_stock = self.unpack(np.maximum(room - per_supplier(shipped + leaked), 0.0))
         # Exports leave the country when shipped (licensed material when its licence comes through).
         departed = per_supplier(np.where(regime["abroad"], direct + licence_arrivals + leaked, 0.0))
-        self.country_exports = self.unpack(departed + allied)
         arrivals = per_region(direct + licence_arrivals + leak_arrivals)
         arrivals[:, US_R] += allied.sum(axis=1)
-        shipments = np.zeros((*self.capacity0.shape, len(self.regions)))
-        shipments.reshape(-1, len(self.regions))[self.flat_slots] = shipped.reshape(-1, len(self.regions))
-        shipments[:, :, US_R] += self.unpack(allied)
-        self.shipments = shipments
-        us_routes = {
-            "direct": self.unpack(direct[:, :, US_R]),
-            "licensed": self.unpack(licence_arrivals[:, :, US_R]),
-            "leaked": self.unpack(leak_arrivals[:, :, US_R]),
-            "allied": self.unpack(allied),
-        }
+        # Back to [M, C] in one pass: producer stocks, exports and what reached the US by each route.
+        stock = np.maximum(room - per_supplier(shipped + leaked), 0.0)
+        self.shipments = shipped  # packed, weighting next month's duties (_paid_prices)
+        self.shipments[:, :, US_R] += allied
+        us = [direct[:, :, US_R], licence_arrivals[:, :, US_R], leak_arrivals[:, :, US_R], allied]
+        unpacked = self.unpack(np.stack([stock, departed + allied, *us]))
+        self.producer_stock, self.country_exports = unpacked[0], unpacked[1]
+        us_routes = dict(zip(("direct", "licensed", "leaked", "allied"), unpacked[2:], strict=True))
         return {"arrivals": arrivals, "us_routes": us_routes}
 
     def _consume_in_us(self, imports: np.ndarray, recycling: np.ndarray, release: np.ndarray) -> dict[str, np.ndarray]:
@@ -703,17 +713,17 @@ class SupplyChainModel(Model):
         any_separated = separated.any(axis=1)
         inside_price = pooled(separated, inside) if any_separated.any() else self.price_outside
         self.price_inside = np.where(any_separated, inside_price, self.price_outside)
-        # Each region's reach [M, C, R]: all of a producer's stock on an open route; on a route a policy
-        # governs, no more than a working stock of the allowed flow; nothing behind a licence wait.
-        closed = self.closed[t]
-        stock = np.broadcast_to(self.producer_stock[:, :, None], closed.shape)
-        target = np.broadcast_to(producer_target[:, :, None], closed.shape)
-        if closed.any():
-            allowed_flow = self.allowed[t] * self.flows0 * self.growth[:, None, None]
-            allowed_stock = np.where(self.timeline.licence_delay_to[t] > 0, 0.0, allowed_flow)
-            allowed_stock = allowed_stock * params.producer_stock_months
-            stock = np.where(closed, np.minimum(stock, allowed_stock), stock)
-            target = np.where(closed, allowed_stock, target)
+        # Each region's reach [M, K, R] (packed: see _build_slots): all of a producer's stock on an open
+        # route; on a route a policy governs, no more than a working stock of the allowed flow; nothing
+        # behind a licence wait.
+        regime = self._regime()
+        packed_stock, packed_target = self.pack(self.producer_stock), self.pack(producer_target)
+        stock = np.broadcast_to(packed_stock[:, :, None], regime["closed"].shape)
+        target = np.broadcast_to(packed_target[:, :, None], regime["closed"].shape)
+        if regime["any_closed"]:
+            allowed_stock = regime["reach_per_flow"] * self.growth[:, None, None]
+            stock = np.where(regime["closed"], np.minimum(stock, allowed_stock), stock)
+            target = np.where(regime["closed"], allowed_stock, target)
         own = price(per_region(stock) + self.inventory, per_region(target) + self.inventory_target)
         market = np.maximum(self.price_outside[:, None], own)
         self.price_market = np.where(inside, self.price_inside[:, None], market)
