@@ -76,18 +76,17 @@ def adjust_by(current: np.ndarray, target: np.ndarray, step: np.ndarray) -> np.n
 
 
 def baseline_flows(
-    supply: np.ndarray, demand: np.ndarray, prior: np.ndarray, fixed: np.ndarray, iterations: int = 200
+    supply: np.ndarray, demand: np.ndarray, prior: np.ndarray, fixed: np.ndarray, iterations: int = 300
 ) -> np.ndarray:
     """Baseline trade flows [M, C, R] that add up to each country's `supply` [M, C] and each region's
-    `demand` [M, R], as close to `prior` [M, C, R] (relative weights: home bias, published sourcing shares,
-    zeros for forbidden routes) as biproportional fitting (RAS) gets. Columns where `fixed` [R] is True
-    keep the prior as given (in t/month: the US column comes from published import shares); the rest
-    share what those leave. A country's supply no region may take from stays unplaced (see the world
-    balance check in tests)."""
-    fixed_flows = np.where(fixed[None, None, :], prior, 0.0)
+    `demand` [M, R], as close to `prior` [M, C, R] as biproportional fitting (RAS) gets. Cells where
+    `fixed` [M, C, R] is True keep the prior as given, in t/month (the US's imports and other regions'
+    published sourcing); the other cells hold relative weights (home bias, 1, 0 for no output) and share
+    what the fixed ones leave."""
+    fixed_flows = np.where(fixed, prior, 0.0)
     row_target = np.maximum(supply - fixed_flows.sum(axis=2), 0.0)
-    col_target = np.where(fixed[None, :], 0.0, demand)
-    flows = np.where(fixed[None, None, :], 0.0, prior)
+    col_target = np.maximum(demand - fixed_flows.sum(axis=1), 0.0)
+    flows = np.where(fixed, 0.0, prior)
     for _ in range(iterations):
         flows = flows * share(row_target, flows.sum(axis=2))[:, :, None]
         flows = flows * share(col_target, flows.sum(axis=1))[:, None, :]

@@ -219,20 +219,11 @@ class SupplyChainModel(Model):
         self.region_demand0[:, US_R] = self.demand0
         prior = np.ones((M, C, R))
         prior[:, np.arange(C), self.home_region] = w.market.home_bias
-        for region, by_mineral in w.contracts.items():
-            r = self.region_index[region]
-            for mineral, shares in by_mineral.items():
-                i = self.mineral_index[mineral]
-                listed = np.zeros(C, dtype=bool)
-                for supplier, value in shares.items():
-                    if supplier in self.country_index:
-                        prior[i, self.country_index[supplier], r] = value
-                        listed[self.country_index[supplier]] = True
-                rest = np.where(listed, 0.0, self.output0[i])
-                prior[i, ~listed, r] = (1.0 - sum(shares.values())) * share(rest, rest.sum())[~listed]
         prior = np.where(self.output0[:, :, None] > 0, prior, 0.0)
+        fixed = np.zeros((M, C, R), dtype=bool)
+        fixed[:, :, US_R] = True
         prior[:, :, US_R] = us_imports0
-        fixed = np.arange(R) == US_R
+        self._fix_published_sourcing(prior, fixed, us_imports0)
         self.flows0 = baseline_flows(self.output0, self.region_demand0, prior, fixed)
         self.flow_share0 = share(self.flows0, self.flows0.sum(axis=1, keepdims=True))  # of a region's purchases
         self.usual = self.pack(self.flow_share0)  # packed, for the spot market's first round
@@ -244,6 +235,32 @@ class SupplyChainModel(Model):
         self.region_elasticity = self.demand_elasticity[:, None] * np.array(
             [x.demand_elasticity_factor for x in region]
         )
+
+    def _fix_published_sourcing(self, prior: np.ndarray, fixed: np.ndarray, us_imports0: np.ndarray) -> None:
+        """Fix the baseline flows that published sourcing shares give (world data `contracts`: a share of a
+        region's imports from a supplier): share x the region's imports (its demand less what its own
+        producers have for it). No supplier is asked for more than 90 % of its non-US output this way:
+        where a published share and the assumed regional demand disagree that much, the shares of that
+        supplier's cells are scaled down, and docs/model.md lists the fitted shares beside the published."""
+        w = self.world
+        left_for_others = self.output0 - us_imports0  # [M, C] t/month
+        for region, by_mineral in w.contracts.items():
+            r = self.region_index[region]
+            own = self.home_region == r
+            for mineral, shares in by_mineral.items():
+                i = self.mineral_index[mineral]
+                imports = max(self.region_demand0[i, r] - left_for_others[i, own].sum(), 0.0)
+                for supplier, value in shares.items():
+                    c = self.country_index.get(supplier)
+                    if c is not None and self.output0[i, c] > 0:
+                        prior[i, c, r] = value * imports
+                        fixed[i, c, r] = True
+        published = np.where(fixed, prior, 0.0)
+        published[:, :, US_R] = 0.0
+        room = 0.9 * np.maximum(left_for_others, 0.0)
+        scale = np.minimum(share(room, published.sum(axis=2)), 1.0)
+        scale = np.where(published.sum(axis=2) > 0, scale, 1.0)
+        prior[:, :, 1:] = np.where(fixed[:, :, 1:], prior[:, :, 1:] * scale[:, :, None], prior[:, :, 1:])
 
     def _build_policies(self) -> tuple[np.ndarray, ...]:
         """The scenario's month-by-month policy arrays and what depends only on them and the world:
