@@ -79,19 +79,21 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     names.append("capacity_gap.png")
 
     outside, inside = result.series("price_outside_ratio"), result.series("price_inside_ratio")
+    us = result.series("price_us") / result.series("price_outside") * outside  # x baseline, as the others
     fig, axes = grid(len(outside.columns))
     for ax, mineral in zip(axes, outside.columns, strict=False):
         x = np.arange(len(outside))
+        ax.plot(x, us[mineral], color="#000000", lw=1.2, label="paid by US buyers (with duties)")
         ax.plot(x, outside[mineral], color="#cc3311", label="outside restricting countries")
         ax.plot(x, inside[mineral], color="#0077bb", ls="--", label="inside restricting countries")
         ax.axhline(1.0, color="grey", lw=0.8)
-        low = min(outside[mineral].min(), inside[mineral].min())
-        high = max(outside[mineral].max(), inside[mineral].max())
+        low = min(outside[mineral].min(), inside[mineral].min(), us[mineral].min())
+        high = max(outside[mineral].max(), inside[mineral].max(), us[mineral].max())
         ax.set_ylim(min(0.9, low * 0.97), max(1.1, high * 1.03))  # a flat line looks flat
         ax.set_title(mineral, fontsize=9)
         month_axis(ax, outside.index)
     axes[0].set_ylabel("price, x baseline")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
     fig.suptitle(f"Prices against baseline — {result.name}")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(folder / "prices.png", dpi=100, metadata=PNG_META)
