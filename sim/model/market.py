@@ -129,7 +129,7 @@ def ration_spot(
     region's bid [M, R] (the price it pays over the outside price; equal bids: every request by the same
     share), never more than asked. Requests never exceed `caps` [M, C, R] (what a quota or licence lets
     through; None: no route is capped). Whatever is still short after `rounds` rounds (or once a round
-    moves less than a millionth of the orders) is short: this is the rationing rule (docs/model.md).
+    moves less than 1 % of the orders) is short: this is the rationing rule (docs/model.md).
     Returns flows [M, C, R]."""
     flows = np.zeros(preference.shape)
     left, want = supply.copy(), orders.copy()
@@ -155,8 +155,8 @@ def ration_spot(
         want = np.maximum(want - moved, 0.0)
         if room is not None:
             room = room - got
-        if moved.sum() <= 1e-6 * total:
-            break  # the round moved less than a millionth of the orders: the rest would move less still
+        if moved.sum() <= 0.01 * total:
+            break  # under 1 % of the orders moved: the next round would move about the square of that
     return flows
 
 
