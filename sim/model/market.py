@@ -82,15 +82,16 @@ def baseline_flows(
     `demand` [M, R], as close to `prior` [M, C, R] as biproportional fitting (RAS) gets. Cells where
     `fixed` [M, C, R] is True keep the prior as given, in t/month (the US's imports and other regions'
     published sourcing); the other cells hold relative weights (home bias, 1, 0 for no output) and share
-    what the fixed ones leave."""
+    what the fixed ones leave. The fit ends on the rows: each country's output is placed exactly, and a
+    region's demand is met as nearly as the fixed cells allow."""
     fixed_flows = np.where(fixed, prior, 0.0)
     row_target = np.maximum(supply - fixed_flows.sum(axis=2), 0.0)
     col_target = np.maximum(demand - fixed_flows.sum(axis=1), 0.0)
     flows = np.where(fixed, 0.0, prior)
     for _ in range(iterations):
-        flows = flows * share(row_target, flows.sum(axis=2))[:, :, None]
         flows = flows * share(col_target, flows.sum(axis=1))[:, None, :]
-    return flows + fixed_flows
+        flows = flows * share(row_target, flows.sum(axis=2))[:, :, None]
+    return flows + fixed_flows  # rows (output) hold exactly; columns (demand) as nearly as they can
 
 
 def contracts_honoured(bids: np.ndarray, open_routes: np.ndarray, premium: float) -> np.ndarray:

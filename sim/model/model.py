@@ -225,6 +225,9 @@ class SupplyChainModel(Model):
         prior[:, :, US_R] = us_imports0
         self._fix_published_sourcing(prior, fixed, us_imports0)
         self.flows0 = baseline_flows(self.output0, self.region_demand0, prior, fixed)
+        # Output is data (USGS), regional demand mostly assumed: where the two cannot both hold, the fit
+        # keeps output and each region's baseline demand is what its fitted flows bring it.
+        self.region_demand0[:, 1:] = self.flows0[:, :, 1:].sum(axis=1)
         self.flow_share0 = share(self.flows0, self.flows0.sum(axis=1, keepdims=True))  # of a region's purchases
         self.usual = self.pack(self.flow_share0)  # packed, for the spot market's first round
         region = [w.regions[name] for name in self.regions]
@@ -289,8 +292,11 @@ class SupplyChainModel(Model):
         # [T, M, C]: producers a restriction separates from the world market, because it covers every
         # region but their own (a ban on the US alone does not: they sell to everyone else). [T, M, R]:
         # the regions inside such a country's market: its own region, where it is most of the supply.
-        separated = tl.restricting & (tl.covers | home[None, None]).all(axis=3)
+        # A country in a region it does not dominate (Russia in the Rest of world) still sells freely into
+        # that region, part of the outside market: it is never separated.
         own_market = home[None] & (self.flow_share0 > 0.5)  # [M, C, R]
+        dominates = own_market.any(axis=2)  # [M, C]
+        separated = tl.restricting & (tl.covers | home[None, None]).all(axis=3) & dominates[None]
         inside = np.einsum("tmc,mcr->tmr", separated.astype(float), own_market.astype(float)) > 0
         # Months in which what policies allow, close or tax differs from the month before (_regime).
         changes = np.ones(len(allowed), dtype=bool)

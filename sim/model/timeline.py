@@ -72,9 +72,10 @@ class Timeline:
         self.leak_delays = positive_values(self.leak_delay)
 
     def exempt_home(self, home: np.ndarray) -> None:
-        """Take each exporter's own region [C, R] out of what its restrictions cover (sales at home are not
-        exports), and derive the arrays again."""
+        """Take each exporter's own region [C, R] out of what its restrictions cover and what duties tax
+        (sales at home are neither exports nor imports), and derive the arrays again."""
         self.covers = self.covers & ~home[None, None]
+        self.tariff = np.where(home[None, None], 0.0, self.tariff)
         self.refresh_shares()
 
     def freeze(self) -> None:

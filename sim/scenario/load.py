@@ -24,7 +24,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Event, Scenario, TimedEvent, month_index
 from sim.scenario.yaml_lines import PathKey, parse_yaml, read_yaml
 from sim.world.load import default_world_dict
-from sim.world.schema import World
+from sim.world.schema import REST, World
 
 DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
 APPENDED_LISTS = ("events", "sources")
@@ -507,6 +507,17 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
             if value != "all" and value not in world.regions:
                 raise _error_at(
                     ("events", i, "destinations"), origins, f"unknown region {value!r}", ", ".join(["all", *regions])
+                )
+        destinations = getattr(event, "destinations", None) or []
+        if destinations and "all" not in destinations:
+            home = next((n for n, region in world.regions.items() if event.exporter in region.countries), REST)
+            if set(destinations) == {home}:
+                raise _error_at(
+                    ("events", i, "destinations"),
+                    origins,
+                    f"{home} is {event.exporter}'s own region: sales there are not exports, so the restriction "
+                    "covers nothing",
+                    ", ".join(["all", *(r for r in regions if r != home)]),
                 )
         importer = getattr(event, "importer", None)
         if importer is not None and importer not in world.regions:
