@@ -68,6 +68,8 @@ class SupplyChainModel(Model):
         self.scenario_spec: Scenario = scenario
         self.world: World = world
         self.month = 0
+        # Nothing drawn: every run of this scenario builds the same world, so what it fits can be shared.
+        self._shared_by = resolved if scenario is resolved.scenario else None
         self._build_indices()
         self._build_baseline()
         if scenario is resolved.scenario:  # nothing drawn: every run of this scenario has the same policies
@@ -224,7 +226,10 @@ class SupplyChainModel(Model):
         fixed[:, :, US_R] = True
         prior[:, :, US_R] = us_imports0
         self._fix_published_sourcing(prior, fixed, us_imports0)
-        self.flows0 = baseline_flows(self.output0, self.region_demand0, prior, fixed)
+        fit = lambda: baseline_flows(self.output0, self.region_demand0, prior, fixed)  # noqa: E731
+        # The fit (a few ms) is the same for every run of a scenario with nothing drawn: shared, read-only.
+        self.flows0 = fit() if self._shared_by is None else self._shared_by.shared((type(self), "flows"), fit)
+        self.flows0.flags.writeable = False
         # Output is data (USGS), regional demand mostly assumed: where the two cannot both hold, the fit
         # keeps output and each region's baseline demand is what its fitted flows bring it.
         self.region_demand0[:, 1:] = self.flows0[:, :, 1:].sum(axis=1)
