@@ -746,13 +746,17 @@ class SupplyChainModel(Model):
         # behind a licence wait.
         regime = self._regime()
         packed_stock, packed_target = self.pack(self.producer_stock), self.pack(producer_target)
-        stock = np.broadcast_to(packed_stock[:, :, None], regime["closed"].shape)
-        target = np.broadcast_to(packed_target[:, :, None], regime["closed"].shape)
         if regime["any_closed"]:
             allowed_stock = regime["reach_per_flow"] * self.growth[:, None, None]
-            stock = np.where(regime["closed"], np.minimum(stock, allowed_stock), stock)
-            target = np.where(regime["closed"], allowed_stock, target)
-        own = price(per_region(stock) + self.inventory, per_region(target) + self.inventory_target)
+            stock = np.where(
+                regime["closed"], np.minimum(packed_stock[:, :, None], allowed_stock), packed_stock[:, :, None]
+            )
+            target = np.where(regime["closed"], allowed_stock, packed_target[:, :, None])
+            reach, reach_target = per_region(stock), per_region(target)
+        else:  # every region reaches every producer
+            reach = np.repeat(packed_stock.sum(axis=1, keepdims=True), len(self.regions), axis=1)
+            reach_target = np.repeat(packed_target.sum(axis=1, keepdims=True), len(self.regions), axis=1)
+        own = price(reach + self.inventory, reach_target + self.inventory_target)
         market = np.maximum(self.price_outside[:, None], own)
         self.price_market = np.where(inside, self.price_inside[:, None], market)
         self.price_paid = self._paid_prices()  # at the month's end prices (recorded with them)
