@@ -138,12 +138,14 @@ def ration_spot(
     bid = np.ones(orders.shape) if bids is None else bids
     total = orders.sum()
     for k in range(rounds):
-        source = left[:, :, None] if usual is None or k > 0 else usual * (left > 0)[:, :, None]
-        weight = preference * source
+        if usual is None or k > 0:
+            weight = preference * left[:, :, None]
+        else:
+            weight = np.where((left > 0)[:, :, None], preference * usual, 0.0)
         if room is not None:
             weight = np.where(room > 0, weight, 0.0)
-        spread = per_region(weight)[:, None, :]
-        asked = want[:, None, :] * weight / np.where(spread > 0, spread, np.inf)
+        spread = per_region(weight)
+        asked = weight * (want / np.where(spread > 0, spread, np.inf))[:, None, :]
         if room is not None:
             asked = np.minimum(asked, room)
         weighted = asked * bid[:, None, :]
