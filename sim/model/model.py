@@ -328,8 +328,7 @@ class SupplyChainModel(Model):
         self.growth = np.ones(M)
         self.price_outside = self.price0.copy()
         self.price_inside = self.price0.copy()
-        R0 = len(self.regions)
-        self.price_market = np.repeat(self.price0[:, None], R0, axis=1)  # [M, R] each region's market price
+        self.price_market = np.repeat(self.price0[:, None], R, axis=1)  # [M, R] each region's market price
         self.price_paid = self.price_market.copy()  # [M, R] what its buyers pay: market price plus duties
         self.price_us = self.price0.copy()
         self.best_price = np.repeat(self.price0[:, None], len(self.countries), axis=1)  # [M, C]
@@ -341,6 +340,8 @@ class SupplyChainModel(Model):
         self.inventory = self.region_demand0 * self.inventory_months  # [M, R] buyers' stocks, t
         self.inventory_target = self.inventory.copy()
         self.region_demand = self.region_demand0.copy()
+        self.region_delivered = self.region_demand0.copy()  # [M, R] this month's, set by step()
+        self.region_arrivals = np.zeros((M, R))
         self.orders = np.zeros((M, R))
         self.own_supply = np.zeros((M, R))
         self.stockpile = self.stockpile0.copy()
