@@ -130,3 +130,13 @@ def test_pipeline_delivers_after_the_delay_and_keeps_every_tonne():
     assert pipe.arrive(1).sum() == 0.0
     np.testing.assert_allclose(pipe.arrive(2), [[0.0, 7.0]])
     assert pipe.in_transit().sum() == 0.0
+
+
+def test_a_buyer_whose_usual_supplier_is_closed_turns_to_the_others():
+    """The first round asks usual suppliers only; when none of them may sell, later rounds still run."""
+    supply = np.array([[10.0, 10.0]])
+    orders = np.array([[8.0]])
+    preference = np.array([[[0.0], [1.0]]])  # the usual supplier (0) is closed to this buyer
+    usual = np.array([[[1.0], [0.0]]])
+    flows = ration_spot(supply, orders, preference, None, rounds=4, usual=usual)
+    np.testing.assert_allclose(flows[0, :, 0], [0.0, 8.0])

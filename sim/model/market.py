@@ -129,14 +129,15 @@ def ration_spot(
     dearer). A supplier asked for more than it has fills requests in proportion to the request times the
     region's bid [M, R] (the price it pays over the outside price; equal bids: every request by the same
     share), never more than asked. Requests never exceed `caps` [M, C, R] (what a quota or licence lets
-    through; None: no route is capped). Whatever is still short after `rounds` rounds (or once a round
-    moves less than 1 % of the orders) is short: this is the rationing rule (docs/model.md).
+    through; None: no route is capped). Whatever is still short after `rounds` rounds (or once a round after
+    the first moves less than 1 % of every mineral's orders) is short: this is the rationing rule
+    (docs/model.md).
     Returns flows [M, C, R]."""
     flows = np.zeros(preference.shape)
     left, want = supply.copy(), orders.copy()
     room = None if caps is None else caps.copy()
     bid = np.ones(orders.shape) if bids is None else bids
-    total = orders.sum()
+    total = orders.sum(axis=1)  # [M]
     for k in range(rounds):
         if usual is None or k > 0:
             weight = preference * left[:, :, None]
@@ -158,8 +159,10 @@ def ration_spot(
         want = np.maximum(want - moved, 0.0)
         if room is not None:
             room = room - got
-        if moved.sum() <= 0.01 * total:
-            break  # under 1 % of the orders moved: the next round would move about the square of that
+        # Stop once a round spread over every supplier (not only the usual ones) moved under 1 % of each
+        # mineral's orders: the next round would move far less (docs/model.md).
+        if (k > 0 or usual is None) and (moved.sum(axis=1) <= 0.01 * total).all():
+            break
     return flows
 
 
