@@ -146,13 +146,14 @@ def ration_spot(
         if room is not None:
             weight = np.where(room > 0, weight, 0.0)
         spread = per_region(weight)
-        asked = weight * (want / np.where(spread > 0, spread, np.inf))[:, None, :]
+        asked = want[:, None, :] * (weight / np.where(spread > 0, spread, np.inf)[:, None, :])  # share first: <= 1
         if room is not None:
             asked = np.minimum(asked, room)
         weighted = asked * bid[:, None, :]
         pressure = per_supplier(weighted)
-        fill = left / np.where(pressure > 0, pressure, np.inf)  # share of a unit bid's request filled
-        got = asked * np.minimum(fill[:, :, None] * bid[:, None, :], 1.0)
+        with np.errstate(over="ignore"):  # a tiny pressure on a supplier: the fill overflows, capped at 1
+            fill = left / np.where(pressure > 0, pressure, np.inf)  # share of a unit bid's request filled
+            got = asked * np.minimum(fill[:, :, None] * bid[:, None, :], 1.0)
         flows += got
         moved = per_region(got)
         left = np.maximum(left - per_supplier(got), 0.0)
