@@ -195,3 +195,18 @@ def test_a_stricter_kind_never_lowers_any_regions_shortfall(looser, stricter):
 
     loose, strict = shortfall(looser), shortfall(stricter)
     assert (strict >= loose - 1e-6 * (1 + loose)).all(), np.argwhere(strict < loose - 1e-6 * (1 + loose))
+
+
+def test_a_ban_on_the_us_prices_demand_out_where_it_makes_no_shortfall(bans):
+    """Shortfall is against demand at the prices paid; what the price rise itself removed is reported apart,
+    so 'no shortfall' cannot hide need."""
+    us_only, everyone = bans
+    base = run("baseline", NO_FUNDERS, months=60)
+    for result in (base, us_only, everyone):
+        for values in result.summary.values():
+            assert 0.0 <= values["demand_priced_out_share"] < 1.0
+    for mineral in ("antimony", "gallium"):
+        assert us_only.summary[mineral]["cumulative_shortfall_share"] == 0.0
+        assert (
+            us_only.summary[mineral]["demand_priced_out_share"] > 3 * base.summary[mineral]["demand_priced_out_share"]
+        )

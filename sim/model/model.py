@@ -465,6 +465,10 @@ class SupplyChainModel(Model):
         demand_response = (self.price_us / self.price0) ** self.demand_elasticity
         base = self.sector_demand0 * (self.growth * demand_response)[:, None]
         self.sector_demand = base * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
+        # What US demand would be at baseline prices: the gap to it is demand priced out, which a shortfall
+        # (measured against demand at the month's price) does not show.
+        unpriced = self.sector_demand0 * self.growth[:, None] * tl.demand_multiplier[t] + tl.demand_extra_t_per_month[t]
+        self.us_demand_at_baseline_price = unpriced.sum(axis=1)
         self.us_demand_total = self.sector_demand.sum(axis=1)
         recycling = self.recycling = self.recycling0 * self.growth
 

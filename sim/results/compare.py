@@ -13,6 +13,7 @@ HEADLINE = {
     "peak_shortfall_share": ("peak monthly shortfall, %", 100.0),
     "months_in_shortfall": ("months in shortfall", 1.0),
     "defence_shortfall_share": ("defence shortfall, %", 100.0),
+    "demand_priced_out_share": ("US demand priced out (against baseline prices), %", 100.0),
     "other_regions_shortfall_share_max": ("worst other buyer region's shortfall, %", 100.0),
     "capacity_gap_t_per_yr_peak": ("capacity gap peak, t/yr", 1.0),
     "price_us_peak_ratio": ("price US buyers pay, peak x baseline", 1.0),

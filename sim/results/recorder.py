@@ -19,6 +19,7 @@ ROUTES = ("direct", "licensed", "leaked", "allied")
 # variable -> unit, for the [month, mineral] series
 MINERAL_SERIES = {
     "us_demand": "t/month",
+    "us_demand_at_baseline_price": "t/month",
     "delivered": "t/month",
     "shortfall": "t/month",
     "shortfall_share": "share",
@@ -154,6 +155,7 @@ class Recorder:
         m = self.model
         s = self._series
         s["us_demand"][t] = m.us_demand_total
+        s["us_demand_at_baseline_price"][t] = m.us_demand_at_baseline_price
         s["delivered"][t] = delivered_total
         s["shortfall"][t] = shortfall_total
         s["shortfall_share"][t] = m.last_shortfall_share  # computed by the model this month

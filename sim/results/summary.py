@@ -40,6 +40,8 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i, mineral in enumerate(model.minerals):
         demand, shortfall = s["us_demand"][:, i], s["shortfall"][:, i]
+        unpriced = s["us_demand_at_baseline_price"][:, i]
+        priced_out = np.maximum(unpriced - demand, 0.0)
         short_share = s["shortfall_share"][:, i]
         in_shortfall = short_share > threshold
         first = np.flatnonzero(in_shortfall)
@@ -55,6 +57,9 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "first_shortfall_month": months[first[0]] if first.size else None,
             "time_to_recover_months": time_to_recover(in_shortfall),
             "defence_shortfall_share": _round(defence_short / defence_demand) if defence_demand > 0 else 0.0,
+            # US demand priced out: demand at baseline prices less demand at the prices paid, as a share of
+            # the former (a shortfall is measured against the latter, so a price rise can hide need).
+            "demand_priced_out_share": _round(priced_out.sum() / unpriced.sum()) if unpriced.sum() > 0 else 0.0,
             "capacity_gap_t_per_yr_end": _round(s["capacity_gap"][-1, i]),
             "capacity_gap_t_per_yr_mean": _round(s["capacity_gap"][:, i].mean()),
             "capacity_gap_t_per_yr_peak": _round(s["capacity_gap"][:, i].max()),

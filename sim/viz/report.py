@@ -19,6 +19,7 @@ COLUMNS = [
     ("peak_shortfall_share", "Worst month, % short", 100, "{:.1f}"),
     ("months_in_shortfall", "Months short", 1, "{:.0f}"),
     ("defence_shortfall_share", "Defence short, %", 100, "{:.1f}"),
+    ("demand_priced_out_share", "Demand priced out, %", 100, "{:.1f}"),
     ("other_regions_shortfall_share_max", "Worst other region short, %", 100, "{:.1f}"),
     ("capacity_gap_t_per_yr_peak", "Capacity gap peak, t/yr", 1, "{:,.0f}"),
     ("price_us_peak_ratio", "US price, peak x", 1, "{:.2f}"),
