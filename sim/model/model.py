@@ -4,7 +4,7 @@ Order within a month (MODEL.md §2-4): policies and the power price; US demand; 
 funders commit and trade the stockpile; buyer regions set demand and orders; supplier countries produce;
 the world market clears (allied commitments, contracts, leakage, spot rationing); regions consume and
 stock; prices follow each market's stocks against desired stocks. The model hands its state to whoever
-records it (`observers`); it imports nothing from sim.results.
+records it (the `recorder` it is given); it imports nothing from sim.results.
 """
 
 from __future__ import annotations
@@ -238,8 +238,10 @@ class SupplyChainModel(Model):
         region = [w.regions[name] for name in self.regions]
         self.inventory_months = np.array([x.inventory_months for x in region])
         self.precautionary_months = np.array([x.precautionary_months for x in region])
-        # [M, C, R]: a country's sales outside its home region are its exports
-        self.abroad = np.broadcast_to(np.arange(R)[None, None, :] != self.home_region[None, :, None], (M, C, R))
+        # Packed [M, K, R]: a country's sales outside its home region are its exports (fixed for the run)
+        self.abroad = self.pack(
+            np.broadcast_to(np.arange(R)[None, None, :] != self.home_region[None, :, None], (M, C, R))
+        )
         self.region_elasticity = self.demand_elasticity[:, None] * np.array(
             [x.demand_elasticity_factor for x in region]
         )
@@ -265,9 +267,9 @@ class SupplyChainModel(Model):
                         fixed[i, c, r] = True
         published = np.where(fixed, prior, 0.0)
         published[:, :, US_R] = 0.0
+        asked = published.sum(axis=2)  # [M, C] t/month the published shares ask of each supplier
         room = 0.9 * np.maximum(left_for_others, 0.0)
-        scale = np.minimum(share(room, published.sum(axis=2)), 1.0)
-        scale = np.where(published.sum(axis=2) > 0, scale, 1.0)
+        scale = np.where(asked > 0, np.minimum(share(room, asked), 1.0), 1.0)
         prior[:, :, 1:] = np.where(fixed[:, :, 1:], prior[:, :, 1:] * scale[:, :, None], prior[:, :, 1:])
 
     def _build_policies(self) -> tuple[np.ndarray, ...]:
@@ -580,7 +582,6 @@ class SupplyChainModel(Model):
             "leak_delay": pack(tl.leak_delay_to[t]),
             "leak_markup": pack(tl.leak_markup[t]),
             "leak_cap": pack(tl.leakage[t]),
-            "abroad": pack(self.abroad),
             # What a region may draw from a producer's stock on a governed route, per t/month of baseline
             # flow: a working stock of the allowed flow, nothing behind a licence wait (_update_prices).
             "reach_per_flow": pack(
@@ -651,7 +652,7 @@ class SupplyChainModel(Model):
             direct = shipped
         leak_arrivals = leak_arrivals + self.leak_pipe.ship(t, leaked, regime["leak_delay"])
         # Exports leave the country when shipped (licensed material when its licence comes through).
-        departed = per_supplier(np.where(regime["abroad"], direct + licence_arrivals + leaked, 0.0))
+        departed = per_supplier(np.where(self.abroad, direct + licence_arrivals + leaked, 0.0))
         arrivals = per_region(direct + licence_arrivals + leak_arrivals)
         arrivals[:, US_R] += allied.sum(axis=1)
         # Back to [M, C] in one pass: producer stocks, exports and what reached the US by each route.
