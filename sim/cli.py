@@ -95,7 +95,10 @@ def run(
     if runs > 1 or executor == "dask":
         run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address)
         return
-    result = simulate(resolved, seed=seed, months=months)
+    try:
+        result = simulate(resolved, seed=seed, months=months)
+    except ScenarioError as exc:  # drawn values that break a rule together
+        fail(str(exc))
     try:
         folder = save_run(result, out_dir, with_plots=plots)
     except StoreError as exc:
@@ -112,6 +115,7 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
     from sim.ensemble import run_ensemble
     from sim.executors import ExecutorError
     from sim.results.store import StoreError, save_ensemble
+    from sim.scenario.errors import ScenarioError
 
     bar, advance = progress_bar(f"{resolved.scenario.name}: {runs} runs ({executor})", runs)
     with bar:
@@ -126,7 +130,7 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
                 address=address,
                 progress=advance,
             )
-        except ExecutorError as exc:
+        except (ExecutorError, ScenarioError) as exc:
             fail(str(exc))
     try:
         folder = save_ensemble(result, out_dir, with_plots=plots)
@@ -518,7 +522,7 @@ def new(
     from sim.scenario.schema import NAME_PATTERN
     from sim.scenario.template import scenario_template
 
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         fail(f"'{name}' is not a scenario name (allowed: letters, digits and _ . -)")
     target = folder / f"{name}.yaml"
     if target.exists():

@@ -15,6 +15,9 @@ class ScenarioError(Exception):
     field: str | None = None
     allowed: str | None = None
 
+    def __reduce__(self) -> tuple:  # raised in ensemble workers, so it must survive pickling
+        return (type(self), (self.message, self.file, self.line, self.field, self.allowed))
+
     def __str__(self) -> str:
         text = ""
         if self.file:

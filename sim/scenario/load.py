@@ -9,20 +9,21 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Event, Scenario, TimedEvent, month_index
-from sim.scenario.yaml_lines import PathKey, parse_yaml, read_yaml
+from sim.scenario.yaml_lines import PathKey, parse_value, parse_yaml, read_yaml
 from sim.world.load import default_world_dict
 from sim.world.schema import REST, World
 
@@ -30,6 +31,14 @@ DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
 APPENDED_LISTS = ("events", "sources")
 NOT_INHERITED = ("name", "description")
 MAX_EXTENDS_DEPTH = 20
+MAX_EVENTS = 1_000  # the shipped scenarios have at most a dozen
+MAX_NAME = 255  # a file name's limit on most file systems
+NOT_DRAWN = {
+    "horizon_months": "every run of a scenario shares one calendar; compare horizons with "
+    "sim sweep --vary horizon_months=60,120",
+    "start": "every run of a scenario shares one calendar",
+    "seed": "each run's seed comes from --seed and the run number",
+}
 
 
 @dataclass
@@ -47,6 +56,7 @@ class ResolvedScenario:
     raw: dict[str, Any]
     files: list[str]
     distributions: dict[PathKey, tuple[str, list[float]]] = field(default_factory=dict)
+    origins: dict[PathKey, Origin] = field(default_factory=dict, repr=False, compare=False)
     _shared: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def shared(self, key: Hashable, build: Callable[[], Any]) -> Any:
@@ -79,8 +89,13 @@ class ResolvedScenario:
                 value = round(value)
             _set(raw, path, value)
             draws[path_text(path)] = value
-        scenario = Scenario.model_validate(raw)
-        world = World.model_validate(_merge(default_world_dict(), scenario.world, []))
+        try:
+            scenario = Scenario.model_validate(raw)
+            world = World.model_validate(_merge(default_world_dict(), scenario.world, []))
+        except ValidationError as exc:  # each end was valid, together some draws break a rule
+            prefix: PathKey = ("world",) if exc.title == World.__name__ else ()
+            error = _from_validation(exc, raw, self.origins, prefix=prefix, model=World if prefix else Scenario)
+            raise _draw_error(error, draws) from None
         return scenario, world, draws
 
 
@@ -114,11 +129,17 @@ def validate_raw(raw: dict[str, Any], origins: dict[PathKey, Origin], files: lis
     raw.pop("extends", None)
     if files:  # errors with no more precise place point at the file itself
         origins.setdefault((), Origin(files[-1], None))
+    _check_event_count(raw, origins)
     distributions = _find_distributions(raw, (), origins)
+    for path, (_, params) in list(distributions.items()):
+        _check_drawable(path, origins)
+        if params[0] == params[-1]:  # a degenerate distribution is its constant
+            _set(raw, path, next(iter(_get(raw, path).values()))[0])
+            del distributions[path]
     scenario = _validate_scenario(raw, distributions, origins)
     world = _validate_world(raw, distributions, origins)
     _check_names(scenario, world, raw, origins)
-    return ResolvedScenario(scenario, world, raw, files, distributions)
+    return ResolvedScenario(scenario, world, raw, files, distributions, origins)
 
 
 # --- files and merging ------------------------------------------------------------------------------
@@ -135,6 +156,7 @@ def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[Pat
     if not isinstance(data, dict):
         raise ScenarioError("a scenario file must be a mapping of fields (name:, events:, ...)", file=str(path), line=1)
     origins = {p: Origin(str(path), n) for p, n in lines.items()}
+    _check_event_count(data, origins)
     parent_name = data.get("extends")
     if parent_name is None:
         return data, origins, [str(path)]
@@ -145,6 +167,7 @@ def _load_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], dict[Pat
         parent_origins.pop((own,), None)
     merged_origins: dict[PathKey, Origin] = dict(parent_origins)
     merged = _merge(parent, data, [], origins=origins, merged_origins=merged_origins)
+    _check_event_count(merged, origins)  # pointing at this file: the one that went past the limit
     return merged, merged_origins, [*files, str(path)]
 
 
@@ -158,6 +181,14 @@ def _parent_path(path: Path, name: Any, line: int | None) -> Path:
             allowed="a scenario name like baseline, or a relative path ending in .yaml",
         )
     candidate = Path(name)
+    if candidate.name in ("", ".", "..") or len(name) > MAX_NAME or "\x00" in name:
+        raise ScenarioError(
+            f"'{name[:60]}' is not a scenario file name",
+            file=str(path),
+            line=line,
+            field="extends",
+            allowed="a scenario name like baseline, or a relative path ending in .yaml",
+        )
     if candidate.suffix == "":
         candidate = candidate.with_suffix(".yaml")
     if candidate.suffix not in {".yaml", ".yml"}:
@@ -169,7 +200,16 @@ def _parent_path(path: Path, name: Any, line: int | None) -> Path:
             allowed="a .yaml or .yml scenario file",
         )
     parent = candidate if candidate.is_absolute() else path.parent / candidate
-    if not parent.is_file():
+    try:
+        found = parent.is_file()
+    except OSError as exc:  # e.g. a component longer than the file system allows
+        raise ScenarioError(
+            f"parent scenario '{name[:60]}' cannot be looked up ({exc.strerror or exc})",
+            file=str(path),
+            line=line,
+            field="extends",
+        ) from None
+    if not found:
         raise ScenarioError(
             f"parent scenario '{name}' not found (looked for {parent})",
             file=str(path),
@@ -185,14 +225,20 @@ def _merge(
     path: list[str | int],
     origins: dict[PathKey, Origin] | None = None,
     merged_origins: dict[PathKey, Origin] | None = None,
+    below: dict[PathKey, list[PathKey]] | None = None,
 ) -> Any:
-    """Deep-merge `top` over `base`, recording where each merged value came from."""
+    """Deep-merge `top` over `base`, recording where each merged value came from (`below` indexes the
+    origins by their ancestors, so recording is linear in the size of the file)."""
+    if origins is not None and below is None:
+        below = {}
+        for p in origins:
+            for n in range(len(p) + 1):
+                below.setdefault(p[:n], []).append(p)
 
     def note(src: PathKey, dst: PathKey) -> None:
-        if origins is not None and merged_origins is not None:
-            for p, o in origins.items():
-                if p[: len(src)] == src:
-                    merged_origins[dst + p[len(src) :]] = o
+        if origins is not None and merged_origins is not None and below is not None:
+            for p in below.get(src, ()):
+                merged_origins[dst + p[len(src) :]] = origins[p]
 
     if isinstance(base, dict) and isinstance(top, dict):
         out = dict(base)
@@ -201,12 +247,13 @@ def _merge(
             if len(path) == 0 and key in APPENDED_LISTS and isinstance(value, list):
                 old = out.get(key) or []
                 old = old if isinstance(old, list) else []
-                out[key] = [*old, *[v for v in value if key != "sources" or v not in old]]
+                known = {_identity(v) for v in old} if key == "sources" else set()
+                out[key] = [*old, *[v for v in value if _identity(v) not in known]]
                 for i in range(len(value)):
                     note((key, i), (key, len(old) + i))
             elif key in out:
                 both_blocks = isinstance(out[key], dict) and isinstance(value, dict)
-                out[key] = _merge(out[key], value, here, origins, merged_origins)
+                out[key] = _merge(out[key], value, here, origins, merged_origins, below)
                 if not both_blocks:
                     note(tuple(here), tuple(here))
             else:
@@ -216,6 +263,22 @@ def _merge(
             merged_origins.setdefault(tuple(path), origins[tuple(path)])
         return out
     return copy.deepcopy(top)
+
+
+def _identity(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _check_event_count(data: dict[str, Any], origins: dict[PathKey, Origin]) -> None:
+    events = data.get("events")
+    if isinstance(events, list) and len(events) > MAX_EVENTS:
+        raise _error_at(
+            ("events",),
+            origins,
+            f"{len(events):,} events; a scenario holds at most {MAX_EVENTS:,} "
+            "(split the question into several scenarios)",
+            None,
+        )
 
 
 # --- overrides and distributions ---------------------------------------------------------------------
@@ -236,10 +299,7 @@ def _parse_override(text: str) -> tuple[PathKey, Any]:
         parts.append(int(index) if index else name)
     if not parts or "".join(str(p) for p in parts) == "":
         raise ScenarioError(f"--set '{text}' has an empty path", field="--set")
-    try:
-        value = yaml.safe_load(value_text) if value_text.strip() else ""
-    except yaml.YAMLError:
-        value = value_text
+    value = parse_value(value_text, "--set")
     return tuple(parts), value
 
 
@@ -267,13 +327,15 @@ def _find_distributions(
                 and len(params) == n
                 and all(isinstance(p, int | float) and not isinstance(p, bool) for p in params)
             )
+            if ok:
+                ok = all(math.isfinite(p) for p in params) and math.isfinite(params[-1] - params[0])
             if ok and kind == "uniform":
                 ok = params[0] <= params[1]
             if ok and kind == "triangular":
                 ok = params[0] <= params[1] <= params[2]
             if not ok:
                 shape = "[low, high]" if kind == "uniform" else "[low, mode, high]"
-                raise _error_at(path, origins, f"{kind} needs {n} numbers {shape} in order", None)
+                raise _error_at(path, origins, f"{kind} needs {n} finite numbers {shape} in order", None)
             found[path] = (kind, [float(p) for p in params])
             return found
         for key, value in data.items():
@@ -282,6 +344,59 @@ def _find_distributions(
         for i, value in enumerate(data):
             found.update(_find_distributions(value, (*path, i), origins))
     return found
+
+
+def _check_drawable(path: PathKey, origins: dict[PathKey, Origin]) -> None:
+    """Only a number field can be drawn, and not the calendar or the seed."""
+    if len(path) == 1 and path[0] in NOT_DRAWN:
+        raise _error_at(path, origins, f"cannot be drawn from a distribution: {NOT_DRAWN[str(path[0])]}", None)
+    options = _options(_annotation_at(path))
+    if not options or Any in options or any(o in (int, float) for o in options):
+        return  # a number, or a field the validation will name
+    kinds = " or ".join(sorted({getattr(o, "__name__", str(o)) for o in options if o is not NoneType}))
+    raise _error_at(path, origins, f"a distribution stands for a number, and this field is {kinds}", None)
+
+
+def _annotation_at(path: PathKey) -> Any:
+    """The schema's type of the field at `path` (None when there is no such field)."""
+    current: Any = World if path[:1] == ("world",) else Scenario
+    for part in path[1:] if current is World else path:
+        current = next((inner for o in _options(current) if (inner := _inside(o, part)) is not None), None)
+        if current is None:
+            return None
+    return current
+
+
+def _inside(annotation: Any, part: str | int) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        info = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return info.annotation if info else None
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and isinstance(part, str):
+        return args[1]
+    if get_origin(annotation) is list and isinstance(part, int):
+        return args[0]
+    return None
+
+
+def _options(annotation: Any) -> list[Any]:
+    """The members of a union (X | None, an Annotated union of events), flattened."""
+    if annotation is None:
+        return []
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _options(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [o for arg in get_args(annotation) for o in _options(arg)]
+    return [annotation]
+
+
+def _draw_error(error: ScenarioError, draws: dict[str, float]) -> ScenarioError:
+    """A rule broken by drawn values together: name the draws near the field, so the user sees which."""
+    near = [k for k in draws if error.field and k.startswith(error.field.rsplit(".", 1)[0])] or list(draws)
+    shown = ", ".join(f"{k}={draws[k]:.6g}" for k in near[:4]) + (" ..." if len(near) > 4 else "")
+    error.message = f"drawn values break a rule ({shown}): {error.message}"
+    return error
 
 
 def _looks_like_distribution(key: Any, value: Any) -> bool:

@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.world.schema import TONNES, USD
+
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # use fullmatch: `$` lets a final newline through
 US = "United States"
 
 
@@ -39,7 +41,7 @@ Month = Annotated[str, Field(description="a month, YYYY-MM")]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # bounds on every number: see world.schema
 
 
 class TimedEvent(Strict):
@@ -118,7 +120,7 @@ class DemandShock(TimedEvent):
     minerals: list[str] = Field(min_length=1)
     sectors: list[str] | None = None
     multiplier: float = Field(1.0, ge=0, le=20)
-    extra_t_per_yr: float = Field(0.0, ge=0)
+    extra_t_per_yr: float = Field(0.0, ge=0, le=TONNES)
 
 
 class AlliedSupply(TimedEvent):
@@ -128,7 +130,7 @@ class AlliedSupply(TimedEvent):
     type: Literal["allied_supply"]
     country: str
     mineral: str
-    t_per_yr: float = Field(gt=0)
+    t_per_yr: float = Field(gt=0, le=TONNES)
     ramp_months: int = Field(12, ge=0, le=240)
 
 
@@ -139,7 +141,7 @@ class FundingProgramme(TimedEvent):
     name: str
     agency: str = "scenario"
     instrument: Literal["grant", "loan", "offtake", "stockpile"]
-    annual_budget_usd: float = Field(ge=0)
+    annual_budget_usd: float = Field(ge=0, le=USD)
     carryover: bool = True
     success_rate: float = Field(0.8, ge=0, le=1)
     minerals: list[str] | Literal["all"] = "all"
@@ -150,7 +152,7 @@ class StockpileRelease(TimedEvent):
 
     type: Literal["stockpile_release"]
     minerals: list[str] = Field(min_length=1)
-    t_per_yr: float = Field(gt=0)
+    t_per_yr: float = Field(gt=0, le=TONNES)
 
 
 Event = Annotated[
@@ -179,7 +181,7 @@ class Scenario(Strict):
     extends: str | None = None
     horizon_months: int = Field(120, ge=1, le=600)
     start: Month = "2026-01"
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     world: dict[str, Any] = Field(default_factory=dict, description="overrides of the default world data")
     policies: Policies = Policies()
     events: list[Event] = Field(default_factory=list)
@@ -189,7 +191,7 @@ class Scenario(Strict):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
+        if not NAME_PATTERN.fullmatch(value):
             raise ValueError("a name may hold only letters, digits and _ . - (it names the run's folder)")
         return value
 

@@ -6,7 +6,7 @@ model divides by 12); prices in USD/t; electricity in MWh/t and USD/MWh.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,29 +18,39 @@ REST = "Rest of world"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # every number finite and bounded: no field is met by infinity, and no quantity comes near overflow
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+TONNES = 1e9  # t or t/yr: above any mineral's world output (aluminium about 7e7 t/yr)
+USD_PER_T = 1e8  # USD/t: above any price here (germanium about 3e6 USD/t)
+USD = 1e13  # USD: above the whole US federal budget
+MWH_PER_T = 1e3  # MWh/t: above any smelter's use (aluminium about 15)
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class MineralData(Strict):
     processed_form: str
-    price_usd_per_t: float = Field(gt=0)
-    us_demand_t_per_yr: float = Field(gt=0)
+    price_usd_per_t: float = Field(gt=0, le=USD_PER_T)
+    us_demand_t_per_yr: float = Field(gt=0, le=TONNES)
     demand_growth_per_yr: float = Field(ge=-0.5, le=1.0)
     demand_elasticity: float = Field(ge=-3.0, le=0.0)
     supply_elasticity: float = Field(ge=0.0, le=3.0)
     recycling_share: float = Field(ge=0.0, lt=1.0)
-    electricity_mwh_per_t: float = Field(ge=0.0)
-    capex_usd_per_tpy: float = Field(gt=0)
+    electricity_mwh_per_t: float = Field(ge=0.0, le=MWH_PER_T)
+    capex_usd_per_tpy: float = Field(gt=0, le=USD_PER_T)
     build_lead_months: int = Field(ge=0, le=240)
-    stockpile_t: float = Field(ge=0.0)
-    stockpile_buy_t_per_yr: float = Field(0.0, ge=0.0, description="NDS Annual Materials Plan potential acquisitions")
+    stockpile_t: float = Field(ge=0.0, le=TONNES)
+    stockpile_buy_t_per_yr: float = Field(
+        0.0, ge=0.0, le=TONNES, description="NDS Annual Materials Plan potential acquisitions"
+    )
     feedstock_cost_share: float = Field(ge=0.0, le=1.0)
     supply_adjust_months: float = Field(gt=0, le=120)
 
 
 class SupplyData(Strict):
-    capacity_t_per_yr: float = Field(ge=0.0)
-    output_t_per_yr: float = Field(ge=0.0)
+    capacity_t_per_yr: float = Field(ge=0.0, le=TONNES)
+    output_t_per_yr: float = Field(ge=0.0, le=TONNES)
     alignment: Alignment
     us_import_share: float = Field(ge=0.0, le=1.0)
 
@@ -57,10 +67,10 @@ class PlantData(Strict):
     mineral: str
     company: str = ""
     state: str = ""
-    capacity_t_per_yr: float = Field(ge=0.0)
+    capacity_t_per_yr: float = Field(ge=0.0, le=TONNES)
     status: PlantStatus
-    electricity_mwh_per_t: float = Field(ge=0.0)
-    other_cost_usd_per_t: float = Field(ge=0.0)
+    electricity_mwh_per_t: float = Field(ge=0.0, le=MWH_PER_T)
+    other_cost_usd_per_t: float = Field(ge=0.0, le=USD_PER_T)
     feedstock_country: str = "United States"
     hedged_power_share: float = Field(ge=0.0, le=1.0)
 
@@ -73,16 +83,16 @@ class SectorData(Strict):
 class ProgrammeData(Strict):
     agency: str
     instrument: Instrument
-    annual_budget_usd: float = Field(ge=0.0)
+    annual_budget_usd: float = Field(ge=0.0, le=USD)
     carryover: bool = True
     success_rate: float = Field(ge=0.0, le=1.0)
     minerals: list[str] | Literal["all"] = "all"
-    start_month: int = Field(default=0, ge=0, description="month index the programme starts committing")
-    end_month: int | None = Field(default=None, ge=0, description="month index it stops (None: never)")
+    start_month: int = Field(default=0, ge=0, le=1200, description="month index the programme starts committing")
+    end_month: int | None = Field(default=None, ge=0, le=1200, description="month index it stops (None: never)")
 
 
 class PowerData(Strict):
-    baseline_usd_per_mwh: float = Field(gt=0)
+    baseline_usd_per_mwh: float = Field(gt=0, le=1e5)
     trend_per_yr: float = Field(ge=-0.5, le=1.0)
 
 
@@ -130,7 +140,9 @@ class MarketParams(Strict):
     ramp_rate_per_month: float = Field(0.15, gt=0, le=1, description="utilisation regained per month")
     restart_lag_months: int = Field(6, ge=0, le=60, description="months of positive margin before a restart")
     restart_margin_share: float = Field(0.05, ge=0, le=1, description="margin (share of price) to restart")
-    restart_cost_usd_per_tpy: float = Field(50.0, ge=0, description="one-off cost of restarting, per t/yr")
+    restart_cost_usd_per_tpy: float = Field(
+        50.0, ge=0, le=USD_PER_T, description="one-off cost of restarting, per t/yr"
+    )
     loss_for_full_curtail_share: float = Field(
         0.1, gt=0, le=1, description="loss (share of price) at which curtailment runs at its full rate"
     )
@@ -151,7 +163,7 @@ class MarketParams(Strict):
 class RegionData(Strict):
     """A buyer region (MODEL.md §2): its demand, stock policy and which supplier countries are its own."""
 
-    demand_share: dict[str, float] = Field(
+    demand_share: dict[str, Share] = Field(
         default_factory=dict, description="mineral -> share of world consumption outside the US (not for the US)"
     )
     countries: list[str] = Field(default_factory=list, description="supplier countries whose home market it is")
@@ -174,7 +186,7 @@ class World(Strict):
     sanctions: dict[str, list[str] | Literal["all"]] = Field(
         default_factory=dict, description="exporter -> minerals the US forbids importing from it directly"
     )
-    contracts: dict[str, dict[str, dict[str, float]]] = Field(
+    contracts: dict[str, dict[str, dict[str, Share]]] = Field(
         default_factory=dict, description="region -> mineral -> supplier -> published share of its imports"
     )
 
