@@ -70,7 +70,7 @@ def run(
     out_dir: OutOption = "results",
     overrides: SetOption = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="write PNG plots")] = True,
-    runs: Annotated[int, typer.Option("--runs", min=1, max=1_000_000, help="Monte Carlo runs (child seeds)")] = 1,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Monte Carlo runs (child seeds), at most 10,000")] = 1,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="worker processes (default: all cores)")
     ] = None,
@@ -238,13 +238,17 @@ def sweep(
     table = sweep_table(points, summaries)
     inputs = [v.path for v in varies]
     shown = table[table["indicator"] == indicator].pivot_table(index="point", columns="mineral", values="value")
-    moving = [m for m in shown.columns if shown[m].nunique() > 1] or list(shown.columns)[:5]
+    shown = shown.reindex(range(len(points)))  # a point with no value (e.g. never recovered) shows "-"
+    moving = [m for m in shown.columns if shown[m].nunique(dropna=False) > 1] or list(shown.columns)[:5]
     rich_table = Table(title=f"{indicator} per point", title_justify="left")
     for header in [*inputs, *moving]:
         rich_table.add_column(header, justify="right")
     for k, point in enumerate(points[:40]):
-        rich_table.add_row(*(str(point[i]) for i in inputs), *(f"{shown.loc[k, m]:.4g}" for m in moving))
+        values = (shown.loc[k, m] for m in moving)
+        rich_table.add_row(*(str(point[i]) for i in inputs), *("-" if v != v else f"{v:.4g}" for v in values))
     out.print(rich_table)
+    if indicator == "time_to_recover_months":
+        out.print("-: never short; -1: still short at the horizon", highlight=False)
     if len(points) > 40:
         out.print(f"... {len(points) - 40} more points in points.csv")
     run_id = new_id(f"{resolved.scenario.name}-sweep{len(points)}")

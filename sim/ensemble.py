@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.executors import ExecutorKind, map_batches
+from sim.limits import check_run_count
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
 
@@ -119,6 +120,9 @@ def run_ensemble(
 ) -> EnsembleResult:
     """Run `runs` seeds of a scenario; `progress(n)` is called as each batch of n runs finishes."""
 
+    check_run_count(
+        runs, f"--runs {runs}", "Run several ensembles with different --seed and compare them (sim compare A B)."
+    )
     started = time.perf_counter()
     seed = resolved.scenario.seed if seed is None else seed
     outcomes = map_batches(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import ResolvedScenario, is_integer_field, path_text
 from sim.sweep import run_points
@@ -64,6 +65,12 @@ def run_sensitivity(
     **executor: Any,
 ) -> SensitivityResult:
     problem = problem_of(resolved)
+    d = problem["num_vars"]
+    check_run_count(
+        (d + 1) * n if method == "morris" else n * (d + 2),
+        f"--n {n} with {d} uncertain inputs",
+        "Use a smaller --n, or fewer distributions.",
+    )
     sample_seed = resolved.scenario.seed if seed is None else seed
     if method == "morris":
         from SALib.sample import morris as sampler

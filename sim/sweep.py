@@ -7,6 +7,7 @@ the inputs, not from luck. Points run in batches on any executor (see sim.execut
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim.executors import ExecutorKind, map_batches
+from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
+from sim.scenario.yaml_lines import parse_value
+
+SPLIT_SWEEP = "Split the sweep into several (narrower ranges or coarser steps), or use --sample lhs --n N."
 
 
 @dataclass
@@ -30,14 +34,20 @@ class Vary:
     high: float | None = None
     step: float | None = None
 
-    def grid(self) -> list[Any]:
+    def count(self) -> int:
+        """Values in the grid (computed without building it)."""
         if self.values is not None:
-            return self.values
+            return len(self.values)
         assert self.low is not None and self.high is not None
         if self.step is None:
             raise ScenarioError(f"--vary {self.path}: a grid needs lo:hi:step (or a list a,b,c)", field="--vary")
-        count = int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
-        return [float(round(self.low + i * self.step, 12)) for i in range(count)]
+        return int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+    def grid(self) -> list[Any]:
+        if self.values is not None:
+            return self.values
+        assert self.low is not None and self.step is not None
+        return [float(round(self.low + i * self.step, 12)) for i in range(self.count())]
 
     def scale(self, u: float) -> Any:
         """Map u in [0, 1) to this input (Latin hypercube sampling)."""
@@ -62,16 +72,21 @@ def parse_vary(text: str) -> Vary:
             numbers = [float(p) for p in parts]
         except ValueError:
             raise ScenarioError(f"--vary {path}: '{spec}' is not lo:hi[:step] numbers", field="--vary") from None
+        if not all(math.isfinite(x) for x in numbers) or not math.isfinite(numbers[-1] - numbers[0]):
+            raise ScenarioError(f"--vary {path}: '{spec}' needs finite numbers", field="--vary")
         if len(numbers) not in (2, 3) or numbers[1] < numbers[0] or (len(numbers) == 3 and numbers[2] <= 0):
             raise ScenarioError(f"--vary {path}: '{spec}' needs lo <= hi and a positive step", field="--vary")
+        if len(numbers) == 3:  # the grid's size, before anything is built
+            check_run_count((numbers[1] - numbers[0]) / numbers[2] + 1, f"--vary {path}={spec}", SPLIT_SWEEP)
         return Vary(path, low=numbers[0], high=numbers[1], step=numbers[2] if len(numbers) == 3 else None)
-    values = [yaml.safe_load(v) for v in spec.split(",") if v.strip()]
+    values = [parse_value(v, "--vary") for v in spec.split(",") if v.strip()]
     if not values:
         raise ScenarioError(f"--vary {path}: no values given", field="--vary")
     return Vary(path, values=values)
 
 
 def grid_points(varies: list[Vary]) -> list[dict[str, Any]]:
+    check_run_count(math.prod(v.count() for v in varies), "--vary grid", SPLIT_SWEEP)
     return [
         dict(zip([v.path for v in varies], combo, strict=True))
         for combo in itertools.product(*(v.grid() for v in varies))
@@ -79,6 +94,7 @@ def grid_points(varies: list[Vary]) -> list[dict[str, Any]]:
 
 
 def lhs_points(varies: list[Vary], n: int, seed: int) -> list[dict[str, Any]]:
+    check_run_count(n, f"--n {n}", "Run several sweeps with different --seed.")
     from scipy.stats import qmc
 
     unit = qmc.LatinHypercube(d=len(varies), seed=np.random.default_rng(seed)).random(n)
