@@ -527,7 +527,7 @@ def new(
     from sim.scenario.template import scenario_template
 
     if not NAME_PATTERN.fullmatch(name):
-        fail(f"'{name}' is not a scenario name (allowed: letters, digits and _ . -)")
+        fail(f"{name!r} is not a scenario name (allowed: letters, digits and _ . -)")
     target = folder / f"{name}.yaml"
     if target.exists():
         fail(f"{target} already exists; choose another name")
