@@ -1,5 +1,7 @@
 """Small helpers for running scenarios in tests."""
 
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,3 +25,20 @@ def series(result: RunResult, variable: str, mineral: str | None = None, scope: 
 def recorded(result: RunResult, variable: str) -> np.ndarray:
     """The recorder's [month, mineral] array (no pandas round trip)."""
     return result.model.recorder.series[variable]
+
+
+@contextmanager
+def no_hang(seconds: int = 60):
+    """Fail instead of hanging forever (a guard, not a timing test: what it guards takes well under a
+    second)."""
+
+    def stop(signum, frame):
+        raise AssertionError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -2,8 +2,6 @@
 code 2, or runs correctly; nothing is written for a refused command."""
 
 import json
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,27 +9,10 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 
-from .helpers import SCENARIOS
+from .helpers import SCENARIOS, no_hang
 
 runner = CliRunner()
 CHINA = str(SCENARIOS / "china_ban.yaml")
-
-
-@contextmanager
-def no_hang(seconds: int = 60):
-    """Fail instead of hanging forever (a guard, not a timing test: the fixed code takes well under a
-    second)."""
-
-    def stop(signum, frame):
-        raise AssertionError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def sim(*args: str):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+
+LONGEST_WORD = 80  # a value echoed back is shortened past this (a 5,000-character name helps nobody)
 
 
 @dataclass
@@ -20,11 +24,22 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         text = ""
-        if self.file:
+        if self.file:  # the user's own path, never shortened
             text = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
-        if self.field:
-            text += f"{self.field}: "
-        text += self.message
+        said = f"{self.field}: " if self.field else ""
+        said += self.message
         if self.allowed:
-            text += f" (allowed: {self.allowed})"
-        return text
+            said += f" (allowed: {self.allowed})"
+        return one_line(text, shorten=False) + one_line(said)
+
+
+def one_line(text: str, shorten: bool = True) -> str:
+    """The message as one printable line: control characters (newlines too) escaped, long words cut."""
+    printable = "".join(
+        c if c == " " or not unicodedata.category(c).startswith(("C", "Z")) else ascii(c)[1:-1] for c in text
+    )
+    if not shorten:
+        return printable
+    return re.sub(
+        rf"\S{{{LONGEST_WORD + 1},}}", lambda m: f"{m[0][:50]}...{m[0][-20:]} ({len(m[0]):,} characters)", printable
+    )
