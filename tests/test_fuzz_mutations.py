@@ -85,7 +85,8 @@ def structural(rng: random.Random, data: dict) -> dict:
                 value = [value]
             parent[last] = value
         elif move < 0.95 and isinstance(parent, dict):
-            parent[rng.choice(["surprise", "x" * 300, "minerals", "type", "1"])] = copy.deepcopy(rng.choice(STRANGE_VALUES))
+            key = rng.choice(["surprise", "x" * 300, "minerals", "type", "1"])
+            parent[key] = copy.deepcopy(rng.choice(STRANGE_VALUES))
         else:
             data["extends"] = rng.choice(BAD_EXTENDS)
     return data
