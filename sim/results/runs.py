@@ -166,8 +166,9 @@ def find_run(name: str, root: Path) -> StoredRun:
         if name and root.is_dir()
         else []
     )
-    if len(candidates) == 1:
-        return read_run(candidates[0])
+    exact = [p for p in candidates if p.name == name]
+    if len(exact) == 1 or len(candidates) == 1:
+        return read_run((exact or candidates)[0])
     if not candidates:
         raise RunError(f"no run '{name}' (not a directory, and no run id under {root} starts with it)")
     raise RunError(f"'{name}' matches {len(candidates)} runs under {root}; give more of the id")

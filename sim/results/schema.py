@@ -7,6 +7,7 @@ newer sim's folders still read), and file names listed in a folder must be plain
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
@@ -58,7 +59,7 @@ class MineralRow(Stored):
     @classmethod
     def _values(cls, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise ValueError(f"a mineral's row is {type(data).__name__}, not an object of indicators")
+            raise ValueError(f"a mineral's row is {json_type(data)}, not an object of indicators")
         for key in REQUIRED_INDICATORS:
             if key not in data:
                 raise ValueError(f"'{key}' is missing")
@@ -68,7 +69,7 @@ class MineralRow(Stored):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 allowed = "a finite number" if required else "a finite number or null"
-                raise ValueError(f"'{key}' is {value!r}; {allowed} is allowed")
+                raise ValueError(f"'{key}' is {json.dumps(value)}; {allowed} is allowed")
         return data
 
 
@@ -129,6 +130,17 @@ class Comparison(Stored):
     package_version: str = ""
 
 
+def json_type(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {str: "a string", list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
 def problem(exc: ValidationError) -> str:
     """The first thing wrong, as 'where: what' (e.g. "minerals.gallium: 'seed' is missing")."""
     error = exc.errors(include_url=False)[0]
@@ -137,7 +149,7 @@ def problem(exc: ValidationError) -> str:
     if error["type"] == "missing":
         message = f"'{error['loc'][-1]}' is missing"
         where = ".".join(str(part) for part in error["loc"][:-1])
-    elif error["type"] == "model_type" or error["type"] == "dict_type":
-        message = f"{message}, got {type(error['input']).__name__}"
+    elif error["type"] in ("model_type", "dict_type"):
+        message = f"should be an object, got {json_type(error['input'])}"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {message}{more}" if where else f"{message}{more}"
