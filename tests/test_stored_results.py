@@ -346,3 +346,11 @@ def test_a_saved_run_reads_back_and_carries_no_partial_marker(tmp_path):
     assert find_run(folder.name, tmp_path).path == folder  # an exact id wins over a longer one it prefixes
     with pytest.raises(RunError, match="matches 2 runs"):
         find_run(folder.name[:10], tmp_path)
+
+
+def test_a_run_that_would_not_read_back_is_not_saved(tmp_path):
+    result = run("baseline", months=2)
+    result.summary = {}  # no minerals: readers would refuse it, so the writer does
+    with pytest.raises(StoreError, match=r"does not read back.*minerals"):
+        save_run(result, tmp_path, with_plots=False)
+    assert list(tmp_path.iterdir()) == []

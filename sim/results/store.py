@@ -211,9 +211,15 @@ def save_comparison(items: list[Compared], table: pd.DataFrame, root: Path) -> P
 
 
 def write_report(folder: Path) -> None:
+    """report.html of the run just written in `folder`, built by reading it back as any reader would."""
+    from sim.results.runs import RunError
     from sim.viz.report import build_report
 
-    (folder / REPORT).write_text(build_report(folder), encoding="utf-8")
+    try:
+        text = build_report(folder)
+    except RunError as exc:
+        raise StoreError(f"the run does not read back, so it was not saved: {exc}") from None
+    (folder / REPORT).write_text(text, encoding="utf-8")
 
 
 def _fsync_dir(path: Path) -> None:
