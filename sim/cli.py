@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from sim.api import RunResult
+    from sim.results.runs import StoredRun
 
 app = typer.Typer(
     help="Scenario simulator of US critical-mineral supply chains: export bans, power prices, funding.",
@@ -447,36 +449,44 @@ def hindcast(
 @app.command()
 def report(
     run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough), or a compare folder")],
-    output: Annotated[
-        Path | None, typer.Option("--output", help="HTML file (default: <results>/<run id>.html)")
-    ] = None,
+    output: Annotated[str | None, typer.Option("--output", help="HTML file (default: <results>/<run id>.html)")] = None,
     out_dir: OutOption = "results",
 ) -> None:
     """Write one self-contained HTML report of a stored run or comparison (plots embedded; opens offline)."""
     out_dir = results_dir(out_dir)
-    import os
-
     from sim.results.runs import RunError, find_run
+    from sim.results.store import StoreError, write_file_atomic
     from sim.viz.report import COMPARE_RUNS, build_compare_report, build_report
 
     try:
         compared = next((p for p in (Path(run), out_dir / run) if (p / COMPARE_RUNS).is_file()), None)
         if compared is not None:
-            name, text = compared.name, build_compare_report(compared)
+            name, text = Path(os.path.abspath(compared)).name, build_compare_report(compared)
         else:
             stored = find_run(run, out_dir)
             name, text = stored.run_id, build_report(stored.path)
-    except (RunError, OSError, KeyError, ValueError) as exc:
-        fail(f"{run}: cannot build a report ({exc})")
-    target = output or out_dir / f"{name}.html"
-    tmp = target.with_name(f".{target.name}.tmp")
+    except RunError as exc:
+        fail(str(exc))
+    except (OSError, KeyError, ValueError) as exc:
+        fail(f"{run}: cannot build a report ({exc.__class__.__name__}: {exc})")
+    target = report_target(output, out_dir, name)
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        fail(f"cannot write {target}: {exc.strerror or exc}")
+        write_file_atomic(target, text)
+    except StoreError as exc:
+        fail(str(exc))
     out.print(f"Wrote [bold]{target}[/] ({target.stat().st_size / 1024:,.0f} KiB)", highlight=False)
+
+
+def report_target(output: str | None, out_dir: Path, name: str) -> Path:
+    """Where `sim report` writes: --output if it names a file, else <results>/<run id>.html."""
+    if output is None:
+        return out_dir / f"{name}.html"
+    if not output.strip():
+        fail(f"--output is empty; give an HTML file, e.g. --output {name}.html")
+    target = Path(output)
+    if target.name in ("", ".", "..") or output.endswith(("/", os.sep)) or target.is_dir():
+        fail(f"--output '{output}' is a directory; give an HTML file, e.g. --output {target / name}.html")
+    return target
 
 
 @app.command()
@@ -588,6 +598,7 @@ def compare(
     from sim.results.store import StoreError, save_comparison
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
+    from sim.viz.compare_plots import OVERLAYS
 
     if len(items) < 2:
         fail("compare needs at least two runs or scenario files")
@@ -601,8 +612,10 @@ def compare(
                 compared.append(Compared(f"{result.name} s{result.seed}", result.summary, result.series, source))
             else:
                 run = find_run(item, out_dir)
+                for variable in OVERLAYS:  # a damaged time series is found before anything is printed
+                    run.series(variable)
                 m = run.manifest
-                source = provenance(run.run_id, m["scenario_name"], m["scenario_hash"], m["seed"], m["months"])
+                source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, m.months)
                 compared.append(Compared(run.label, run.minerals, run.series, source))
         except (ScenarioError, RunError) as exc:
             fail(str(exc))
@@ -640,42 +653,72 @@ def format_cell(value: object, indicator: str | None = None) -> str:
 def runs(
     out_dir: OutOption = "results",
     clean: Annotated[
-        bool, typer.Option("--clean", help="remove partial folders of killed runs (untouched for an hour)")
+        bool,
+        typer.Option("--clean", help="remove partial folders sim left when killed (untouched for an hour)"),
     ] = False,
 ) -> None:
-    """List the complete runs in the results directory, oldest first."""
+    """List the complete runs in the results directory, oldest first, and the other results beside them;
+    name on stderr each folder that cannot be read and why."""
     out_dir = results_dir(out_dir)
-    import shutil
+    from rich.markup import escape
 
-    from sim.results.runs import list_runs, stale_partials
+    from sim.results.runs import scan
 
     if clean:
-        for folder in stale_partials(out_dir):
-            shutil.rmtree(folder, ignore_errors=True)
-            out.print(f"removed {folder}", highlight=False)
-
-    found = list_runs(out_dir)
-    if not found:
-        out.print(f"no runs in {out_dir}")
+        clean_partials(out_dir)
+    index = scan(out_dir)
+    for skipped in index.skipped:
+        err.print(f"[yellow]skipped:[/] {escape(skipped.reason)}", highlight=False, soft_wrap=True)
+    if not index.runs and not index.others:
+        out.print(f"no runs in {out_dir}", highlight=False)
         return
-    table = Table(title=f"runs in {out_dir}", title_justify="left")
+    if index.runs:
+        out.print(runs_table(index.runs, f"runs in {out_dir}"))
+    if index.others:
+        table = Table(title=f"other results in {out_dir}", title_justify="left")
+        for header in ("folder", "kind", "of"):
+            table.add_column(header)
+        for other in index.others:
+            table.add_row(other.path.name, other.kind, other.scenario)
+        out.print(table)
+
+
+def runs_table(found: list[StoredRun], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
     for header in ("run id", "scenario", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak price"):
         table.add_column(header)
     for run in found:
-        minerals = run.minerals
-        worst = max(minerals, key=lambda m: minerals[m].get("cumulative_shortfall_share", 0))
-        priciest = max(minerals, key=lambda m: minerals[m].get("price_outside_peak_ratio", 0))
-        size = f"{run.manifest['runs']} runs" if run.kind == "ensemble" else str(run.manifest["seed"])
+        minerals, m = run.minerals, run.manifest
+        worst = max(minerals, key=lambda k: minerals[k]["cumulative_shortfall_share"])
+        priciest = max(minerals, key=lambda k: minerals[k]["price_outside_peak_ratio"])
         table.add_row(
             run.run_id,
-            run.manifest["scenario_name"],
-            size,
-            str(run.manifest["months"]),
-            run.manifest.get("created_utc", ""),
-            f"{worst} {100 * minerals[worst].get('cumulative_shortfall_share', 0):.1f}%",
-            f"{priciest} {minerals[priciest].get('price_outside_peak_ratio', 0):.2f}x",
+            m.scenario_name,
+            f"{m.runs} runs" if run.kind == "ensemble" else str(m.seed),
+            str(m.months),
+            m.created_utc,
+            f"{worst} {100 * minerals[worst]['cumulative_shortfall_share']:.1f}%",
+            f"{priciest} {minerals[priciest]['price_outside_peak_ratio']:.2f}x",
         )
-    out.print(table)
+    return table
+
+
+def clean_partials(out_dir: Path) -> None:
+    """Remove the partial folders sim made and left over an hour ago; say what was left and why."""
+    import shutil
+
+    from sim.results.runs import partials
+
+    for partial in partials(out_dir):
+        if not partial.removable:
+            out.print(f"left {partial.path}: {partial.reason}", highlight=False, soft_wrap=True)
+            continue
+        try:
+            shutil.rmtree(partial.path)
+        except OSError as exc:
+            err.print(f"could not remove {partial.path}: {exc.strerror or exc}", highlight=False, soft_wrap=True)
+            continue
+        out.print(f"removed {partial.path} ({partial.reason})", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -692,13 +735,14 @@ def show(
     except RunError as exc:
         fail(str(exc))
     m = stored.manifest
+    size = f"{m.runs} runs (medians)" if stored.kind == "ensemble" else f"seed {m.seed}"
     out.print(f"[bold]{stored.run_id}[/]  {stored.path}", highlight=False)
     out.print(
-        f"scenario {m['scenario_name']} ({', '.join(m.get('scenario_files', []))}), hash {m['scenario_hash'][:12]}, "
-        f"seed {m['seed']}, {m['months']} months, sim {m.get('package_version')}, created {m.get('created_utc')}",
+        f"scenario {m.scenario_name} ({', '.join(m.scenario_files)}), hash {m.scenario_hash[:12]}, "
+        f"{size}, {m.months} months, sim {m.package_version or '?'}, created {m.created_utc or '?'}",
         highlight=False,
     )
-    print_summary_table(f"{m['scenario_name']} — seed {m['seed']}", stored.minerals)
+    print_summary_table(f"{m.scenario_name} — {size}", stored.minerals)
 
 
 def print_summary(result: RunResult) -> None:

@@ -139,7 +139,8 @@ def test_compare_and_show_reject_torn_or_missing_runs(tmp_path):
     assert result.exit_code == 2 and "manifest.json is missing" in result.output
     assert sim("show", "nothing-like-this", "--out", tmp_path).exit_code == 2
     listing = sim("runs", "--out", tmp_path)
-    assert good.name in listing.output and "torn-run" not in listing.output and ".tmp-half" not in listing.output
+    assert good.name in listing.stdout and "torn-run" not in listing.stdout and ".tmp-half" not in listing.output
+    assert listing.stderr.count("skipped:") == 1 and "torn-run: not a run (manifest.json is missing)" in listing.stderr
     shown = sim("show", good.name[:12], "--out", tmp_path)
     assert shown.exit_code == 0 and "baseline" in shown.output
 

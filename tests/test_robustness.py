@@ -96,16 +96,46 @@ def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete(tmp_pa
     assert listing.returncode == 0 and "Traceback" not in listing.stderr
 
 
-def test_runs_clean_removes_only_stale_partial_folders(tmp_path):
+def age(path: Path, hours: float = 2.0) -> None:
+    """Set `path` and what is directly in it to `hours` ago (links themselves, not their targets)."""
+    old = time.time() - hours * 3600
+    for p in [path, *(path.iterdir() if path.is_dir() and not path.is_symlink() else [])]:
+        os.utime(p, (old, old), follow_symlinks=False)
+
+
+UNFINISHED: list = []  # writers kept open, as a killed process leaves them (closing one removes its folder)
+
+
+def killed_partial(root: Path, name: str) -> Path:
+    """The hidden folder a run leaves when killed mid-write: atomic_directory entered, never left."""
+    from sim.results.store import atomic_directory
+
+    writing = atomic_directory(root, name)
+    UNFINISHED.append(writing)
+    tmp = writing.__enter__()
+    (tmp / "summary.json").write_text("{")
+    return tmp
+
+
+def test_runs_clean_removes_only_stale_partial_folders_sim_made(tmp_path):
     from typer.testing import CliRunner
 
     from sim.cli import app
 
-    stale, fresh = tmp_path / ".tmp-killed", tmp_path / ".tmp-writing"
-    stale.mkdir()
-    fresh.mkdir()
-    old = time.time() - 2 * 3600
-    os.utime(stale, (old, old))
+    stale, fresh = killed_partial(tmp_path, "killed"), killed_partial(tmp_path, "writing")
+    foreign = tmp_path / ".tmp-not-ours"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("x")
+    elsewhere = killed_partial(tmp_path / "elsewhere", "target")
+    link = tmp_path / ".tmp-link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    for path in (stale, foreign, elsewhere, link):
+        age(path)
     result = CliRunner().invoke(app, ["runs", "--out", str(tmp_path), "--clean"])
-    assert result.exit_code == 0 and "removed" in result.output
-    assert not stale.exists() and fresh.exists()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("removed") == 1 and f"removed {stale}" in result.stdout
+    assert not stale.exists()
+    assert fresh.exists() and foreign.exists() and link.is_symlink() and elsewhere.is_dir()
+    assert f"left {foreign}: no .sim-partial marker" in result.stdout
+    assert f"left {link}: not a folder" in result.stdout
+    assert f"left {fresh}: changed 0 min ago" in result.stdout

@@ -1,59 +1,141 @@
-"""Reading stored runs: the run index (`sim runs`), one run (`sim show`), and runs for `sim compare`.
+"""Reading stored results: the index (`sim runs`), one run (`sim show`, `sim report`, `sim compare`).
 
-Only complete runs are read: a folder whose name does not start with '.' and whose manifest.json and
-summary.json parse. Anything else (a torn or foreign folder) is skipped by the index and is an error
-when named directly.
+Nothing stored is trusted: manifest.json, summary.json and compare.json are checked against the models in
+sim/results/schema.py on every read, a run's id is its folder's name on disk (never the text stored in
+it), and a file named by a manifest is opened only if it resolves inside its folder. A folder whose name
+starts with '.' is a run still being written (or a killed one) and is never read.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
-from sim.results.store import MANIFEST
+from sim.results.schema import Comparison, OtherManifest, RunManifest, Summary, problem
+from sim.results.store import MANIFEST, PARTIAL_MARKER
+
+COMPARE_RUNS = "compare.json"
+HINDCAST_TABLE = "hindcast.csv"
+OTHER_KINDS = ("sweep", "sensitivity")
+TIMESERIES_COLUMNS = ("month", "mineral", "scope", "entity", "variable", "value")
 
 
 class RunError(Exception):
-    """A named run cannot be read."""
+    """A named run cannot be read; the message says which and why, on one line."""
 
 
 @dataclass
 class StoredRun:
     path: Path
-    manifest: dict[str, Any]
-    summary: dict[str, Any]
+    manifest: RunManifest
+    summary: dict[str, Any]  # as stored, checked against schema.Summary
+    _timeseries: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def run_id(self) -> str:
-        return self.manifest["run_id"]
+        """The folder's name on disk (never the id stored in its manifest)."""
+        return Path(os.path.abspath(self.path)).name
 
     @property
     def kind(self) -> str:
-        return self.manifest.get("kind", "run")
+        return self.manifest.kind
 
     @property
     def label(self) -> str:
-        return f"{self.manifest['scenario_name']} s{self.manifest['seed']}"
+        return f"{self.manifest.scenario_name} s{self.manifest.seed}"
 
     @property
     def minerals(self) -> dict[str, dict[str, Any]]:
         return self.summary["minerals"]
 
     def timeseries(self) -> pd.DataFrame:
-        path = self.path / "timeseries.parquet"
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise RunError(f"{path}: cannot read the time series ({exc.__class__.__name__})") from None
+        if self._timeseries is None:
+            self._timeseries = read_timeseries(self.path)
+        return self._timeseries
 
     def series(self, variable: str, scope: str = "us") -> pd.DataFrame:
         ts = self.timeseries()
         rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope) & ts["entity"].isin(["", "p50"])]
-        return rows.pivot(index="month", columns="mineral", values="value")
+        if rows.empty:
+            raise RunError(f"{self.path}: timeseries.parquet has no '{variable}' series (scope {scope})")
+        try:
+            return rows.pivot(index="month", columns="mineral", values="value")
+        except ValueError:
+            raise RunError(f"{self.path}: timeseries.parquet repeats months of '{variable}'") from None
+
+
+@dataclass(frozen=True)
+class OtherResult:
+    """A folder `sim` wrote that is not a run: a sweep, a sensitivity analysis, a comparison, a hindcast."""
+
+    path: Path
+    kind: str
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+@dataclass
+class Index:
+    runs: list[StoredRun] = field(default_factory=list)
+    others: list[OtherResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def read_timeseries(folder: Path) -> pd.DataFrame:
+    path = folder / "timeseries.parquet"
+    try:
+        ts = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise RunError(f"{folder}: timeseries.parquet is missing") from None
+    except Exception as exc:  # pyarrow raises several types for damaged or foreign files
+        raise RunError(f"{folder}: timeseries.parquet cannot be read ({exc.__class__.__name__})") from None
+    missing = [c for c in TIMESERIES_COLUMNS if c not in ts.columns]
+    if missing:
+        raise RunError(f"{folder}: timeseries.parquet is not a sim time series (no column {', '.join(missing)})")
+    if not pd.api.types.is_numeric_dtype(ts["value"]):
+        raise RunError(f"{folder}: timeseries.parquet is not a sim time series ('value' is not numeric)")
+    return ts
+
+
+def read_json(folder: Path, name: str) -> Any:
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{folder}: not a complete run ({name} is missing)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RunError(f"{folder}: {name} is damaged ({exc.__class__.__name__})") from None
+
+
+def checked[Model: BaseModel](model: type[Model], document: Any, folder: Path, name: str) -> Model:
+    """`document` as `model`, or RunError naming the folder, the file and the first thing wrong."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise RunError(f"{folder}: {name} is not as sim writes it ({problem(exc)})") from None
+
+
+def load_run(folder: Path) -> StoredRun:
+    """The run in `folder` (any name, so also one still being written), checked; or RunError."""
+    manifest = read_json(folder, MANIFEST)
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    if kind in OTHER_KINDS:
+        raise RunError(f"{folder}: a {kind}, not a run (show, report and compare read runs and ensembles)")
+    checked_manifest = checked(RunManifest, manifest, folder, MANIFEST)
+    summary = read_json(folder, "summary.json")
+    checked(Summary, summary, folder, "summary.json")
+    return StoredRun(folder, checked_manifest, summary)
 
 
 def read_run(path: Path) -> StoredRun:
@@ -62,18 +144,16 @@ def read_run(path: Path) -> StoredRun:
         raise RunError(f"{path}: no such run directory")
     if path.name.startswith("."):
         raise RunError(f"{path}: an unfinished run (its name starts with '.'); it holds no complete results")
-    documents = []
-    for name in (MANIFEST, "summary.json"):
-        try:
-            documents.append(json.loads((path / name).read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise RunError(f"{path}: not a complete run ({name} is missing)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RunError(f"{path}: {name} is damaged ({exc.__class__.__name__})") from None
-    manifest, summary = documents
-    if not isinstance(manifest, dict) or "run_id" not in manifest or "minerals" not in summary:
-        raise RunError(f"{path}: not a run made by sim (manifest or summary lacks its fields)")
-    return StoredRun(path, manifest, summary)
+    if not (path / MANIFEST).exists() and (path / COMPARE_RUNS).is_file():
+        raise RunError(f"{path}: a comparison, not a run (sim report reads it; show and compare read runs)")
+    if not (path / MANIFEST).exists() and (path / HINDCAST_TABLE).is_file():
+        raise RunError(f"{path}: a hindcast table ({HINDCAST_TABLE}), not a run")
+    return load_run(path)
+
+
+def read_comparison(folder: Path) -> Comparison:
+    """compare.json of a comparison folder, checked; or RunError."""
+    return checked(Comparison, read_json(folder, COMPARE_RUNS), folder, COMPARE_RUNS)
 
 
 def find_run(name: str, root: Path) -> StoredRun:
@@ -82,36 +162,89 @@ def find_run(name: str, root: Path) -> StoredRun:
     if path.is_dir():
         return read_run(path)
     candidates = (
-        [p for p in root.glob(f"{name}*") if p.is_dir() and not p.name.startswith(".")] if root.is_dir() else []
+        [p for p in root.iterdir() if p.name.startswith(name) and not p.name.startswith(".") and p.is_dir()]
+        if name and root.is_dir()
+        else []
     )
-    if len(candidates) == 1:
-        return read_run(candidates[0])
+    exact = [p for p in candidates if p.name == name]
+    if len(exact) == 1 or len(candidates) == 1:
+        return read_run((exact or candidates)[0])
     if not candidates:
         raise RunError(f"no run '{name}' (not a directory, and no run id under {root} starts with it)")
     raise RunError(f"'{name}' matches {len(candidates)} runs under {root}; give more of the id")
 
 
+def classify(folder: Path, index: Index) -> None:
+    """Add `folder` to the index as a run, another result of sim, or a skipped folder with the reason."""
+    try:
+        if (folder / MANIFEST).exists():
+            manifest = read_json(folder, MANIFEST)
+            if isinstance(manifest, dict) and manifest.get("kind") in OTHER_KINDS:
+                other = checked(OtherManifest, manifest, folder, MANIFEST)
+                index.others.append(OtherResult(folder, other.kind, other.scenario_name))
+            else:
+                index.runs.append(load_run(folder))
+        elif (folder / COMPARE_RUNS).exists():
+            compared = read_comparison(folder)
+            index.others.append(OtherResult(folder, "comparison", " vs ".join(r.label for r in compared.runs)))
+        elif (folder / HINDCAST_TABLE).is_file():
+            index.others.append(OtherResult(folder, "hindcast"))
+        else:
+            index.skipped.append(Skipped(folder, f"{folder}: not a run ({MANIFEST} is missing)"))
+    except RunError as exc:
+        index.skipped.append(Skipped(folder, str(exc)))
+
+
+def scan(root: Path) -> Index:
+    """Every folder under `root` sorted into runs (oldest first), other results of sim, and skipped
+    folders with what is wrong; hidden folders (runs being written) are not looked at."""
+    index = Index()
+    if not root.is_dir():
+        return index
+    for path in sorted(root.iterdir()):
+        if path.is_dir() and not path.name.startswith("."):
+            classify(path, index)
+    index.runs.sort(key=lambda r: (r.manifest.created_utc, r.run_id))
+    return index
+
+
 def list_runs(root: Path) -> list[StoredRun]:
     """Every complete run under `root`, oldest first; torn or foreign folders are skipped."""
+    return scan(root).runs
+
+
+@dataclass(frozen=True)
+class Partial:
+    path: Path
+    removable: bool
+    reason: str
+
+
+def partials(root: Path, older_than_s: float = 3600.0) -> list[Partial]:
+    """Hidden `.tmp-*` entries under `root`: removable when sim made it (a real folder carrying sim's
+    marker) and it is untouched for `older_than_s` seconds, so not a run still being written."""
     if not root.is_dir():
         return []
-    runs = []
-    for path in sorted(root.iterdir()):
-        if not path.is_dir() or path.name.startswith("."):
-            continue
-        try:
-            runs.append(read_run(path))
-        except RunError:
-            continue
-    return sorted(runs, key=lambda r: (r.manifest.get("created_utc", ""), r.run_id))
+    found = []
+    now = time.time()
+    for path in sorted(root.glob(".tmp-*")):
+        marker = path / PARTIAL_MARKER
+        if path.is_symlink() or not path.is_dir():
+            found.append(Partial(path, False, "not a folder (a link or a file); sim did not make it"))
+        elif marker.is_symlink() or not marker.is_file():
+            found.append(Partial(path, False, f"no {PARTIAL_MARKER} marker; sim did not make it"))
+        elif (age := now - last_change(path)) <= older_than_s:
+            found.append(Partial(path, False, f"changed {age / 60:.0f} min ago; a run may still be writing it"))
+        else:
+            found.append(Partial(path, True, f"partial run untouched for {age / 3600:.1f} h"))
+    return found
+
+
+def last_change(folder: Path) -> float:
+    """The latest modification time of `folder` and the entries directly in it (links not followed)."""
+    return max([folder.lstat().st_mtime, *(child.lstat().st_mtime for child in folder.iterdir())])
 
 
 def stale_partials(root: Path, older_than_s: float = 3600.0) -> list[Path]:
-    """Hidden `.tmp-*` folders left by runs that were killed, untouched for `older_than_s` seconds.
-    Younger ones may belong to a run still being written, so they are left alone."""
-    import time
-
-    if not root.is_dir():
-        return []
-    now = time.time()
-    return sorted(p for p in root.glob(".tmp-*") if p.is_dir() and now - p.stat().st_mtime > older_than_s)
+    """The partial folders `sim runs --clean` removes (see `partials`)."""
+    return [p.path for p in partials(root, older_than_s) if p.removable]

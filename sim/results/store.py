@@ -1,12 +1,19 @@
 """The run store: results/<run-id>/ written atomically (temporary directory, then rename).
 
 A directory is a complete run exactly when its name does not start with '.' and it holds manifest.json,
-which is written last inside the temporary directory.
+which is written last inside the temporary directory. The temporary directory carries a marker file
+(PARTIAL_MARKER) from its first moment until just before the rename, so `sim runs --clean` removes only
+partial folders that sim itself made.
+
+JSON is written strictly: a NaN or infinite number is refused (StoreError naming where it is), so a
+stored document never holds a token that other JSON readers reject or a number that is not one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 REPORT = "report.html"
+PARTIAL_MARKER = ".sim-partial"
 
 
 class StoreError(Exception):
@@ -82,8 +90,56 @@ def manifest_document(result: RunResult, run_id: str, plots: list[str]) -> dict[
     }
 
 
+def _plain(value: Any) -> Any:
+    """JSON for what json cannot write itself: numpy numbers as numbers, anything else as text."""
+    import numpy as np
+
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, np.floating):
+        return float(value)
+    return str(value)
+
+
+def non_finite(document: Any, where: str = "") -> str | None:
+    """Where in `document` a NaN or infinite number is (e.g. 'minerals.gallium.peak'), or None."""
+    import numpy as np
+
+    if isinstance(document, float | np.floating):
+        return None if math.isfinite(document) else where or "the document"
+    if isinstance(document, dict):
+        children = [(str(key), value) for key, value in document.items()]
+    elif isinstance(document, list | tuple):
+        children = [(str(k), value) for k, value in enumerate(document)]
+    else:
+        return None
+    for key, value in children:
+        found = non_finite(value, f"{where}.{key}" if where else key)
+        if found:
+            return found
+    return None
+
+
 def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    """Write `document` as strict JSON; a NaN or infinite number is a StoreError naming where it is."""
+    try:
+        text = json.dumps(document, indent=2, sort_keys=True, default=_plain, allow_nan=False)
+    except ValueError:
+        where = non_finite(document) or "a value"
+        raise StoreError(f"{path.name}: {where} is not a finite number; nothing was saved") from None
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_file_atomic(target: Path, text: str) -> None:
+    """Write `target` whole or not at all (a hidden temporary file beside it, then a rename)."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # on a read-only or vanished folder this fails too
+            tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -99,7 +155,9 @@ def atomic_directory(root: Path, name: str) -> Iterator[Path]:
     tmp = root / f".tmp-{name}"
     try:
         tmp.mkdir()
+        (tmp / PARTIAL_MARKER).write_text("a partial folder of critical-minerals-sim\n", encoding="utf-8")
         yield tmp
+        (tmp / PARTIAL_MARKER).unlink()
         _fsync_dir(tmp)
         os.rename(tmp, root / name)
         _fsync_dir(root)
@@ -153,9 +211,15 @@ def save_comparison(items: list[Compared], table: pd.DataFrame, root: Path) -> P
 
 
 def write_report(folder: Path) -> None:
+    """report.html of the run just written in `folder`, built by reading it back as any reader would."""
+    from sim.results.runs import RunError
     from sim.viz.report import build_report
 
-    (folder / REPORT).write_text(build_report(folder), encoding="utf-8")
+    try:
+        text = build_report(folder)
+    except RunError as exc:
+        raise StoreError(f"the run does not read back, so it was not saved: {exc}") from None
+    (folder / REPORT).write_text(text, encoding="utf-8")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -14,6 +14,9 @@ from typing import Any
 
 import yaml
 
+from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
+from sim.results.runs import RunError, load_run, read_comparison
+
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
     ("peak_shortfall_share", "Worst month, % short", 100, "{:.1f}"),
@@ -48,12 +51,25 @@ def html_page(title: str, body: str) -> str:
 """
 
 
+def inside(folder: Path, name: str) -> Path:
+    """`folder / name` if it resolves (links followed) to a file inside `folder`, else RunError: a stored
+    file name never reaches outside its folder."""
+    base = folder.resolve()
+    path = (base / name).resolve()
+    if Path(name).is_absolute() or not path.is_relative_to(base) or path == base:
+        raise RunError(f"{folder}: the listed file '{name}' is outside the folder; it is not read")
+    return path
+
+
 def embedded_pngs(folder: Path, names: list[str]) -> str:
     """<img> tags with the PNGs in `folder` as data URLs (names that are not PNG files are skipped)."""
     tags = []
     for name in names:
-        if name.endswith(".png") and (folder / name).is_file():
-            data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
+        if not name.endswith(".png"):
+            continue
+        path = inside(folder, name)
+        if path.is_file():
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
             tags.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
     return "".join(tags)
 
@@ -81,10 +97,11 @@ def _region_table(minerals: dict[str, dict[str, Any]]) -> str:
 
 
 def build_report(folder: Path) -> str:
-    """HTML for the run stored in `folder` (manifest.json, summary.json and its PNG plots)."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    minerals: dict[str, dict[str, Any]] = summary["minerals"]
+    """HTML for the run stored in `folder` (manifest.json, summary.json and its PNG plots); RunError if
+    they are not as sim writes them."""
+    stored = load_run(folder)
+    manifest, summary = stored.manifest.model_dump(), stored.summary
+    minerals = stored.minerals
     esc = html.escape
     rows = []
     for mineral, values in minerals.items():
@@ -101,7 +118,7 @@ def build_report(folder: Path) -> str:
     provenance = "".join(
         f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
         for k, v in (
-            ("run id", manifest.get("run_id")),
+            ("run id", folder.name if not folder.name.startswith(".tmp-") else folder.name[len(".tmp-") :]),
             ("scenario files", ", ".join(manifest.get("scenario_files", []))),
             ("scenario hash (sha256)", manifest.get("scenario_hash")),
             ("seed", manifest.get("seed")),
@@ -135,22 +152,36 @@ described in docs/model.md.</p>
     return html_page(f"{manifest['scenario_name']}: sim report", body)
 
 
-COMPARE_RUNS = "compare.json"
+def compare_csv(folder: Path, labels: list[str]) -> Any:
+    """compare.csv as written by `sim compare` for these runs, or RunError saying what is wrong."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(folder / "compare.csv")
+    except FileNotFoundError:
+        raise RunError(f"{folder}: compare.csv is missing") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise RunError(f"{folder}: compare.csv cannot be read ({exc.__class__.__name__})") from None
+    missing = [c for c in ("indicator", "mineral", "run", "value", "diff_from_first") if c not in table.columns]
+    if missing:
+        raise RunError(f"{folder}: compare.csv lacks the column {', '.join(missing)}")
+    if set(table["run"].astype(str)) != set(labels):
+        raise RunError(f"{folder}: compare.csv and compare.json do not name the same runs")
+    if not all(pd.api.types.is_numeric_dtype(table[c]) for c in ("value", "diff_from_first")):
+        raise RunError(f"{folder}: compare.csv holds values that are not numbers")
+    return table
 
 
 def build_compare_report(folder: Path) -> str:
     """HTML for a comparison stored in `folder` by `sim compare` (compare.json, compare.csv, overlays)."""
-    import pandas as pd
-
     from sim.results.compare import HEADLINE, format_value, wide
 
     esc = html.escape
-    document = json.loads((folder / COMPARE_RUNS).read_text(encoding="utf-8"))
+    comparison = read_comparison(folder)
+    document = comparison.model_dump()
     runs: list[dict[str, Any]] = document["runs"]
-    if len(runs) < 2:
-        raise ValueError(f"{folder / COMPARE_RUNS} lists {len(runs)} runs; a comparison needs two or more")
     labels = [run["label"] for run in runs]
-    table = pd.read_csv(folder / "compare.csv")
+    table = compare_csv(folder, labels)
     sections = []
     for indicator in dict.fromkeys(table["indicator"]):
         frame = wide(table, indicator, labels)
