@@ -80,6 +80,14 @@ def run(
     address: Annotated[
         str | None, typer.Option("--address", help="dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)")
     ] = None,
+    uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--uncertain",
+            help="also draw the world data's uncertain figures (assumptions, behavioural parameters) from "
+            "their ranges, each run from its own seed",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario (or an ensemble with --runs), print shortfalls and capacity gaps, save the run."""
     out_dir = results_dir(out_dir)
@@ -94,6 +102,10 @@ def run(
         resolved = load_scenario(scenario, with_horizon(overrides, months))
     except ScenarioError as exc:
         fail(str(exc))
+    if uncertain:
+        from sim.uncertain import with_uncertain_world
+
+        resolved = with_uncertain_world(resolved)
     if runs > 1 or executor == "dask":
         run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address)
         return
@@ -173,13 +185,15 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
 
 
 def progress_bar(label: str, total: int):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        "left",
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
@@ -367,6 +381,254 @@ def sensitivity(
     except StoreError as exc:
         fail(str(exc))
     out.print(f"Saved [bold]{out_dir / run_id}[/]", highlight=False)
+
+
+@app.command()
+def discover(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="condition on a run's summary, e.g. 'antimony.cumulative_shortfall_share>0.02' "
+            "(mineral, any or all; and/or)",
+        ),
+    ],
+    runs: Annotated[int, typer.Option("--runs", min=1, help="futures to sample (Latin hypercube)")] = 500,
+    density: Annotated[
+        float, typer.Option("--density", min=0.0, max=1.0, help="least share of a box's futures on target")
+    ] = 0.8,
+    boxes: Annotated[int, typer.Option("--boxes", min=1, max=10, help="boxes to find at most")] = 3,
+    seed: SeedOption = None,
+    months: MonthsOption = None,
+    overrides: SetOption = None,
+    out_dir: OutOption = "results",
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    address: AddressOption = None,
+) -> None:
+    """Find with PRIM the combinations of uncertain inputs (world ranges and the scenario's distributions)
+    under which a target outcome happens."""
+    out_dir = results_dir(out_dir)
+    from sim.api import simulate
+    from sim.discover import discover as run_discovery
+    from sim.executors import ExecutorError
+    from sim.results.store import StoreError, atomic_directory, new_id, write_json
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.target import parse_target
+    from sim.viz.decisions import discover_page, save_peeling_plot
+
+    check_executor(executor)
+    try:
+        resolved = load_scenario(scenario, with_horizon(overrides, months))
+        goal = parse_target(target, simulate(resolved, months=1).summary)
+        bar, advance = progress_bar(f"{resolved.scenario.name}: {runs} futures", runs)
+        with bar:
+            found = run_discovery(
+                resolved,
+                goal,
+                runs,
+                seed=seed,
+                months=months,
+                density=density,
+                max_boxes=boxes,
+                executor=executor,
+                workers=workers,
+                address=address,
+                progress=advance,
+            )
+    except (ScenarioError, ExecutorError) as exc:
+        fail(str(exc))
+    held = int(found.design["target"].sum())
+    out.print(
+        f"{goal.text}: held in {held} of {runs} futures ({100 * found.base_rate:.1f}%), "
+        f"over {len(found.inputs)} uncertain inputs",
+        highlight=False,
+    )
+    if len(found.boxes):
+        table = Table(title="PRIM boxes: where the target holds", title_justify="left")
+        for header in ("box", "input", "low", "high", "sampled", "coverage", "density", "mass"):
+            table.add_column(header, justify="left" if header == "input" else "right")
+        for r in found.boxes.itertuples():
+            table.add_row(
+                str(r.box),
+                r.input,
+                f"{r.low:.4g}",
+                f"{r.high:.4g}",
+                f"{r.full_low:.4g} to {r.full_high:.4g}",
+                f"{100 * r.coverage:.0f}%",
+                f"{100 * r.density:.0f}%",
+                f"{100 * r.mass:.0f}%",
+            )
+        out.print(table)
+        note = "Boxes restrict only the inputs listed; every other input may take any sampled value."
+    else:
+        note = "No box: the target never or always held, or PRIM found no region denser than the whole."
+    out.print(note, highlight=False)
+    run_id = new_id(f"{resolved.scenario.name}-discover{runs}")
+    try:
+        with atomic_directory(out_dir, run_id) as folder:
+            found.boxes.to_csv(folder / "boxes.csv", index=False)
+            found.design.to_parquet(folder / "futures.parquet", index=False)
+            plots = save_peeling_plot(found.trajectories, folder)
+            page = discover_page(
+                folder,
+                f"{resolved.scenario.name}: scenario discovery",
+                goal.text,
+                runs,
+                found.base_rate,
+                found.boxes,
+                plots,
+                note,
+            )
+            (folder / "report.html").write_text(page, encoding="utf-8")
+            write_json(
+                folder / "manifest.json",
+                {
+                    "run_id": run_id,
+                    "kind": "discover",
+                    "scenario_name": resolved.scenario.name,
+                    "scenario_hash": resolved.hash,
+                    "scenario_resolved": resolved.raw,
+                    "seed": seed,
+                    "months": months,
+                    "runs": runs,
+                    "target": goal.text,
+                    "density": density,
+                    "inputs": [
+                        {"input": i.name, "kind": i.kind, "params": list(i.params), "origin": i.origin}
+                        for i in found.inputs
+                    ],
+                    "files": ["boxes.csv", "futures.parquet", *plots, "report.html"],
+                },
+            )
+    except StoreError as exc:
+        fail(str(exc))
+    out.print(f"Saved [bold]{out_dir / run_id}[/] (boxes.csv, peeling.png, report.html)", highlight=False)
+
+
+@app.command()
+def robust(
+    policies: Annotated[list[Path], typer.Argument(help="policy scenario files (each usually extends the same one)")],
+    futures: Annotated[int, typer.Option("--futures", min=1, help="futures every policy meets")] = 200,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="what a future must meet (same syntax as discover's --target)")
+    ] = "all.cumulative_shortfall_share<=0.01",
+    metric: Annotated[
+        str, typer.Option("--metric", help="summary indicator (lower is better) for regret, at the worst mineral")
+    ] = "cumulative_shortfall_share",
+    seed: SeedOption = None,
+    months: MonthsOption = None,
+    overrides: SetOption = None,
+    out_dir: OutOption = "results",
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
+    address: AddressOption = None,
+) -> None:
+    """Run every policy over the same sampled futures; share meeting a threshold, regret, cost, and the
+    policy with the least maximum regret."""
+    out_dir = results_dir(out_dir)
+    from sim.api import simulate
+    from sim.executors import ExecutorError
+    from sim.results.store import StoreError, atomic_directory, new_id, write_json
+    from sim.robust import robust as run_robust
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+    from sim.target import parse_target
+    from sim.viz.decisions import robust_page, save_regret_plot
+
+    check_executor(executor)
+    if len(policies) < 2:
+        fail("robust needs at least two policy scenario files to compare")
+    try:
+        loaded = [load_scenario(p, with_horizon(overrides, months)) for p in policies]
+        sample = simulate(loaded[0], months=1).summary
+        goal = parse_target(threshold, sample, option="--threshold")
+        parse_target(f"any.{metric}>0", sample, option="--metric")
+        total = futures * len(loaded)
+        bar, advance = progress_bar(f"{len(loaded)} policies x {futures} futures", total)
+        with bar:
+            result = run_robust(
+                loaded,
+                futures,
+                goal,
+                metric,
+                seed=seed,
+                months=months,
+                executor=executor,
+                workers=workers,
+                address=address,
+                progress=advance,
+            )
+    except (ScenarioError, ExecutorError) as exc:
+        fail(str(exc))
+    minimax = result.minimax_policy
+    table = Table(
+        title=f"{futures} futures per policy; outcome: {metric} at the worst mineral, %; threshold {goal.text}",
+        title_justify="left",
+    )
+    for header in (
+        "policy",
+        "meets\nthreshold",
+        "outcome\nmedian",
+        "regret\nmedian",
+        "regret\np90",
+        "regret\nmax",
+        "best\nin",
+        "funding\nUSD m",
+    ):
+        table.add_column(header, justify="left" if header == "policy" else "right")
+    for r in result.table.itertuples():
+        table.add_row(
+            f"{r.policy}{' *' if r.policy == minimax else ''}",
+            f"{100 * r.meets_share:.0f}%",
+            f"{100 * r.metric_median:.2f}",
+            f"{100 * r.regret_median:.2f}",
+            f"{100 * r.regret_p90:.2f}",
+            f"{100 * r.regret_max:.2f}",
+            f"{100 * r.best_share:.0f}%",
+            f"{r.cost_usd_median / 1e6:,.0f}",
+        )
+    out.print(table)
+    out.print(
+        f"* least maximum regret: {minimax}. Regret in percentage points against the best policy in the "
+        "same future; funding: median committed over the horizon.",
+        highlight=False,
+    )
+    run_id = new_id(f"robust{len(loaded)}x{futures}")
+    try:
+        with atomic_directory(out_dir, run_id) as folder:
+            result.table.to_csv(folder / "robust.csv", index=False)
+            result.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
+            result.design.to_parquet(folder / "futures.parquet", index=False)
+            plots = save_regret_plot(result.outcomes, result.table, metric, folder)
+            page = robust_page(folder, "Robust decisions", result.table, metric, goal.text, futures, minimax, plots)
+            (folder / "report.html").write_text(page, encoding="utf-8")
+            write_json(
+                folder / "manifest.json",
+                {
+                    "run_id": run_id,
+                    "kind": "robust",
+                    "policies": [{"name": p.scenario.name, "files": p.files, "scenario_hash": p.hash} for p in loaded],
+                    "seed": seed,
+                    "months": months,
+                    "futures": futures,
+                    "threshold": goal.text,
+                    "metric": metric,
+                    "minimax_regret": minimax,
+                    "inputs": [i.name for i in result.inputs],
+                    "files": ["robust.csv", "outcomes.parquet", "futures.parquet", *plots, "report.html"],
+                },
+            )
+    except StoreError as exc:
+        fail(str(exc))
+    out.print(f"Saved [bold]{out_dir / run_id}[/] (robust.csv, regret.png, report.html)", highlight=False)
+
+
+def check_executor(executor: str) -> None:
+    if executor not in ("local", "dask"):
+        fail(f"--executor '{executor}' is not known (allowed: local, dask)")
 
 
 @app.command()

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Event, Scenario, TimedEvent, month_index
 from sim.scenario.yaml_lines import PathKey, parse_value, parse_yaml, read_yaml
+from sim.world.coherent import make_coherent
 from sim.world.load import default_world_dict
 from sim.world.schema import REST, World
 
@@ -57,6 +58,8 @@ class ResolvedScenario:
     files: list[str]
     distributions: dict[PathKey, tuple[str, list[float]]] = field(default_factory=dict)
     origins: dict[PathKey, Origin] = field(default_factory=dict, repr=False, compare=False)
+    # world paths drawn from the data's ranges (--uncertain): rescaled with their group after a draw
+    coherent: frozenset[PathKey] = frozenset()
     _shared: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def shared(self, key: Hashable, build: Callable[[], Any]) -> Any:
@@ -80,23 +83,38 @@ class ResolvedScenario:
         """Draw every distribution (in a fixed order) from `rng`; return concrete scenario and world."""
         if not self.distributions:
             return self.scenario, self.world, {}
-        raw = copy.deepcopy(self.raw)
-        draws: dict[str, float] = {}
+        values: dict[PathKey, float] = {}
         for path in sorted(self.distributions, key=path_text):
             kind, params = self.distributions[path]
             value = float(rng.uniform(*params) if kind == "uniform" else rng.triangular(*params))
-            if is_integer_field(path):
-                value = round(value)
-            _set(raw, path, value)
-            draws[path_text(path)] = value
+            values[path] = round(value) if is_integer_field(path) else value
+        _, scenario, world = self._concrete(values, self.coherent & set(values))
+        return scenario, world, {path_text(p): v for p, v in values.items()}
+
+    def fixed(self, values: dict[PathKey, float]) -> ResolvedScenario:
+        """This scenario with some inputs set to given values (one future of a sampled design); what is set
+        is no longer drawn. World figures set here are made coherent like drawn ones (sim.world.coherent)."""
+        world_paths = {p for p in values if p[:1] == ("world",)}
+        raw, scenario, world = self._concrete(values, world_paths)
+        left = {p: d for p, d in self.distributions.items() if p not in values}
+        return ResolvedScenario(scenario, world, raw, self.files, left, self.origins, self.coherent - set(values))
+
+    def _concrete(self, values: dict[PathKey, float], coherent: set[PathKey]) -> tuple[dict[str, Any], Scenario, World]:
+        raw = copy.deepcopy(self.raw)
+        for path, value in values.items():
+            _set(raw, path, value, create=True)
+        draws = {path_text(p): v for p, v in values.items()}
         try:
             scenario = Scenario.model_validate(raw)
-            world = World.model_validate(_merge(default_world_dict(), scenario.world, []))
-        except ValidationError as exc:  # each end was valid, together some draws break a rule
+            world_data = _merge(default_world_dict(), scenario.world, [])
+            if coherent:
+                make_coherent(world_data, {p[1:] for p in coherent})
+            world = World.model_validate(world_data)
+        except ValidationError as exc:  # each end was valid, together some values break a rule
             prefix: PathKey = ("world",) if exc.title == World.__name__ else ()
             error = _from_validation(exc, raw, self.origins, prefix=prefix, model=World if prefix else Scenario)
             raise _draw_error(error, draws) from None
-        return scenario, world, draws
+        return raw, scenario, world
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ResolvedScenario:
@@ -755,4 +773,5 @@ INTEGER_FIELDS = {
     "priority",
     "start_month",
     "end_month",
+    "spot_rounds",
 }

@@ -1,0 +1,121 @@
+"""Pictures and report pages of scenario discovery (PRIM boxes) and robust decisions (regret)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.viz.plots import PNG_META
+from sim.viz.report import embedded_pngs, html_page
+
+
+def save_peeling_plot(trajectories: list[pd.DataFrame], folder: Path) -> list[str]:
+    """Coverage against density along each box's peeling trajectory; the chosen point ringed."""
+    if not trajectories:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for number, trajectory in enumerate(trajectories, start=1):
+        points = ax.scatter(
+            trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=18
+        )
+        chosen = trajectory[trajectory["chosen"]]
+        ax.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none", edgecolors="#cc3311", lw=2)
+        ax.annotate(
+            f"box {number}",
+            (chosen["coverage"].iloc[0], chosen["density"].iloc[0]),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=11,
+        )
+    fig.colorbar(points, ax=ax, label="inputs restricted")
+    ax.set_xlabel("coverage (share of target futures inside the box)", fontsize=11)
+    ax.set_ylabel("density (share of the box's futures on target)", fontsize=11)
+    ax.set_xlim(0, 1.12)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title("PRIM peeling trade-off", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(folder / "peeling.png", dpi=100, metadata=PNG_META)
+    plt.close(fig)
+    return ["peeling.png"]
+
+
+def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: str, folder: Path) -> list[str]:
+    """Regret per policy across futures (box plot) beside the share of futures meeting the threshold."""
+    policies = list(table["policy"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.6 * len(policies) + 2.5), width_ratios=[2, 1])
+    data = [outcomes.loc[outcomes["policy"] == p, "regret"] * 100 for p in policies]
+    left.boxplot(data, vert=False, tick_labels=policies, whis=(10, 90), showfliers=True)
+    left.set_xlabel(f"regret: {metric} less the best policy's, percentage points (whiskers p10-p90)", fontsize=10)
+    left.grid(alpha=0.3, axis="x")
+    right.barh(policies, table["meets_share"] * 100, color="#4477aa")
+    right.set_xlim(0, 100)
+    right.set_xlabel("futures meeting the threshold, %", fontsize=10)
+    right.set_yticks([])
+    right.grid(alpha=0.3, axis="x")
+    for ax in (left, right):
+        ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(folder / "regret.png", dpi=100, metadata=PNG_META)
+    plt.close(fig)
+    return ["regret.png"]
+
+
+def discover_page(
+    folder: Path, title: str, target: str, runs: int, base_rate: float, boxes: pd.DataFrame, plots: list[str], note: str
+) -> str:
+    rows = "".join(
+        f"<tr><td>{int(r.box)}</td><td>{html.escape(r.input)}</td><td>{r.low:.4g}</td><td>{r.high:.4g}</td>"
+        f"<td>{r.full_low:.4g} to {r.full_high:.4g}</td><td>{100 * r.coverage:.0f}%</td>"
+        f"<td>{100 * r.density:.0f}%</td><td>{100 * r.mass:.0f}%</td></tr>"
+        for r in boxes.itertuples()
+    )
+    table = (
+        "<table><tr><th>box</th><th>input</th><th>low</th><th>high</th><th>sampled range</th><th>coverage</th>"
+        f"<th>density</th><th>mass</th></tr>{rows}</table>"
+        if len(boxes)
+        else "<p><b>No box:</b> the target never or always held, or no box is denser than the whole.</p>"
+    )
+    body = (
+        f"<h1>{html.escape(title)}</h1><p class='meta'>target <code>{html.escape(target)}</code> held in "
+        f"{100 * base_rate:.1f}% of {runs} futures (Latin hypercube over every uncertain input).</p>"
+        f"<p>{html.escape(note)}</p>{table}{embedded_pngs(folder, plots)}"
+        "<p class='meta'>coverage: share of the target futures inside the box; density: share of the box's "
+        "futures on target; mass: share of all futures in the box. PRIM: EMA Workbench.</p>"
+    )
+    return html_page(title, body)
+
+
+def robust_page(
+    folder: Path,
+    title: str,
+    table: pd.DataFrame,
+    metric: str,
+    threshold: str,
+    futures: int,
+    minimax: str,
+    plots: list[str],
+) -> str:
+    rows = "".join(
+        f"<tr{' class=hot' if r.policy == minimax else ''}><td>{html.escape(r.policy)}</td>"
+        f"<td>{100 * r.meets_share:.0f}%</td><td>{100 * r.metric_median:.2f}</td><td>{100 * r.regret_median:.2f}</td>"
+        f"<td>{100 * r.regret_p90:.2f}</td><td>{100 * r.regret_max:.2f}</td><td>{100 * r.best_share:.0f}%</td>"
+        f"<td>{r.cost_usd_median / 1e6:,.0f}</td></tr>"
+        for r in table.itertuples()
+    )
+    body = (
+        f"<h1>{html.escape(title)}</h1><p class='meta'>{futures} futures, the same for every policy. Threshold: "
+        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric)} at the worst mineral, % "
+        f"(regret: in percentage points, against the best policy in the same future).</p>"
+        "<table><tr><th>policy</th><th>futures meeting threshold</th><th>outcome median</th>"
+        "<th>regret median</th><th>regret p90</th><th>regret max</th><th>best in</th>"
+        f"<th>funding committed, median USD m</th></tr>{rows}</table>"
+        f"<p>Least maximum regret: <b>{html.escape(minimax)}</b> (highlighted).</p>{embedded_pngs(folder, plots)}"
+    )
+    return html_page(title, body)

@@ -1,0 +1,224 @@
+"""Decision support: uncertain world data drawn on request, PRIM scenario discovery, robust policies."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.api import simulate
+from sim.cli import app
+from sim.discover import find_boxes
+from sim.robust import robust
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import load_scenario
+from sim.target import parse_target
+from sim.uncertain import latin_hypercube, uncertain_inputs, with_uncertain_world
+from sim.world.load import world_ranges
+
+from .helpers import SCENARIOS
+
+runner = CliRunner()
+CHINA = SCENARIOS / "china_ban.yaml"
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return simulate(load_scenario(CHINA), months=12).summary
+
+
+# --- PRIM ---------------------------------------------------------------------------------------------
+
+
+def test_prim_finds_a_known_box_and_leaves_the_irrelevant_input_alone():
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame(rng.uniform(size=(1000, 3)), columns=["a", "b", "c"])
+    y = ((x["a"] > 0.6) & (x["b"] < 0.3)).to_numpy()
+    boxes, trajectories = find_boxes(x, y, density=0.8)
+    first = boxes[boxes["box"] == 1].set_index("input")
+    assert set(first.index) == {"a", "b"}
+    assert first.loc["a", "low"] == pytest.approx(0.6, abs=0.05) and first.loc["a", "high"] > 0.95
+    assert first.loc["b", "high"] == pytest.approx(0.3, abs=0.05) and first.loc["b", "low"] < 0.05
+    assert first["density"].iloc[0] >= 0.8 and first["coverage"].iloc[0] > 0.8
+    assert trajectories[0]["chosen"].sum() == 1
+
+
+def test_prim_reports_no_box_when_the_target_never_or_always_holds():
+    x = pd.DataFrame({"a": np.linspace(0, 1, 50)})
+    for y in (np.zeros(50, bool), np.ones(50, bool)):
+        boxes, trajectories = find_boxes(x, y)
+        assert boxes.empty and trajectories == []
+
+
+# --- targets ------------------------------------------------------------------------------------------
+
+
+def test_targets_combine_minerals_any_all_and_or(summary):
+    short = {m: dict(row, cumulative_shortfall_share=0.0) for m, row in summary.items()}
+    short["antimony"]["cumulative_shortfall_share"] = 0.05
+    assert parse_target("antimony.cumulative_shortfall_share>0.02", short).holds(short)
+    assert parse_target("any.cumulative_shortfall_share>0.02", short).holds(short)
+    assert not parse_target("all.cumulative_shortfall_share>0.02", short).holds(short)
+    assert parse_target("all.cumulative_shortfall_share<=0.05", short).holds(short)
+    both = "gallium.cumulative_shortfall_share>0.02 and antimony.cumulative_shortfall_share>0.02"
+    assert not parse_target(both, short).holds(short)
+    assert parse_target(both.replace(" and ", " or "), short).holds(short)
+    # an indicator with no value (never short: no time to recover) satisfies no comparison
+    never = {m: dict(row, time_to_recover_months=None) for m, row in summary.items()}
+    assert not parse_target("any.time_to_recover_months>=0", never).holds(never)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("kryptonite.cumulative_shortfall_share>0.1", "unknown mineral 'kryptonite'"),
+        ("antimony.shortness>0.1", "unknown indicator 'shortness'"),
+        ("antimony.cumulative_shortfall_share>>0.1", "is not SUBJECT.INDICATOR OP NUMBER"),
+        ("antimony.cumulative_shortfall_share>0.1 and", "is not SUBJECT.INDICATOR OP NUMBER"),
+        ("", "is empty"),
+    ],
+)
+def test_bad_targets_are_refused_with_what_is_allowed(summary, text, words):
+    with pytest.raises(ScenarioError) as caught:
+        parse_target(text, summary)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --- uncertain world data -----------------------------------------------------------------------------
+
+
+def test_world_ranges_become_inputs_except_where_the_scenario_sets_the_figure():
+    plain = uncertain_inputs(load_scenario(CHINA))
+    assert len(plain) == len(world_ranges()) > 20
+    assert all(i.low < i.high and i.low <= i.params[1] <= i.high for i in plain)
+    mines = uncertain_inputs(load_scenario(SCENARIOS / "mines_first.yaml"))
+    names = {i.name for i in mines}
+    assert "world.minerals.antimony.build_lead_months" not in names  # mines_first writes its own
+    assert {i.name for i in plain} - names <= {f"world.minerals.{m}.{f}" for m in
+                                                ("antimony", "tungsten", "gallium", "germanium", "rare_earths")
+                                                for f in ("build_lead_months", "capex_usd_per_tpy")}
+
+
+def test_latin_hypercube_stays_in_range_stratifies_and_rounds_integers():
+    inputs = uncertain_inputs(load_scenario(CHINA))
+    design = latin_hypercube(inputs, 40, seed=3)
+    for i in inputs:
+        column = design[i.name]
+        assert column.between(i.low, i.high).all(), i.name
+        if i.integer:
+            assert (column == column.round()).all()
+        else:  # one point in each fortieth of the distribution: the values are all different
+            assert column.nunique() == 40
+    assert latin_hypercube(inputs, 40, seed=3).equals(design)
+
+
+def test_uncertain_runs_draw_the_world_reproducibly_and_keep_it_coherent():
+    resolved = load_scenario(CHINA)
+    plain = simulate(resolved, months=24)
+    assert plain.draws == {}
+    drawn = simulate(with_uncertain_world(resolved), months=24, seed=5)
+    again = simulate(with_uncertain_world(resolved), months=24, seed=5)
+    assert drawn.draws and drawn.draws == again.draws and drawn.summary == again.summary
+    assert drawn.summary != plain.summary
+    world = drawn.model.world
+    for mineral, sectors in world.sectors.items():
+        assert sum(s.share for s in sectors.values()) == pytest.approx(1.0)
+        assert sum(rows[mineral].us_import_share for rows in world.supply.values() if mineral in rows) == (
+            pytest.approx(1.0)
+        )
+    for rows in world.supply.values():
+        assert all(row.capacity_t_per_yr >= row.output_t_per_yr for row in rows.values())
+    # the plain scenario is untouched by what was drawn from it
+    assert simulate(resolved, months=24).summary == plain.summary
+
+
+def test_a_run_without_uncertain_is_byte_identical_to_one_before_the_flag_existed(tmp_path):
+    """--uncertain is off by default: the run's summary equals the library's plain run, byte for byte."""
+    result = runner.invoke(app, ["run", str(CHINA), "--months", "24", "--no-plots", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (folder,) = list(tmp_path.iterdir())
+    stored = json.loads((folder / "summary.json").read_text())["minerals"]
+    assert stored == json.loads(json.dumps(simulate(load_scenario(CHINA), months=24).summary))
+    assert json.loads((folder / "manifest.json").read_text()).get("draws", {}) == {}
+
+
+# --- robust -------------------------------------------------------------------------------------------
+
+
+def test_every_policy_meets_the_same_futures(tmp_path):
+    """Two copies of one policy meet the same draws and seeds: identical outcomes, no regret."""
+    text = CHINA.read_text().replace("name: china_ban", "name: {}").replace("extends: baseline", "extends: "
+                                                                                           f"{SCENARIOS / 'baseline.yaml'}")
+    paths = []
+    for name in ("copy_a", "copy_b"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text.format(name))
+        paths.append(load_scenario(path, ["horizon_months=24", "events[0].leakage={uniform: [0, 0.4]}"]))
+    goal = parse_target("all.cumulative_shortfall_share<=0.01", simulate(paths[0], months=1).summary)
+    result = robust(paths, 6, goal, workers=1)
+    a = result.outcomes[result.outcomes["policy"] == "copy_a"].reset_index(drop=True)
+    b = result.outcomes[result.outcomes["policy"] == "copy_b"].reset_index(drop=True)
+    assert a["metric"].tolist() == b["metric"].tolist() and a["cost_usd"].tolist() == b["cost_usd"].tolist()
+    assert (result.outcomes["regret"] == 0).all()
+    assert "events[0].leakage" in result.design.columns and result.design["events[0].leakage"].nunique() == 6
+
+
+def test_robust_ranks_a_funded_policy_against_doing_nothing(tmp_path):
+    policies = [load_scenario(SCENARIOS / f"{n}.yaml", ["horizon_months=36"]) for n in ("china_ban", "processing_first")]
+    goal = parse_target("all.cumulative_shortfall_share<=0.01", simulate(policies[0], months=1).summary)
+    result = robust(policies, 4, goal, workers=1)
+    table = result.table.set_index("policy")
+    assert table.loc["processing_first", "cost_usd_median"] > table.loc["china_ban", "cost_usd_median"] == 0
+    assert (result.outcomes["regret"] >= 0).all()
+    assert result.outcomes.groupby("future")["regret"].min().eq(0).all()  # someone is best in every future
+    assert result.minimax_policy in table.index
+
+
+# --- the commands -------------------------------------------------------------------------------------
+
+
+def test_discover_command_writes_boxes_plot_and_report(tmp_path):
+    result = runner.invoke(
+        app,
+        ["discover", str(CHINA), "--runs", "40", "--workers", "1", "--months", "24", "--out", str(tmp_path),
+         "--target", "antimony.price_us_peak_ratio>2.5"],
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = list(tmp_path.iterdir())
+    files = {p.name for p in folder.iterdir()}
+    assert {"boxes.csv", "futures.parquet", "manifest.json", "report.html"} <= files
+    futures = pd.read_parquet(folder / "futures.parquet")
+    assert len(futures) == 40 and futures["target"].dtype == bool
+    assert "held in" in result.output
+
+
+def test_robust_command_writes_table_plot_and_report(tmp_path):
+    result = runner.invoke(
+        app,
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--futures", "3", "--workers", "1",
+         "--months", "24", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = list(tmp_path.iterdir())
+    assert {"robust.csv", "outcomes.parquet", "regret.png", "report.html"} <= {p.name for p in folder.iterdir()}
+    assert "least maximum regret" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["discover", str(CHINA), "--runs", "5", "--target", "antimony.nonsense>1"],
+        ["discover", str(CHINA), "--runs", "5", "--target", "unobtainium.cumulative_shortfall_share>1"],
+        ["robust", str(CHINA)],
+        ["robust", str(CHINA), str(SCENARIOS / "nowhere.yaml")],
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--threshold", "all.nothing<1"],
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--metric", "nothing"],
+    ],
+)
+def test_bad_decision_input_is_one_line_exit_2_and_nothing_written(tmp_path, args):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert not any(tmp_path.iterdir())
