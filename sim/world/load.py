@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from sim.world.schema import World
+from pydantic import BaseModel
+
+from sim.world.schema import MarketParams, World
 
 TABLES = ("minerals", "supply", "plants", "sectors", "programmes", "power")
 
@@ -151,7 +156,18 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "contracts": contracts,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
-    return world, tuple(prov)
+    return world, tuple(_with_ranges(prov))
+
+
+def _with_ranges(prov: list[Provenance]) -> list[Provenance]:
+    """Fill low/high of the one-figure-per-row provenance (minerals, power) from ranges.csv."""
+    by_path = {row["path"]: row for row in read_table("ranges")}
+    out = []
+    for item in prov:
+        path = {"minerals": f"minerals.{item.key}.{item.field}", "power": f"power.{item.key}"}.get(item.table)
+        row = by_path.get(path) if path else None
+        out.append(dataclasses.replace(item, low=float(row["low"]), high=float(row["high"])) if row else item)
+    return out
 
 
 def _regions() -> tuple[dict[str, Any], list[Provenance]]:
@@ -179,3 +195,102 @@ def _ranged(table: str, key: str, field: str, row: dict[str, str]) -> Provenance
 
 def default_world() -> World:
     return World.model_validate(default_world_dict())
+
+
+@dataclass(frozen=True)
+class Range:
+    """An uncertain default figure: its path in the world (as a scenario override writes it after `world.`),
+    its default value and a low-high range, with the reason for the range and the year of its source or of
+    the judgement. `integer`: the field takes whole numbers only, and so do low and high."""
+
+    path: tuple[str, ...]
+    default: float
+    low: float
+    high: float
+    reason: str
+    year: int
+    integer: bool
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+def world_ranges() -> list[Range]:
+    """Every range on the default world: ranges.csv (assumption figures of the tables and the behavioural
+    parameters of `world.market`), and the ranges that regions.csv and region_params.csv carry in their
+    `low`, `high` columns. Raises ValueError naming the row if a path does not lead to a number of the
+    default world or a range does not hold its default."""
+    return list(_world_ranges())
+
+
+@cache
+def _world_ranges() -> tuple[Range, ...]:
+    world = default_world_dict()
+    world["market"] = MarketParams().model_dump()
+    rows: list[tuple[str, str, str, str, str, str]] = []  # where, path, low, high, reason, year
+    for i, row in enumerate(read_table("ranges"), start=2):
+        rows.append((f"ranges.csv line {i}", row["path"], row["low"], row["high"], row["reason"], row["year"]))
+    for i, row in enumerate(read_table("region_params"), start=2):
+        if row.get("low", "").strip() or row.get("high", "").strip():
+            path = f"regions.{row['region']}.{row['parameter']}"
+            rows.append((f"region_params.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
+    for i, row in enumerate(read_table("regions"), start=2):
+        if row.get("low", "").strip() or row.get("high", "").strip():
+            path = f"regions.{row['region']}.demand_share.{row['mineral']}"
+            rows.append((f"regions.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
+    ranges: list[Range] = []
+    seen: set[str] = set()
+    for where, dotted, low_text, high_text, reason, year in rows:
+        path = tuple(dotted.split("."))
+        if dotted in seen:
+            raise ValueError(f"{where}: '{dotted}' has a range already")
+        seen.add(dotted)
+        default = _resolve(world, path, where)
+        integer = _field_annotation(path, where) is int
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            raise ValueError(f"{where}: low '{low_text}', high '{high_text}' of '{dotted}': not numbers") from None
+        if not low <= default <= high:
+            raise ValueError(f"{where}: '{dotted}' range {low:g}-{high:g} does not hold its default {default:g}")
+        if integer and not (low.is_integer() and high.is_integer()):
+            raise ValueError(f"{where}: '{dotted}' is a whole number; its range {low:g}-{high:g} must be too")
+        if not reason.strip() or not year.strip().isdigit():
+            raise ValueError(f"{where}: '{dotted}' needs a reason and a year")
+        ranges.append(Range(path, default, low, high, reason.strip(), int(year), integer))
+    return tuple(ranges)
+
+
+def _resolve(world: dict[str, Any], path: tuple[str, ...], where: str) -> float:
+    node: Any = world
+    for depth, key in enumerate(path):
+        if not isinstance(node, dict) or key not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else "nothing: a value"
+            raise ValueError(
+                f"{where}: '{'.'.join(path)}' does not resolve: no '{key}' under "
+                f"'{'.'.join(path[:depth]) or 'world'}' (there: {known})"
+            )
+        node = node[key]
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise ValueError(f"{where}: '{'.'.join(path)}' is {node!r}, not a number")
+    return float(node)
+
+
+def _field_annotation(path: tuple[str, ...], where: str) -> Any:
+    """The schema's type of the field a path ends on (the World model walked key by key)."""
+    model: Any = World
+    for key in path:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            if key not in model.model_fields:
+                raise ValueError(f"{where}: '{'.'.join(path)}': no field '{key}' in {model.__name__}")
+            model = model.model_fields[key].annotation
+        elif typing.get_origin(model) is dict:
+            model = typing.get_args(model)[1]
+        else:
+            raise ValueError(f"{where}: '{'.'.join(path)}' goes past a value")
+        if typing.get_origin(model) in (typing.Union, types.UnionType):  # e.g. list[str] | Literal["all"]
+            model = next(arg for arg in typing.get_args(model) if arg is not type(None))
+        if typing.get_origin(model) is typing.Annotated:
+            model = typing.get_args(model)[0]
+    return model
