@@ -564,6 +564,7 @@ def robust(
     except (ScenarioError, ExecutorError) as exc:
         fail(str(exc))
     minimax = result.minimax_policy
+    tied = result.tied_minimax
     table = Table(
         title=f"{futures} futures per policy; outcome: {metric} at the worst mineral, %; threshold {goal.text}",
         title_justify="left",
@@ -581,7 +582,7 @@ def robust(
         table.add_column(header, justify="left" if header == "policy" else "right")
     for r in result.table.itertuples():
         table.add_row(
-            f"{r.policy}{' *' if r.policy == minimax else ''}",
+            f"{r.policy}{' *' if r.policy in tied else ''}",
             f"{100 * r.meets_share:.0f}%",
             f"{100 * r.metric_median:.2f}",
             f"{100 * r.regret_median:.2f}",
@@ -592,8 +593,10 @@ def robust(
         )
     out.print(table)
     out.print(
-        f"* least maximum regret: {minimax}. Regret in percentage points against the best policy in the "
-        "same future; funding: median committed over the horizon.",
+        f"* least maximum regret: {' = '.join(tied) if len(tied) > 1 else minimax}"
+        f"{' (a tie: they differ by no more than 1e-12 in every future)' if len(tied) > 1 else ''}. "
+        "Regret in percentage points against the best policy in the same future; funding: median committed "
+        "over the horizon.",
         highlight=False,
     )
     run_id = new_id(f"robust{len(loaded)}x{futures}")
@@ -603,20 +606,21 @@ def robust(
             result.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
             result.design.to_parquet(folder / "futures.parquet", index=False)
             plots = save_regret_plot(result.outcomes, result.table, metric, folder)
-            page = robust_page(folder, "Robust decisions", result.table, metric, goal.text, futures, minimax, plots)
+            page = robust_page(folder, "Robust decisions", result.table, metric, goal.text, futures, tied, plots)
             (folder / "report.html").write_text(page, encoding="utf-8")
             write_json(
                 folder / "manifest.json",
                 {
                     "run_id": run_id,
                     "kind": "robust",
+                    "scenario_name": ", ".join(p.scenario.name for p in loaded),
                     "policies": [{"name": p.scenario.name, "files": p.files, "scenario_hash": p.hash} for p in loaded],
                     "seed": seed,
                     "months": months,
                     "futures": futures,
                     "threshold": goal.text,
                     "metric": metric,
-                    "minimax_regret": minimax,
+                    "minimax_regret": tied,
                     "inputs": [i.name for i in result.inputs],
                     "files": ["robust.csv", "outcomes.parquet", "futures.parquet", *plots, "report.html"],
                 },

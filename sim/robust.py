@@ -36,7 +36,14 @@ class RobustResult:
 
     @property
     def minimax_policy(self) -> str:
-        return str(self.table.loc[self.table["regret_max"].idxmin(), "policy"])
+        """The policy with the least maximum regret (the first listed of a tie)."""
+        return self.tied_minimax[0]
+
+    @property
+    def tied_minimax(self) -> list[str]:
+        """Every policy whose maximum regret is the least (within 1e-12)."""
+        least = self.table["regret_max"].min()
+        return [str(p) for p in self.table.loc[self.table["regret_max"] <= least + 1e-12, "policy"]]
 
 
 def robust(

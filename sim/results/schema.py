@@ -104,9 +104,10 @@ class RunManifest(Stored):
 
 
 class OtherManifest(Stored):
-    """manifest.json of a sweep or a sensitivity analysis (listed by `sim runs`, not a run)."""
+    """manifest.json of a sweep, a sensitivity analysis, a scenario discovery or a robust-decision study
+    (listed by `sim runs`, not a run)."""
 
-    kind: Literal["sweep", "sensitivity"]
+    kind: Literal["sweep", "sensitivity", "discover", "robust"]
     run_id: Annotated[str, Field(min_length=1)]
     scenario_name: str
     files: list[StoredName] = []

@@ -51,7 +51,7 @@ def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: str, f
     policies = list(table["policy"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.6 * len(policies) + 2.5), width_ratios=[2, 1])
     data = [outcomes.loc[outcomes["policy"] == p, "regret"] * 100 for p in policies]
-    left.boxplot(data, vert=False, tick_labels=policies, whis=(10, 90), showfliers=True)
+    left.boxplot(data, orientation="horizontal", tick_labels=policies, whis=(10, 90), showfliers=True)
     left.set_xlabel(f"regret: {metric} less the best policy's, percentage points (whiskers p10-p90)", fontsize=10)
     left.grid(alpha=0.3, axis="x")
     right.barh(policies, table["meets_share"] * 100, color="#4477aa")
@@ -99,11 +99,11 @@ def robust_page(
     metric: str,
     threshold: str,
     futures: int,
-    minimax: str,
+    tied: list[str],
     plots: list[str],
 ) -> str:
     rows = "".join(
-        f"<tr{' class=hot' if r.policy == minimax else ''}><td>{html.escape(r.policy)}</td>"
+        f"<tr{' class=hot' if r.policy in tied else ''}><td>{html.escape(r.policy)}</td>"
         f"<td>{100 * r.meets_share:.0f}%</td><td>{100 * r.metric_median:.2f}</td><td>{100 * r.regret_median:.2f}</td>"
         f"<td>{100 * r.regret_p90:.2f}</td><td>{100 * r.regret_max:.2f}</td><td>{100 * r.best_share:.0f}%</td>"
         f"<td>{r.cost_usd_median / 1e6:,.0f}</td></tr>"
@@ -116,6 +116,7 @@ def robust_page(
         "<table><tr><th>policy</th><th>futures meeting threshold</th><th>outcome median</th>"
         "<th>regret median</th><th>regret p90</th><th>regret max</th><th>best in</th>"
         f"<th>funding committed, median USD m</th></tr>{rows}</table>"
-        f"<p>Least maximum regret: <b>{html.escape(minimax)}</b> (highlighted).</p>{embedded_pngs(folder, plots)}"
+        f"<p>Least maximum regret: <b>{html.escape(' = '.join(tied))}</b> (highlighted"
+        f"{'; a tie' if len(tied) > 1 else ''}).</p>{embedded_pngs(folder, plots)}"
     )
     return html_page(title, body)
