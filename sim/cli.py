@@ -38,6 +38,14 @@ AddressOption = Annotated[
     str | None, typer.Option("--address", help="dask scheduler address (default: a LocalCluster)")
 ]
 OutOption = Annotated[str, typer.Option("--out", help="results directory")]
+InputsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--inputs",
+        help="vary only the uncertain inputs matching this glob, e.g. 'world.minerals.*.demand_growth_per_yr' "
+        "(repeatable; default: every world range and scenario distribution)",
+    ),
+]
 
 
 def results_dir(text: str) -> Path:
@@ -399,6 +407,7 @@ def discover(
         float, typer.Option("--density", min=0.0, max=1.0, help="least share of a box's futures on target")
     ] = 0.8,
     boxes: Annotated[int, typer.Option("--boxes", min=1, max=10, help="boxes to find at most")] = 3,
+    inputs: InputsOption = None,
     seed: SeedOption = None,
     months: MonthsOption = None,
     overrides: SetOption = None,
@@ -433,6 +442,7 @@ def discover(
                 months=months,
                 density=density,
                 max_boxes=boxes,
+                only=inputs,
                 executor=executor,
                 workers=workers,
                 address=address,
@@ -516,8 +526,13 @@ def robust(
         str, typer.Option("--threshold", help="what a future must meet (same syntax as discover's --target)")
     ] = "all.cumulative_shortfall_share<=0.01",
     metric: Annotated[
-        str, typer.Option("--metric", help="summary indicator (lower is better) for regret, at the worst mineral")
+        str,
+        typer.Option(
+            "--metric",
+            help="summary indicator (lower is better) for regret: INDICATOR at the worst mineral, or MINERAL.INDICATOR",
+        ),
     ] = "cumulative_shortfall_share",
+    inputs: InputsOption = None,
     seed: SeedOption = None,
     months: MonthsOption = None,
     overrides: SetOption = None,
@@ -545,7 +560,7 @@ def robust(
         loaded = [load_scenario(p, with_horizon(overrides, months)) for p in policies]
         sample = simulate(loaded[0], months=1).summary
         goal = parse_target(threshold, sample, option="--threshold")
-        parse_target(f"any.{metric}>0", sample, option="--metric")
+        parse_target(f"{metric if '.' in metric else 'any.' + metric}>0", sample, option="--metric")
         total = futures * len(loaded)
         bar, advance = progress_bar(f"{len(loaded)} policies x {futures} futures", total)
         with bar:
@@ -556,6 +571,7 @@ def robust(
                 metric,
                 seed=seed,
                 months=months,
+                only=inputs,
                 executor=executor,
                 workers=workers,
                 address=address,
@@ -566,7 +582,7 @@ def robust(
     minimax = result.minimax_policy
     tied = result.tied_minimax
     table = Table(
-        title=f"{futures} futures per policy; outcome: {metric} at the worst mineral, %; threshold {goal.text}",
+        title=f"{futures} futures per policy; outcome: {metric_words(metric)}, %; threshold {goal.text}",
         title_justify="left",
     )
     for header in (
@@ -628,6 +644,10 @@ def robust(
     except StoreError as exc:
         fail(str(exc))
     out.print(f"Saved [bold]{out_dir / run_id}[/] (robust.csv, regret.png, report.html)", highlight=False)
+
+
+def metric_words(metric: str) -> str:
+    return metric if "." in metric else f"{metric} at the worst mineral"
 
 
 def check_executor(executor: str) -> None:

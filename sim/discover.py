@@ -28,7 +28,7 @@ from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import ResolvedScenario
 from sim.target import Target
-from sim.uncertain import Input, future_values, latin_hypercube, run_futures, uncertain_inputs
+from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
 
 
 @dataclass
@@ -53,13 +53,14 @@ def discover(
     months: int | None = None,
     density: float = 0.8,
     max_boxes: int = 3,
+    only: list[str] | None = None,
     executor: ExecutorKind = "local",
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Discovery:
     check_run_count(runs, f"--runs {runs}", "Use fewer futures, or run discover on narrower ranges.")
-    inputs = uncertain_inputs(resolved)
+    inputs = chosen_inputs(uncertain_inputs(resolved), only)
     if not inputs:
         raise ScenarioError("the scenario has no uncertain inputs to explore", field="discover")
     seed = resolved.scenario.seed if seed is None else seed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import ResolvedScenario
 from sim.target import Target
-from sim.uncertain import Input, future_values, latin_hypercube, run_futures, uncertain_inputs
+from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
 
 
 @dataclass
@@ -53,21 +54,25 @@ def robust(
     metric: str = "cumulative_shortfall_share",
     seed: int | None = None,
     months: int | None = None,
+    only: list[str] | None = None,
     executor: ExecutorKind = "local",
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RobustResult:
     """Run each policy over the same `futures` futures; `metric` is a summary indicator where lower is
-    better, taken at the worst mineral."""
+    better, at the worst mineral (`indicator`) or at one (`mineral.indicator`). `only`: glob patterns of
+    the inputs to vary (default all)."""
     if not policies:
         raise ScenarioError("no policies given", field="robust", allowed="two or more policy scenario files")
     names = [p.scenario.name for p in policies]
     if len(set(names)) < len(names):
         raise ScenarioError(f"two policies share a name ({', '.join(names)})", field="robust")
     check_run_count(futures * len(policies), f"--futures {futures} x {len(policies)} policies", "Use fewer futures.")
-    per_policy = [uncertain_inputs(p) for p in policies]
-    inputs = sorted({i.name: i for group in per_policy for i in group}.values(), key=lambda i: i.name)
+    everything = sorted({i.name: i for p in policies for i in uncertain_inputs(p)}.values(), key=lambda i: i.name)
+    inputs = chosen_inputs(everything, only)
+    names_in = {i.name for i in inputs}
+    per_policy = [[i for i in uncertain_inputs(p) if i.name in names_in] for p in policies]
     seed = policies[0].scenario.seed if seed is None else seed
     design = latin_hypercube(inputs, futures, seed)
     seeds = child_seeds(seed, futures)
@@ -82,7 +87,7 @@ def robust(
     rows = []
     for t, ((k, _, _), summary) in enumerate(zip(tasks, summaries, strict=True)):
         f = t % futures  # tasks run policy by policy, each over the futures in order
-        worst = max(float(row.get(metric) or 0.0) for row in summary.values())
+        worst = metric_value(summary, metric)
         cost = sum(float(row.get("funding_committed_usd") or 0.0) for row in summary.values())
         rows.append(
             {"policy": names[k], "future": f, "metric": worst, "cost_usd": cost, "meets": threshold.holds(summary)}
@@ -106,3 +111,11 @@ def robust(
         ]
     )
     return RobustResult(names, inputs, design, outcomes, table, metric, threshold)
+
+
+def metric_value(summary: dict[str, dict[str, Any]], metric: str) -> float:
+    """`mineral.indicator` at that mineral, or `indicator` at the worst mineral (highest value)."""
+    if "." in metric:
+        mineral, indicator = metric.split(".", 1)
+        return float(summary[mineral].get(indicator) or 0.0)
+    return max(float(row.get(metric) or 0.0) for row in summary.values())

@@ -11,6 +11,7 @@ regional demand shares) are rescaled as a group after a draw, and a drawn capaci
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.executors import ExecutorKind, map_batches
+from sim.scenario.errors import ScenarioError
 from sim.scenario.load import ResolvedScenario, is_integer_field, path_text
 from sim.scenario.yaml_lines import PathKey
 
@@ -78,6 +80,30 @@ def uncertain_inputs(resolved: ResolvedScenario, world: bool = True) -> list[Inp
             mode = min(max(span.default, span.low), span.high)
             inputs.append(Input(path, "triangular", (span.low, mode, span.high), span.integer, "world data"))
     return sorted(inputs, key=lambda i: i.name)
+
+
+def chosen_inputs(inputs: list[Input], patterns: list[str] | None) -> list[Input]:
+    """The inputs whose names match any of the glob patterns (all of them without patterns); the others
+    stay at their default figures. A pattern that matches nothing is an error, with the names it missed."""
+    if not patterns:
+        return inputs
+    for pattern in patterns:
+        if not any(_matches(i.name, pattern) for i in inputs):
+            import difflib
+
+            close = difflib.get_close_matches(pattern, [i.name for i in inputs], n=4, cutoff=0.4)
+            raise ScenarioError(
+                f"'{pattern}' matches no uncertain input",
+                field="--inputs",
+                allowed=f"{', '.join(close) or inputs[0].name if inputs else 'none'}, ... ({len(inputs)} inputs; "
+                "globs like 'world.minerals.*.demand_growth_per_yr')",
+            )
+    return [i for i in inputs if any(_matches(i.name, p) for p in patterns)]
+
+
+def _matches(name: str, pattern: str) -> bool:
+    """Glob with * and ? only: brackets are literal, as in events[0].leakage."""
+    return fnmatch.fnmatchcase(name, pattern.replace("[", "[[]"))
 
 
 def with_uncertain_world(resolved: ResolvedScenario) -> ResolvedScenario:

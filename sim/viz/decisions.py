@@ -111,7 +111,8 @@ def robust_page(
     )
     body = (
         f"<h1>{html.escape(title)}</h1><p class='meta'>{futures} futures, the same for every policy. Threshold: "
-        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric)} at the worst mineral, % "
+        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric)}"
+        f"{'' if '.' in metric else ' at the worst mineral'}, % "
         f"(regret: in percentage points, against the best policy in the same future).</p>"
         "<table><tr><th>policy</th><th>futures meeting threshold</th><th>outcome median</th>"
         "<th>regret median</th><th>regret p90</th><th>regret max</th><th>best in</th>"
