@@ -106,9 +106,10 @@ class ResolvedScenario:
         draws = {path_text(p): v for p, v in values.items()}
         try:
             scenario = Scenario.model_validate(raw)
-            world_data = _merge(default_world_dict(), scenario.world, [])
+            default = default_world_dict()
+            world_data = _merge(default, scenario.world, [])
             if coherent:
-                make_coherent(world_data, {p[1:] for p in coherent})
+                make_coherent(world_data, {p[1:] for p in coherent}, default)
             world = World.model_validate(world_data)
         except ValidationError as exc:  # each end was valid, together some values break a rule
             prefix: PathKey = ("world",) if exc.title == World.__name__ else ()
