@@ -154,12 +154,39 @@ def profile_top(resolved, entries: int) -> str:
     return out.getvalue()
 
 
+def robust_overhead(futures: int, repeat: int) -> tuple[str, str]:
+    """`sim robust` over 4 policies x N futures against an ensemble of the same 4N runs, each drawing the
+    world's ranges (--uncertain): what the decision machinery adds to the runs themselves."""
+    from sim.ensemble import run_ensemble
+    from sim.robust import robust
+    from sim.scenario.load import load_scenario
+    from sim.target import parse_target
+    from sim.uncertain import with_uncertain_world
+
+    folder = SCENARIO.parent
+    names = ("processing_first", "mines_first", "offtake_first", "split_portfolio")
+    policies = [load_scenario(folder / f"{name}.yaml") for name in names]
+    cores = os.cpu_count() or 1
+    summary = run_ensemble(policies[0], 1, workers=1).outcomes[0].summary
+    goal = parse_target("all.cumulative_shortfall_share<=0.01", summary)
+    robust_s = median_time(lambda: robust(policies, futures, goal, workers=cores), repeat)
+    drawn = with_uncertain_world(policies[0])
+    runs_s = median_time(lambda: run_ensemble(drawn, 4 * futures, workers=cores), repeat)
+    return (
+        f"robust 4 policies x {futures} futures vs {4 * futures} --uncertain runs ({cores} cores)",
+        f"{robust_s:.1f} s vs {runs_s:.1f} s  (x{robust_s / runs_s:.2f})",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7, help="repeats of each timing (the median is printed)")
     parser.add_argument("--ensemble", type=int, default=1000, help="seeds in the ensemble benchmark (0: skip)")
     parser.add_argument("--ensemble-repeat", type=int, default=1, help="repeats of each ensemble timing")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask LocalCluster ensemble")
+    parser.add_argument(
+        "--futures", type=int, default=250, help="futures per policy in the robust benchmark, 4 policies (0: skip)"
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries")
     args = parser.parse_args()
 
@@ -215,6 +242,9 @@ def main() -> None:
                     f"{seconds * cores / args.ensemble * 1000:.0f} ms per run per core)",
                 )
             )
+
+    if args.futures:
+        rows.append(robust_overhead(args.futures, args.ensemble_repeat))
 
     sim_exe = str(Path(sys.executable).with_name("sim"))
     with tempfile.TemporaryDirectory() as out:
