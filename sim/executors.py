@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -17,7 +21,8 @@ ExecutorKind = Literal["local", "dask"]
 
 # Imported once by the forkserver, so each worker starts with them loaded instead of importing numpy,
 # pandas and mesa itself (about a second of a short ensemble's wall time).
-WORKER_PRELOAD = ["sim.model.model", "sim.results.recorder", "sim.results.summary"]
+WORKER_PRELOAD = ["sim.executors", "sim.model.model", "sim.results.recorder", "sim.results.summary"]
+PARENT_POLL_S = 0.5  # how often a worker checks its parent where pidfd is unavailable
 
 
 class InlineExecutor(Executor):
@@ -36,6 +41,50 @@ class ExecutorError(Exception):
     """An executor could not be started (e.g. dask missing or the cluster unreachable)."""
 
 
+def watch_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the process that started the pool is gone.
+
+    A forkserver worker's OS parent is the forkserver, not the pool's owner, and it holds the ends of
+    its own task queue, so a killed `sim` would otherwise leave its workers (and, through them, the
+    forkserver and the resource tracker) waiting forever. Ctrl-C is left to the owner, which stops
+    the workers itself: a worker does not print a KeyboardInterrupt traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="watch-parent", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here (not Linux, old kernel, seccomp): poll instead
+        while _alive(pid):
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+    select.select([fd], [], [])  # readable once the process has exited
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, someone else's (the pid was reused): ours is gone
+        return False
+    return True
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, without waiting for their current tasks."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
 @contextmanager
 def make_executor(
     kind: ExecutorKind = "local", workers: int | None = None, address: str | None = None
@@ -51,8 +100,15 @@ def make_executor(
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(WORKER_PRELOAD)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
+        )
+        try:
             yield pool
+        except BaseException:  # a failed task, Ctrl-C or SIGTERM: do not wait for the rest of the work
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         from dask.distributed import Client, LocalCluster
