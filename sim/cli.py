@@ -65,6 +65,17 @@ def check_indicators(names: list[str], allowed: list[str]) -> None:
         fail(f"unknown indicator '{unknown[0]}' (allowed: {', '.join(allowed)})")
 
 
+@app.callback()
+def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)  # `kill` ends a command as Ctrl-C does: workers and temp folders go
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def fail(message: str) -> None:
     from rich.markup import escape
 

@@ -1,4 +1,5 @@
-"""Serve the workshop dashboard: `solara run sim.viz.dashboard_app` in a child process.
+"""Serve the workshop dashboard: `solara run sim.viz.dashboard_app` in a child process (through
+sim.viz.dashboard_server, which refuses requests from other sites' pages).
 
 Kept free of solara imports, so that `sim dashboard` can check the set-up and say what is missing
 before anything heavy is loaded.
@@ -66,7 +67,8 @@ def dashboard_command(host: str, port: int) -> list[str]:
     """The command line of the server (the same Python, so the same installed packages). The scenario
     goes in the environment (dashboard_env): solara's command line has no place for it."""
     return [
-        sys.executable, "-W", f"ignore:{COOKIE_WARNING}:UserWarning", "-m", "solara", "run", "sim.viz.dashboard_app",
+        sys.executable, "-W", f"ignore:{COOKIE_WARNING}:UserWarning", "-m", "sim.viz.dashboard_server",
+        "run", "sim.viz.dashboard_app",
         "--host", host, "--port", str(port), "--production", "--no-open", "--no-check-version",
         "--log-level", "warning",
     ]  # fmt: skip
