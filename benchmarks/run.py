@@ -155,8 +155,8 @@ def profile_top(resolved, entries: int) -> str:
 
 
 def robust_overhead(futures: int, repeat: int) -> tuple[str, str]:
-    """`sim robust` over 4 policies x N futures against an ensemble of the same 4N runs, each drawing the
-    world's ranges (--uncertain): what the decision machinery adds to the runs themselves."""
+    """`sim robust` over 4 policies x N futures against N runs of each policy drawing the world's ranges
+    (--uncertain ensembles): what the decision machinery adds to the runs themselves."""
     from sim.ensemble import run_ensemble
     from sim.robust import robust
     from sim.scenario.load import load_scenario
@@ -170,10 +170,10 @@ def robust_overhead(futures: int, repeat: int) -> tuple[str, str]:
     summary = run_ensemble(policies[0], 1, workers=1).outcomes[0].summary
     goal = parse_target("all.cumulative_shortfall_share<=0.01", summary)
     robust_s = median_time(lambda: robust(policies, futures, goal, workers=cores), repeat)
-    drawn = with_uncertain_world(policies[0])
-    runs_s = median_time(lambda: run_ensemble(drawn, 4 * futures, workers=cores), repeat)
+    drawn = [with_uncertain_world(p) for p in policies]
+    runs_s = median_time(lambda: [run_ensemble(d, futures, workers=cores) for d in drawn], repeat)
     return (
-        f"robust 4 policies x {futures} futures vs {4 * futures} --uncertain runs ({cores} cores)",
+        f"robust 4 policies x {futures} futures vs 4 --uncertain ensembles of {futures} ({cores} cores)",
         f"{robust_s:.1f} s vs {runs_s:.1f} s  (x{robust_s / runs_s:.2f})",
     )
 
