@@ -115,8 +115,7 @@ def run(
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
 
-    if executor not in ("local", "dask"):
-        fail(f"--executor '{executor}' is not known (allowed: local, dask)")
+    check_executor(executor, address)
     try:
         resolved = load_scenario(scenario, with_horizon(overrides, months))
     except ScenarioError as exc:
@@ -247,6 +246,7 @@ def sweep(
     from sim.sweep import grid_points, lhs_points, parse_vary, run_points, sweep_table
     from sim.viz.plots import save_sweep_plot
 
+    check_executor(executor, address)
     if sample not in ("grid", "lhs"):
         fail(f"--sample '{sample}' is not known (allowed: grid, lhs)")
     check_indicators([indicator], [*HEADLINE, "capacity_gap_t_per_yr_end", "time_to_recover_months"])
@@ -339,6 +339,7 @@ def sensitivity(
     from sim.sensitivity import run_sensitivity
     from sim.viz.plots import save_sensitivity_plot
 
+    check_executor(executor, address)
     if method not in ("morris", "sobol"):
         fail(f"--method '{method}' is not known (allowed: morris, sobol)")
     check_indicators([indicator], list(HEADLINE))
@@ -439,7 +440,7 @@ def discover(
     from sim.target import parse_target
     from sim.viz.decisions import discover_page, save_peeling_plot
 
-    check_executor(executor)
+    check_executor(executor, address)
     try:
         resolved = load_scenario(scenario, with_horizon(overrides, months))
         goal = parse_target(target, simulate(resolved, months=1).summary)
@@ -564,7 +565,7 @@ def robust(
     from sim.target import parse_target
     from sim.viz.decisions import robust_page, save_regret_plot
 
-    check_executor(executor)
+    check_executor(executor, address)
     if len(policies) < 2:
         fail("robust needs at least two policy scenario files to compare")
     try:
@@ -661,9 +662,19 @@ def metric_words(metric: str) -> str:
     return metric if "." in metric else f"{metric} at the worst mineral"
 
 
-def check_executor(executor: str) -> None:
+def check_executor(executor: str, address: str | None) -> None:
+    """The executor and the dask address, checked before any work or progress bar starts."""
+    from sim.executors import ExecutorError, check_address
+
     if executor not in ("local", "dask"):
         fail(f"--executor '{executor}' is not known (allowed: local, dask)")
+    if address is not None and executor != "dask":
+        fail(f"--address {address!r} names a dask scheduler: add --executor dask")
+    try:
+        if address is not None:
+            check_address(address)
+    except ExecutorError as exc:
+        fail(str(exc))
 
 
 @app.command()
