@@ -470,7 +470,7 @@ def discover(
     )
     if len(found.boxes):
         table = Table(title="PRIM boxes: where the target holds", title_justify="left")
-        for header in ("box", "input", "low", "high", "sampled", "coverage", "density", "mass"):
+        for header in ("box", "input", "low", "high", "sampled", "qp", "coverage", "density", "mass"):
             table.add_column(header, justify="left" if header == "input" else "right")
         for r in found.boxes.itertuples():
             table.add_row(
@@ -479,6 +479,7 @@ def discover(
                 f"{r.low:.4g}",
                 f"{r.high:.4g}",
                 f"{r.full_low:.4g} to {r.full_high:.4g}",
+                f"{r.qp:.2g}",
                 f"{100 * r.coverage:.0f}%",
                 f"{100 * r.density:.0f}%",
                 f"{100 * r.mass:.0f}%",

@@ -4,8 +4,9 @@ The scenario's uncertain inputs (sim.uncertain) are laid out as a Latin hypercub
 target is evaluated on each summary, and PRIM (the Patient Rule Induction Method, Friedman and Fisher
 1999, as implemented in the EMA Workbench) peels the input space down to boxes where the target holds
 much more often than overall. For each box we choose the point on its peeling trajectory with the
-highest coverage among those with density at least `density`; the trajectory is kept for the trade-off
-plot.
+highest coverage among those with density at least `density`, then lift the restrictions that are not
+significant (quasi-p value above 0.05: with hundreds of inputs some are restricted by chance); the
+trajectory is kept for the trade-off plot.
 
 coverage: share of all futures where the target holds that fall in the box.
 density: share of futures in the box where the target holds.
@@ -79,7 +80,7 @@ def find_boxes(
     x: pd.DataFrame, y: np.ndarray, density: float = 0.8, max_boxes: int = 3
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """PRIM boxes (EMA Workbench) of the inputs `x` where the boolean `y` holds; at most `max_boxes`."""
-    columns = ["box", "input", "low", "high", "full_low", "full_high", "coverage", "density", "mass"]
+    columns = ["box", "input", "low", "high", "full_low", "full_high", "qp", "coverage", "density", "mass"]
     if y.sum() == 0 or y.all():
         return pd.DataFrame(columns=columns), []  # nothing to separate: the target never or always holds
     with warnings.catch_warnings():
@@ -100,17 +101,46 @@ def find_boxes(
             if chosen == 0 and number > 1:
                 break  # the next box is the whole space: nothing more to find
             box.select(chosen)
+            point = _drop_insignificant(box, chosen)
+            stats = box.peeling_trajectory.loc[point]
+            if number > 1 and stats.density < density:
+                break  # what is left of the target futures forms no dense box
             trajectory["chosen"] = trajectory.index == chosen
             trajectories.append(trajectory)
-            limits, full = box.box_lims[chosen], box.box_lims[0]
-            stats = trajectory.loc[chosen]
-            for name in x.columns:
+            limits, full = box.box_lims[point], box.box_lims[0]
+            for name, qp in box.p_values[point].items():
                 low, high = float(limits.loc[0, name]), float(limits.loc[1, name])
                 full_low, full_high = float(full.loc[0, name]), float(full.loc[1, name])
-                if low > full_low or high < full_high:
-                    rows.append(
-                        [number, name, low, high, full_low, full_high, stats.coverage, stats.density, stats.mass]
-                    )
+                significance = min(v for v in qp if v >= 0)
+                rows.append(
+                    [
+                        number,
+                        name,
+                        low,
+                        high,
+                        full_low,
+                        full_high,
+                        significance,
+                        stats.coverage,
+                        stats.density,
+                        stats.mass,
+                    ]
+                )
             if stats.density < density:
                 break  # the best box falls short of the density asked for: later boxes would be weaker still
     return pd.DataFrame(rows, columns=columns), trajectories
+
+
+def _drop_insignificant(box: Any, point: int, alpha: float = 0.05) -> int:
+    """Drop, one at a time (the weakest first), the restrictions whose quasi-p value (EMA Workbench: the
+    chance of the box's density with that restriction lifted, under a binomial test) exceeds `alpha`: with
+    hundreds of inputs, PRIM also restricts inputs by chance. Returns the trajectory point of the result."""
+    for _ in range(len(box.p_values[point])):
+        weakest = max(
+            ((min(v for v in qp if v >= 0), name) for name, qp in box.p_values[point].items()), default=(0.0, "")
+        )
+        if weakest[0] <= alpha:
+            break
+        box.drop_restriction(weakest[1])
+        point = len(box.peeling_trajectory) - 1
+    return point

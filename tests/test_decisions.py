@@ -31,9 +31,9 @@ def summary():
 # --- PRIM ---------------------------------------------------------------------------------------------
 
 
-def test_prim_finds_a_known_box_and_leaves_the_irrelevant_input_alone():
+def test_prim_finds_a_known_box_and_leaves_the_irrelevant_inputs_alone():
     rng = np.random.default_rng(1)
-    x = pd.DataFrame(rng.uniform(size=(1000, 3)), columns=["a", "b", "c"])
+    x = pd.DataFrame(rng.uniform(size=(1000, 30)), columns=["a", "b", *(f"noise{k}" for k in range(28))])
     y = ((x["a"] > 0.6) & (x["b"] < 0.3)).to_numpy()
     boxes, trajectories = find_boxes(x, y, density=0.95)
     first = boxes[boxes["box"] == 1].set_index("input")
