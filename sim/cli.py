@@ -470,7 +470,7 @@ def discover(
     )
     if len(found.boxes):
         table = Table(title="PRIM boxes: where the target holds", title_justify="left")
-        for header in ("box", "input", "low", "high", "sampled", "qp", "coverage", "density", "mass"):
+        for header in ("box", "input", "low", "high", "sampled", "qp", "coverage", "density", "mass", "lift"):
             table.add_column(header, justify="left" if header == "input" else "right")
         for r in found.boxes.itertuples():
             table.add_row(
@@ -483,9 +483,15 @@ def discover(
                 f"{100 * r.coverage:.0f}%",
                 f"{100 * r.density:.0f}%",
                 f"{100 * r.mass:.0f}%",
+                f"{r.lift:.2f}",
             )
         out.print(table)
         note = "Boxes restrict only the inputs listed; every other input may take any sampled value."
+        if found.boxes["lift"].max() < 1.25:
+            note += (
+                " Read them as weak: their density is barely above the share of all futures on target (lift under "
+                "1.25), so no combination of inputs stands out."
+            )
     else:
         note = "No box: the target never or always held, or PRIM found no region denser than the whole."
     out.print(note, highlight=False)

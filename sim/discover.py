@@ -11,6 +11,7 @@ trajectory is kept for the trade-off plot.
 coverage: share of all futures where the target holds that fall in the box.
 density: share of futures in the box where the target holds.
 mass: share of all futures in the box.
+lift: density over the share of all futures on target (1: the box tells nothing).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def discover(
     progress: Callable[[int], None] | None = None,
 ) -> Discovery:
     check_run_count(runs, f"--runs {runs}", "Use fewer futures, or run discover on narrower ranges.")
+    require_prim()
     inputs = chosen_inputs(uncertain_inputs(resolved), only)
     if not inputs:
         raise ScenarioError("the scenario has no uncertain inputs to explore", field="discover")
@@ -76,11 +78,22 @@ def discover(
     return Discovery(inputs, design, boxes, trajectories, target, summaries)
 
 
+def require_prim() -> None:
+    """Fail before any run if the EMA Workbench (an optional dependency) is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("ema_workbench") is None:
+        raise ScenarioError(
+            "sim discover needs the EMA Workbench's PRIM: pip install 'critical-minerals-sim[decide]'",
+            field="discover",
+        )
+
+
 def find_boxes(
     x: pd.DataFrame, y: np.ndarray, density: float = 0.8, max_boxes: int = 3
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """PRIM boxes (EMA Workbench) of the inputs `x` where the boolean `y` holds; at most `max_boxes`."""
-    columns = ["box", "input", "low", "high", "full_low", "full_high", "qp", "coverage", "density", "mass"]
+    columns = ["box", "input", "low", "high", "full_low", "full_high", "qp", "coverage", "density", "mass", "lift"]
     if y.sum() == 0 or y.all():
         return pd.DataFrame(columns=columns), []  # nothing to separate: the target never or always holds
     with warnings.catch_warnings():

@@ -73,12 +73,12 @@ def discover_page(
     rows = "".join(
         f"<tr><td>{int(r.box)}</td><td>{html.escape(r.input)}</td><td>{r.low:.4g}</td><td>{r.high:.4g}</td>"
         f"<td>{r.full_low:.4g} to {r.full_high:.4g}</td><td>{r.qp:.2g}</td><td>{100 * r.coverage:.0f}%</td>"
-        f"<td>{100 * r.density:.0f}%</td><td>{100 * r.mass:.0f}%</td></tr>"
+        f"<td>{100 * r.density:.0f}%</td><td>{100 * r.mass:.0f}%</td><td>{r.lift:.2f}</td></tr>"
         for r in boxes.itertuples()
     )
     table = (
         "<table><tr><th>box</th><th>input</th><th>low</th><th>high</th><th>sampled range</th><th>qp</th>"
-        f"<th>coverage</th><th>density</th><th>mass</th></tr>{rows}</table>"
+        f"<th>coverage</th><th>density</th><th>mass</th><th>lift</th></tr>{rows}</table>"
         if len(boxes)
         else "<p><b>No box:</b> the target never or always held, or no box is denser than the whole.</p>"
     )
@@ -88,7 +88,8 @@ def discover_page(
         f"<p>{html.escape(note)}</p>{table}{embedded_pngs(folder, plots)}"
         "<p class='meta'>coverage: share of the target futures inside the box; density: share of the box's "
         "futures on target; mass: share of all futures in the box; qp: quasi-p value of the restriction "
-        "(restrictions above 0.05 are lifted). PRIM: EMA Workbench.</p>"
+        "(restrictions above 0.05 are lifted); lift: density over the share of all futures on target (near 1, "
+        "the box says little). PRIM: EMA Workbench.</p>"
     )
     return html_page(title, body)
 
