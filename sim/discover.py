@@ -137,6 +137,7 @@ def find_boxes(
                         stats.coverage,
                         stats.density,
                         stats.mass,
+                        stats.density / y.mean(),
                     ]
                 )
             if stats.density < density:
