@@ -539,7 +539,9 @@ def discover(
 
 @app.command()
 def robust(
-    policies: Annotated[list[Path], typer.Argument(help="policy scenario files (each usually extends the same one)")],
+    policies: Annotated[
+        list[Path] | None, typer.Argument(help="policy scenario files (each usually extends the same one)")
+    ] = None,
     futures: Annotated[int, typer.Option("--futures", min=1, help="futures every policy meets")] = 200,
     threshold: Annotated[
         str, typer.Option("--threshold", help="what a future must meet (same syntax as discover's --target)")
@@ -573,7 +575,7 @@ def robust(
     from sim.viz.decisions import robust_page, save_regret_plot
 
     check_executor(executor, address)
-    if len(policies) < 2:
+    if not policies or len(policies) < 2:
         fail("robust needs at least two policy scenario files to compare")
     try:
         loaded = [load_scenario(p, with_horizon(overrides, months)) for p in policies]

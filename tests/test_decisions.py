@@ -242,6 +242,7 @@ def test_robust_command_writes_table_plot_and_report(tmp_path):
     [
         ["discover", str(CHINA), "--runs", "5", "--target", "antimony.nonsense>1"],
         ["discover", str(CHINA), "--runs", "5", "--target", "unobtainium.cumulative_shortfall_share>1"],
+        ["robust"],
         ["robust", str(CHINA)],
         ["robust", str(CHINA), str(SCENARIOS / "nowhere.yaml")],
         ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--threshold", "all.nothing<1"],
@@ -254,3 +255,12 @@ def test_bad_decision_input_is_one_line_exit_2_and_nothing_written(tmp_path, arg
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_a_policy_file_that_does_not_validate_is_named_and_nothing_runs(tmp_path):
+    bad = tmp_path / "bad_policy.yaml"
+    bad.write_text("name: bad_policy\nextends: " + str(SCENARIOS / "china_ban.yaml") + "\nhorizon_months: -3\n")
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["robust", str(CHINA), str(bad), "--out", str(out)])
+    assert result.exit_code == 2 and "bad_policy.yaml:3" in result.output and "horizon_months" in result.output
+    assert not out.exists() or not any(out.iterdir())
