@@ -69,10 +69,11 @@ def robust(
     if len(set(names)) < len(names):
         raise ScenarioError(f"two policies share a name ({', '.join(names)})", field="robust")
     check_run_count(futures * len(policies), f"--futures {futures} x {len(policies)} policies", "Use fewer futures.")
-    everything = sorted({i.name: i for p in policies for i in uncertain_inputs(p)}.values(), key=lambda i: i.name)
+    own = [uncertain_inputs(p) for p in policies]
+    everything = sorted({i.name: i for group in own for i in group}.values(), key=lambda i: i.name)
     inputs = chosen_inputs(everything, only)
     names_in = {i.name for i in inputs}
-    per_policy = [[i for i in uncertain_inputs(p) if i.name in names_in] for p in policies]
+    per_policy = [[i for i in group if i.name in names_in] for group in own]
     seed = policies[0].scenario.seed if seed is None else seed
     design = latin_hypercube(inputs, futures, seed)
     seeds = child_seeds(seed, futures)
