@@ -32,7 +32,7 @@ SetOption = Annotated[
     typer.Option("--set", help="override a field: path=value, e.g. events[0].leakage=0.2 (repeatable)"),
 ]
 
-ExecutorOption = Annotated[str, typer.Option("--executor", help="local | dask")]
+ExecutorOption = Annotated[str, typer.Option("--executor", metavar="[local|dask]", help="where the runs execute")]
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="worker processes (default: all cores)")]
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="dask scheduler address (default: a LocalCluster)")
@@ -65,8 +65,24 @@ def check_indicators(names: list[str], allowed: list[str]) -> None:
         fail(f"unknown indicator '{unknown[0]}' (allowed: {', '.join(allowed)})")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("critical-minerals-sim")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        out.print(f"sim (critical-minerals-sim) {version}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="print the version and exit")
+    ] = False,
+) -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)  # `kill` ends a command as Ctrl-C does: workers and temp folders go
@@ -95,7 +111,7 @@ def run(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="worker processes (default: all cores)")
     ] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local | dask")] = "local",
+    executor: ExecutorOption = "local",
     address: Annotated[
         str | None, typer.Option("--address", help="dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)")
     ] = None,
@@ -223,7 +239,9 @@ def progress_bar(label: str, total: int):
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     vary: Annotated[list[str], typer.Option("--vary", help="path=a,b,c or path=lo:hi:step (repeat for a grid)")],
-    sample: Annotated[str, typer.Option("--sample", help="grid | lhs (Latin hypercube)")] = "grid",
+    sample: Annotated[
+        str, typer.Option("--sample", metavar="[grid|lhs]", help="a grid, or a Latin hypercube of --n points")
+    ] = "grid",
     n: Annotated[int, typer.Option("--n", min=1, help="points for --sample lhs")] = 20,
     indicator: Annotated[str, typer.Option("--indicator", help="indicator to plot")] = "cumulative_shortfall_share",
     seed: SeedOption = None,
@@ -318,7 +336,9 @@ def sweep(
 @app.command()
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file with inputs given as distributions")],
-    method: Annotated[str, typer.Option("--method", help="morris | sobol")] = "morris",
+    method: Annotated[
+        str, typer.Option("--method", metavar="[morris|sobol]", help="Morris or Sobol (SALib)")
+    ] = "morris",
     n: Annotated[int, typer.Option("--n", min=2, help="trajectories (morris) or base samples (sobol)")] = 10,
     indicator: Annotated[str, typer.Option("--indicator", help="indicator to explain")] = "cumulative_shortfall_share",
     seed: SeedOption = None,

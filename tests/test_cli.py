@@ -212,3 +212,13 @@ def test_new_writes_a_commented_scenario_that_validates_and_schema_prints_json(t
     assert sim("new", "../evil", "--dir", str(tmp_path)).exit_code == 2
     schema = json.loads(sim("schema").output)
     assert "ExportRestriction" in schema["$defs"] and "events" in schema["properties"]
+
+
+def test_version_and_the_allowed_choices_are_in_the_help():
+    from importlib import metadata
+
+    result = sim("--version")
+    assert result.exit_code == 0 and metadata.version("critical-minerals-sim") in result.output
+    assert "[local|dask]" in sim("run", "--help").output
+    assert "[grid|lhs]" in sim("sweep", "--help").output
+    assert "[morris|sobol]" in sim("sensitivity", "--help").output

@@ -344,8 +344,9 @@ def test_a_saved_run_reads_back_and_carries_no_partial_marker(tmp_path):
         find_run("*", tmp_path)
     shutil.copytree(folder, tmp_path / f"{folder.name}-copy")
     assert find_run(folder.name, tmp_path).path == folder  # an exact id wins over a longer one it prefixes
-    with pytest.raises(RunError, match="matches 2 runs"):
+    with pytest.raises(RunError, match="matches 2 runs") as ambiguous:
         find_run(folder.name[:10], tmp_path)
+    assert folder.name in str(ambiguous.value) and f"{folder.name}-copy" in str(ambiguous.value)  # listed
 
 
 def test_a_run_that_would_not_read_back_is_not_saved(tmp_path):

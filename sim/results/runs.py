@@ -171,7 +171,9 @@ def find_run(name: str, root: Path) -> StoredRun:
         return read_run((exact or candidates)[0])
     if not candidates:
         raise RunError(f"no run '{name}' (not a directory, and no run id under {root} starts with it)")
-    raise RunError(f"'{name}' matches {len(candidates)} runs under {root}; give more of the id")
+    names = sorted(p.name for p in candidates)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise RunError(f"'{name}' matches {len(candidates)} runs under {root} ({shown}); give more of the id")
 
 
 def classify(folder: Path, index: Index) -> None:
