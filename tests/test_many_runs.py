@@ -110,6 +110,12 @@ def test_compare_runs_and_scenarios_side_by_side(tmp_path):
         & (table["run"] == "china_ban s1")
     ]
     assert row["diff_from_first"].iloc[0] > 0.1
+    units = dict(zip(table["indicator"], table["unit"], strict=False))
+    assert units["cumulative_shortfall_share"] == "%" and units["capacity_gap_t_per_yr_peak"] == "t/yr"
+    assert units["price_us_peak_ratio"] == "x baseline" and units["funding_committed_usd"] == "USD m"
+    assert units["months_in_shortfall"] == "months"
+    same = table[table["run"] == "baseline s1"]  # the first run against itself: exactly zero, no float noise
+    assert (same["diff_from_first"].dropna() == 0).all()
     assert (folder / "compare.md").read_text().startswith("# Comparison: baseline s1 vs china_ban s1")
     assert (folder / "compare_shortfall_share.png").stat().st_size > 10_000
 
@@ -207,3 +213,17 @@ def test_sensitivity_ranks_leakage_first_for_gallium(tmp_path):
     assert np.all(ranking["effect"] >= 0)
     none = sim("sensitivity", SCENARIOS / "china_ban.yaml", "--out", tmp_path)
     assert none.exit_code == 2 and "no uncertain inputs" in none.output
+
+
+def test_compare_table_treats_a_float_noise_gap_as_zero_and_keeps_real_ones():
+    from sim.results.compare import Compared, compare_table
+
+    def item(label, share):
+        return Compared(label, {"antimony": {"cumulative_shortfall_share": share}}, lambda name: pd.DataFrame())
+
+    table = compare_table(
+        [item("a", 0.3), item("b", 0.3 + 1e-13), item("c", 0.3 + 1e-6)], ["cumulative_shortfall_share"]
+    )
+    diffs = dict(zip(table["run"], table["diff_from_first"], strict=True))
+    assert diffs["b"] == 0.0 and diffs["c"] == pytest.approx(1e-4)  # in percent: 1e-6 of a share is 1e-4 %
+    assert set(table["unit"]) == {"%"}

@@ -45,8 +45,26 @@ def unique_labels(items: list[Compared]) -> list[Compared]:
     return items
 
 
+def unit_of(indicator: str) -> str:
+    """The display unit of a headline indicator, from its label ("shortfall, % of demand" -> "%")."""
+    label, scale = HEADLINE.get(indicator, (indicator, 1.0))
+    if scale == 100.0:
+        return "%"
+    for unit in ("USD m", "t/yr", "x baseline"):
+        if unit in label:
+            return unit
+    return "months" if "months" in indicator else ""
+
+
+def clean(value: float | None, scale: float = 1.0) -> float | None:
+    """No float noise: a difference within 1e-9 of the larger magnitude (e.g. 1e-12) is zero."""
+    if value is None:
+        return None
+    return 0.0 if abs(value) <= 1e-9 * max(scale, 1.0) else value
+
+
 def compare_table(items: list[Compared], indicators: list[str] | None = None) -> pd.DataFrame:
-    """Long table: indicator, mineral, run, value (display units), diff from the first run."""
+    """Long table: indicator, unit, mineral, run, value (display units), diff from the first run."""
     indicators = indicators or list(HEADLINE)
     rows = []
     base = items[0]
@@ -58,13 +76,15 @@ def compare_table(items: list[Compared], indicators: list[str] | None = None) ->
                 value = item.summary.get(mineral, {}).get(indicator)
                 value = None if value is None else value * scale
                 diff = None if value is None or first is None else value - first * scale
+                size = max(abs(value or 0.0), abs((first or 0.0) * scale))
                 rows.append(
                     {
                         "indicator": indicator,
+                        "unit": unit_of(indicator),
                         "mineral": mineral,
                         "run": item.label,
-                        "value": value,
-                        "diff_from_first": diff,
+                        "value": clean(value),
+                        "diff_from_first": clean(diff, size),
                     }
                 )
     return pd.DataFrame(rows)
