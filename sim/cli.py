@@ -115,6 +115,10 @@ def run(
     address: Annotated[
         str | None, typer.Option("--address", help="dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)")
     ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="your name for this run, shown by sim runs, compare and the report"),
+    ] = None,
     uncertain: Annotated[
         bool,
         typer.Option(
@@ -132,6 +136,7 @@ def run(
     from sim.scenario.load import load_scenario
 
     check_executor(executor, address)
+    label = checked_label(label)
     try:
         resolved = load_scenario(scenario, with_horizon(overrides, months))
     except ScenarioError as exc:
@@ -141,14 +146,14 @@ def run(
 
         resolved = with_uncertain_world(resolved)
     if runs > 1 or executor == "dask":
-        run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address)
+        run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address, label)
         return
     try:
         result = simulate(resolved, seed=seed, months=months)
     except ScenarioError as exc:  # drawn values that break a rule together
         fail(str(exc))
     try:
-        folder = save_run(result, out_dir, with_plots=plots)
+        folder = save_run(result, out_dir, with_plots=plots, label=label)
     except StoreError as exc:
         fail(str(exc))
     print_summary(result)
@@ -159,7 +164,17 @@ def run(
     )
 
 
-def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address) -> None:
+def checked_label(label: str | None) -> str:
+    """A label is one printable line of at most 80 characters."""
+    if label is None:
+        return ""
+    text = label.strip()
+    if not text or len(text) > 80 or not text.isprintable():
+        fail(f"--label {label[:40]!r} is not a label (allowed: one line of printable text, 1 to 80 characters)")
+    return text
+
+
+def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address, label) -> None:
     from sim.ensemble import run_ensemble
     from sim.executors import ExecutorError
     from sim.results.store import StoreError, save_ensemble
@@ -181,7 +196,7 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
         except (ExecutorError, ScenarioError) as exc:
             fail(str(exc))
     try:
-        folder = save_ensemble(result, out_dir, with_plots=plots)
+        folder = save_ensemble(result, out_dir, with_plots=plots, label=label)
     except StoreError as exc:
         fail(str(exc))
     stats = result.summary()
@@ -1022,7 +1037,7 @@ def runs(
 
 def runs_table(found: list[StoredRun], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for header in ("run id", "scenario", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak price"):
+    for header in ("run id", "label", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak price"):
         table.add_column(header)
     for run in found:
         minerals, m = run.minerals, run.manifest
@@ -1030,7 +1045,7 @@ def runs_table(found: list[StoredRun], title: str) -> Table:
         priciest = max(minerals, key=lambda k: minerals[k]["price_outside_peak_ratio"])
         table.add_row(
             run.run_id,
-            m.scenario_name,
+            run.label,
             f"{m.runs} runs" if run.kind == "ensemble" else str(m.seed),
             str(m.months),
             m.created_utc,

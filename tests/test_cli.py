@@ -222,3 +222,18 @@ def test_version_and_the_allowed_choices_are_in_the_help():
     assert "[local|dask]" in sim("run", "--help").output
     assert "[grid|lhs]" in sim("sweep", "--help").output
     assert "[morris|sobol]" in sim("sensitivity", "--help").output
+
+
+def test_a_label_names_the_run_in_runs_compare_and_the_report(tmp_path):
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--label", "team A", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (folder,) = run_dirs(tmp_path)
+    assert json.loads((folder / "manifest.json").read_text())["label"] == "team A"
+    assert "<h1>team A <small>(china_ban)</small></h1>" in (folder / "report.html").read_text()
+    assert "team A" in sim("runs", "--out", str(tmp_path)).output
+    compared = sim("compare", str(folder), str(SCENARIOS / "baseline.yaml"), "--months", "6", "--out", str(tmp_path))
+    assert compared.exit_code == 0 and "team A" in compared.output
+    for bad in ("", "x" * 81, "two\nlines"):
+        refused = sim("run", str(SCENARIOS / "china_ban.yaml"), "--label", bad, "--out", str(tmp_path / "no"))
+        assert refused.exit_code == 2 and "is not a label" in refused.output
+    assert not (tmp_path / "no").exists()

@@ -49,7 +49,8 @@ class StoredRun:
 
     @property
     def label(self) -> str:
-        return f"{self.manifest.scenario_name} s{self.manifest.seed}"
+        """The user's --label, else scenario and seed."""
+        return self.manifest.label or f"{self.manifest.scenario_name} s{self.manifest.seed}"
 
     @property
     def minerals(self) -> dict[str, dict[str, Any]]:

@@ -85,6 +85,7 @@ class RunManifest(Stored):
 
     kind: Literal["run", "ensemble"] = "run"
     run_id: Annotated[str, Field(min_length=1)]
+    label: Annotated[str, Field(max_length=80)] = ""
     scenario_name: str
     scenario_hash: str
     seed: int

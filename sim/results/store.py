@@ -69,11 +69,12 @@ def summary_document(result: RunResult) -> dict[str, Any]:
     }
 
 
-def manifest_document(result: RunResult, run_id: str, plots: list[str]) -> dict[str, Any]:
+def manifest_document(result: RunResult, run_id: str, plots: list[str], label: str = "") -> dict[str, Any]:
     import mesa
 
     return {
         "run_id": run_id,
+        "label": label,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "scenario_name": result.name,
         "scenario_files": result.resolved.files,
@@ -168,8 +169,8 @@ def atomic_directory(root: Path, name: str) -> Iterator[Path]:
         raise
 
 
-def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
-    """Write a complete run directory under `root` and return its path."""
+def save_run(result: RunResult, root: Path, with_plots: bool = True, label: str = "") -> Path:
+    """Write a complete run directory under `root` and return its path; `label` is the user's name for it."""
     started = time.perf_counter()
     run_id = new_run_id(result.name, result.seed)
     with atomic_directory(root, run_id) as tmp:
@@ -182,7 +183,7 @@ def save_run(result: RunResult, root: Path, with_plots: bool = True) -> Path:
 
             plots = save_run_plots(result, tmp)
         result.timings["store_s"] = time.perf_counter() - started
-        write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT]))
+        write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT], label))
         write_report(tmp)
     return root / run_id
 
@@ -236,7 +237,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True) -> Path:
+def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, label: str = "") -> Path:
     """Write an ensemble folder: medians as the headline summary, percentiles, every run's indicators."""
     run_id = new_id(f"{result.name}-ens{len(result.outcomes)}-s{result.seed}")
     stats = result.summary()
@@ -275,6 +276,7 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True) -
             tmp / MANIFEST,
             {
                 "run_id": run_id,
+                "label": label,
                 "kind": "ensemble",
                 "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 "scenario_name": result.name,

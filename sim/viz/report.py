@@ -119,6 +119,7 @@ def build_report(folder: Path) -> str:
         f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
         for k, v in (
             ("run id", folder.name if not folder.name.startswith(".tmp-") else folder.name[len(".tmp-") :]),
+            ("label", manifest.get("label") or "(none)"),
             ("scenario files", ", ".join(manifest.get("scenario_files", []))),
             ("scenario hash (sha256)", manifest.get("scenario_hash")),
             ("seed", manifest.get("seed")),
@@ -129,7 +130,10 @@ def build_report(folder: Path) -> str:
             ("drawn inputs", json.dumps(manifest.get("distribution_draws") or {})),
         )
     )
-    body = f"""<h1>{esc(manifest["scenario_name"])}</h1>
+    title = esc(manifest["scenario_name"])
+    if manifest.get("label"):
+        title = f"{esc(manifest['label'])} <small>({title})</small>"
+    body = f"""<h1>{title}</h1>
 <p class="meta">{size}, {esc(str(manifest.get("months")))} months from {esc(str(summary.get("start", "")))}.
 Shortfall is US demand not met; the capacity gap is domestic processing capacity missing against what is
 needed once restricted supply is gone; prices are against the 2024 baseline, outside and inside the
