@@ -940,9 +940,13 @@ def compare(
     indicators: Annotated[
         list[str] | None, typer.Option("--indicator", help="headline indicator to show (repeatable; default all)")
     ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", help="the run the others are compared with, by its label (default: the first)"),
+    ] = None,
 ) -> None:
-    """Headline indicators of several runs side by side, with differences from the first; writes an
-    HTML report, Markdown, CSV and overlay plots."""
+    """Headline indicators of several runs side by side, with differences from the first (or from
+    --reference); writes an HTML report, Markdown, CSV and overlay plots."""
     out_dir = results_dir(out_dir)
     from sim.api import simulate
     from sim.results.compare import HEADLINE, Compared, compare_table, unique_labels, wide
@@ -972,6 +976,11 @@ def compare(
         except (ScenarioError, RunError) as exc:
             fail(str(exc))
     compared = unique_labels(compared)
+    if reference is not None:  # the reference goes first: every difference is taken from the first
+        chosen = [c for c in compared if c.label == reference]
+        if not chosen:
+            fail(f"--reference {reference!r} is none of the runs (allowed: {', '.join(c.label for c in compared)})")
+        compared = [chosen[0], *(c for c in compared if c is not chosen[0])]
     labels = [c.label for c in compared]
     table = compare_table(compared, indicators)
     for indicator in dict.fromkeys(table["indicator"]):

@@ -237,3 +237,12 @@ def test_a_label_names_the_run_in_runs_compare_and_the_report(tmp_path):
         refused = sim("run", str(SCENARIOS / "china_ban.yaml"), "--label", bad, "--out", str(tmp_path / "no"))
         assert refused.exit_code == 2 and "is not a label" in refused.output
     assert not (tmp_path / "no").exists()
+
+
+def test_compare_reference_takes_the_differences_from_the_run_named(tmp_path):
+    files = [str(SCENARIOS / f"{name}.yaml") for name in ("baseline", "china_ban")]
+    result = sim("compare", *files, "--months", "12", "--reference", "china_ban s1", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "Δ baseline s1" in result.output and "Δ china_ban s1" not in result.output
+    result = sim("compare", *files, "--months", "12", "--reference", "nobody", "--out", str(tmp_path / "no"))
+    assert result.exit_code == 2 and "baseline s1, china_ban s1" in result.output and not (tmp_path / "no").exists()
