@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -119,6 +120,7 @@ def run(
         str | None,
         typer.Option("--label", help="your name for this run, shown by sim runs, compare and the report"),
     ] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="one wide summary table instead of two 80-column ones")] = False,
     uncertain: Annotated[
         bool,
         typer.Option(
@@ -156,7 +158,7 @@ def run(
         folder = save_run(result, out_dir, with_plots=plots, label=label)
     except StoreError as exc:
         fail(str(exc))
-    print_summary(result)
+    print_summary(result, wide)
     t = result.timings
     out.print(
         f"Saved [bold]{folder}[/]  (model {t['model_s'] * 1000:.0f} ms, total {sum(t.values()):.2f} s)",
@@ -1086,6 +1088,7 @@ def clean_partials(out_dir: Path) -> None:
 def show(
     run: Annotated[str, typer.Argument(help="run directory or id (a unique prefix is enough)")],
     out_dir: OutOption = "results",
+    wide: Annotated[bool, typer.Option("--wide", help="one wide summary table instead of two 80-column ones")] = False,
 ) -> None:
     """Print one stored run: what was run and its summary table."""
     out_dir = results_dir(out_dir)
@@ -1103,47 +1106,60 @@ def show(
         f"{size}, {m.months} months, sim {m.package_version or '?'}, created {m.created_utc or '?'}",
         highlight=False,
     )
-    print_summary_table(f"{m.scenario_name} — {size}", stored.minerals)
+    print_summary_table(f"{m.scenario_name} — {size}", stored.minerals, wide)
 
 
-def print_summary(result: RunResult) -> None:
+def print_summary(result: RunResult, wide: bool = False) -> None:
     title = f"{result.name} — seed {result.seed}, {result.months} months from {result.resolved.scenario.start}"
-    print_summary_table(title, result.summary)
+    print_summary_table(title, result.summary, wide)
 
 
-def print_summary_table(title: str, summary: dict) -> None:
-    table = Table(title=title, title_justify="left")
-    for header in (
-        "mineral",
-        "shortfall\n% demand",
-        "peak\n% month",
-        "months\nshort",
-        "defence\nshort %",
-        "capacity gap\npeak, t/yr",
-        "gap peak\n% demand",
-        "others\nshort max %",
+def _percent(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}"
+
+
+# The run summary's columns: header, part, cell. Each part fits an 80-column terminal; --wide prints all
+# of them in one table.
+SUMMARY_PARTS = {1: "US shortfall", 2: "capacity and funding", 3: "prices and import reliance"}
+SUMMARY_COLUMNS: list[tuple[str, int, Callable[[dict], str]]] = [
+    ("shortfall\n% demand", 1, lambda r: _percent(r["cumulative_shortfall_share"])),
+    ("peak\n% month", 1, lambda r: _percent(r["peak_shortfall_share"])),
+    ("months\nshort", 1, lambda r: str(r["months_in_shortfall"])),
+    ("defence\nshort %", 1, lambda r: _percent(r["defence_shortfall_share"])),
+    ("others\nshort max %", 1, lambda r: _percent(r.get("other_regions_shortfall_share_max", 0))),
+    ("capacity gap\npeak, t/yr", 2, lambda r: f"{r['capacity_gap_t_per_yr_peak']:,.0f}"),
+    ("gap peak\n% demand", 2, lambda r: _percent(r["capacity_gap_share_peak"], 0)),
+    ("funding\nUSD m", 2, lambda r: f"{r['funding_committed_usd'] / 1e6:,.0f}"),
+    ("built\nt/yr", 2, lambda r: f"{r['capacity_built_t_per_yr']:,.0f}"),
+    (
         "price peak x\nUS / out",
-        "price in\nmin x",
-        "import\nreliance end",
-        "funding\nUSD m",
-        "built\nt/yr",
-    ):
-        table.add_column(header, justify="left" if header == "mineral" else "right")
-    for mineral, row in summary.items():
-        table.add_row(
-            mineral,
-            f"{100 * row['cumulative_shortfall_share']:.1f}",
-            f"{100 * row['peak_shortfall_share']:.1f}",
-            str(row["months_in_shortfall"]),
-            f"{100 * row['defence_shortfall_share']:.1f}",
-            f"{row['capacity_gap_t_per_yr_peak']:,.0f}",
-            f"{100 * row['capacity_gap_share_peak']:.0f}",
-            f"{100 * row.get('other_regions_shortfall_share_max', 0):.1f}",
-            f"{row.get('price_us_peak_ratio', row['price_outside_peak_ratio']):.2f}"
-            f" / {row['price_outside_peak_ratio']:.2f}",
-            f"{row['price_inside_min_ratio']:.2f}",
-            f"{100 * row['import_reliance_end']:.0f}%",
-            f"{row['funding_committed_usd'] / 1e6:,.0f}",
-            f"{row['capacity_built_t_per_yr']:,.0f}",
-        )
-    out.print(table)
+        3,
+        lambda r: (
+            f"{r.get('price_us_peak_ratio', r['price_outside_peak_ratio']):.2f} / {r['price_outside_peak_ratio']:.2f}"
+        ),
+    ),
+    ("price in\nmin x", 3, lambda r: f"{r['price_inside_min_ratio']:.2f}"),
+    (
+        "import reliance\nend / with feed",
+        3,
+        lambda r: (
+            f"{_percent(r['import_reliance_end'], 0)}% / "
+            f"{_percent(r.get('import_reliance_incl_feedstock_end', r['import_reliance_end']), 0)}%"
+        ),
+    ),
+]
+
+
+def print_summary_table(title: str, summary: dict, wide: bool = False) -> None:
+    """The headline tables, one per part, each fitting 80 columns; or one with `wide`. "with feed": the
+    import reliance counting the imported feedstock of US processors as imports too."""
+    out.print(title, highlight=False, style="bold")
+    for parts in [tuple(SUMMARY_PARTS)] if wide else [(k,) for k in SUMMARY_PARTS]:
+        columns = [c for c in SUMMARY_COLUMNS if c[1] in parts]
+        table = Table(title=None if wide else SUMMARY_PARTS[parts[0]], title_justify="left")
+        table.add_column("mineral")
+        for header, _, _ in columns:
+            table.add_column(header, justify="right")
+        for mineral, row in summary.items():
+            table.add_row(mineral, *(cell(row) for _, _, cell in columns))
+        out.print(table)

@@ -246,3 +246,12 @@ def test_compare_reference_takes_the_differences_from_the_run_named(tmp_path):
     assert "Δ baseline s1" in result.output and "Δ china_ban s1" not in result.output
     result = sim("compare", *files, "--months", "12", "--reference", "nobody", "--out", str(tmp_path / "no"))
     assert result.exit_code == 2 and "baseline s1, china_ban s1" in result.output and not (tmp_path / "no").exists()
+
+
+def test_the_summary_fits_80_columns_unless_asked_wide(tmp_path):
+    args = ["run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--no-plots", "--out", str(tmp_path)]
+    narrow = sim(*args)
+    assert narrow.exit_code == 0 and "with feed" in narrow.output
+    assert max(len(line) for line in narrow.output.splitlines() if not line.startswith("Saved")) <= 80
+    wide = sim(*args, "--wide")
+    assert wide.exit_code == 0 and max(len(line) for line in wide.output.splitlines()) > 80
