@@ -50,9 +50,13 @@ InputsOption = Annotated[
 
 
 def results_dir(text: str) -> Path:
+    """--out, checked before any work: a directory, or a path where one can be made."""
     if not text.strip():
         fail("--out is empty; give a directory for the results (default: results)")
-    return Path(text)
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        fail(f"--out {text} is a file, not a directory for the results")
+    return path
 
 
 def with_horizon(overrides: list[str] | None, months: int | None) -> list[str]:
@@ -203,7 +207,8 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
         fail(str(exc))
     stats = result.summary()
     table = Table(
-        title=f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months (median \\[p5-p95])",
+        title=f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months"
+        f"{', world data drawn (--uncertain)' if resolved.coherent else ''} (median \\[p5-p95])",
         title_justify="left",
     )
     for header in (
@@ -502,7 +507,7 @@ def discover(
     held = int(found.design["target"].sum())
     out.print(
         f"{goal.text}: held in {held} of {runs} futures ({100 * found.base_rate:.1f}%), "
-        f"over {len(found.inputs)} uncertain inputs",
+        f"over {len(found.inputs)} uncertain input{'s' if len(found.inputs) != 1 else ''}",
         highlight=False,
     )
     if len(found.boxes):
@@ -530,7 +535,7 @@ def discover(
                 "1.25), so no combination of inputs stands out."
             )
     else:
-        note = "No box: the target never or always held, or PRIM found no region denser than the whole."
+        note = found.no_box
     out.print(note, highlight=False)
     run_id = new_id(f"{resolved.scenario.name}-discover{runs}")
     try:
@@ -543,6 +548,7 @@ def discover(
                 f"{resolved.scenario.name}: scenario discovery",
                 goal.text,
                 runs,
+                len(found.inputs),
                 found.base_rate,
                 found.boxes,
                 plots,
@@ -557,7 +563,7 @@ def discover(
                     "scenario_name": resolved.scenario.name,
                     "scenario_hash": resolved.hash,
                     "scenario_resolved": resolved.raw,
-                    "seed": seed,
+                    "seed": resolved.scenario.seed if seed is None else seed,
                     "months": months,
                     "runs": runs,
                     "target": goal.text,
@@ -571,7 +577,8 @@ def discover(
             )
     except StoreError as exc:
         fail(str(exc))
-    out.print(f"Saved [bold]{out_dir / run_id}[/] (boxes.csv, peeling.png, report.html)", highlight=False)
+    written = ", ".join(["boxes.csv", "futures.parquet", *plots, "report.html"])
+    out.print(f"Saved [bold]{out_dir / run_id}[/] ({written})", highlight=False)
 
 
 @app.command()
@@ -608,7 +615,7 @@ def robust(
     from sim.robust import robust as run_robust
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
-    from sim.target import parse_target
+    from sim.target import parse_metric, parse_target
     from sim.viz.decisions import robust_page, save_regret_plot
 
     check_executor(executor, address)
@@ -618,7 +625,7 @@ def robust(
         loaded = [load_scenario(p, with_horizon(overrides, months)) for p in policies]
         sample = simulate(loaded[0], months=1).summary
         goal = parse_target(threshold, sample, option="--threshold")
-        parse_target(f"{metric if '.' in metric else 'any.' + metric}>0", sample, option="--metric")
+        outcome = parse_metric(metric, sample)
         total = futures * len(loaded)
         bar, advance = progress_bar(f"{len(loaded)} policies x {futures} futures", total)
         with bar:
@@ -626,7 +633,7 @@ def robust(
                 loaded,
                 futures,
                 goal,
-                metric,
+                outcome,
                 seed=seed,
                 months=months,
                 only=inputs,
@@ -639,8 +646,11 @@ def robust(
         fail(str(exc))
     minimax = result.minimax_policy
     tied = result.tied_minimax
+    unit, scale = outcome.unit, outcome.scale
+    gap_unit = "pp" if outcome.is_share else unit
     table = Table(
-        title=f"{futures} futures per policy; outcome: {metric_words(metric)}, %; threshold {goal.text}",
+        title=f"{futures} futures per policy; outcome: {outcome.words}"
+        f"{f', {unit}' if unit else ''}; threshold {goal.text}",
         title_justify="left",
     )
     for header in (
@@ -658,10 +668,10 @@ def robust(
         table.add_row(
             f"{r.policy}{' *' if r.policy in tied else ''}",
             f"{100 * r.meets_share:.0f}%",
-            f"{100 * r.metric_median:.2f}",
-            f"{100 * r.regret_median:.2f}",
-            f"{100 * r.regret_p90:.2f}",
-            f"{100 * r.regret_max:.2f}",
+            f"{scale * r.metric_median:.4g}",
+            f"{scale * r.regret_median:.4g}",
+            f"{scale * r.regret_p90:.4g}",
+            f"{scale * r.regret_max:.4g}",
             f"{100 * r.best_share:.0f}%",
             f"{r.cost_usd_median / 1e6:,.0f}",
         )
@@ -669,8 +679,8 @@ def robust(
     out.print(
         f"* least maximum regret: {' = '.join(tied) if len(tied) > 1 else minimax}"
         f"{' (a tie: they differ by no more than 1e-12 in every future)' if len(tied) > 1 else ''}. "
-        "Regret in percentage points against the best policy in the same future; funding: median committed "
-        "over the horizon.",
+        f"Regret{f' in {gap_unit}' if gap_unit else ''} against the best policy in the same future; funding: "
+        "median committed over the horizon.",
         highlight=False,
     )
     run_id = new_id(f"robust{len(loaded)}x{futures}")
@@ -679,8 +689,8 @@ def robust(
             result.table.to_csv(folder / "robust.csv", index=False)
             result.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
             result.design.to_parquet(folder / "futures.parquet", index=False)
-            plots = save_regret_plot(result.outcomes, result.table, metric, folder)
-            page = robust_page(folder, "Robust decisions", result.table, metric, goal.text, futures, tied, plots)
+            plots = save_regret_plot(result.outcomes, result.table, outcome, folder)
+            page = robust_page(folder, "Robust decisions", result.table, outcome, goal.text, futures, tied, plots)
             (folder / "report.html").write_text(page, encoding="utf-8")
             write_json(
                 folder / "manifest.json",
@@ -689,11 +699,11 @@ def robust(
                     "kind": "robust",
                     "scenario_name": ", ".join(p.scenario.name for p in loaded),
                     "policies": [{"name": p.scenario.name, "files": p.files, "scenario_hash": p.hash} for p in loaded],
-                    "seed": seed,
+                    "seed": loaded[0].scenario.seed if seed is None else seed,
                     "months": months,
                     "futures": futures,
                     "threshold": goal.text,
-                    "metric": metric,
+                    "metric": outcome.text,
                     "minimax_regret": tied,
                     "inputs": [i.name for i in result.inputs],
                     "files": ["robust.csv", "outcomes.parquet", "futures.parquet", *plots, "report.html"],
@@ -701,11 +711,8 @@ def robust(
             )
     except StoreError as exc:
         fail(str(exc))
-    out.print(f"Saved [bold]{out_dir / run_id}[/] (robust.csv, regret.png, report.html)", highlight=False)
-
-
-def metric_words(metric: str) -> str:
-    return metric if "." in metric else f"{metric} at the worst mineral"
+    written = ", ".join(["robust.csv", "outcomes.parquet", "futures.parquet", *plots, "report.html"])
+    out.print(f"Saved [bold]{out_dir / run_id}[/] ({written})", highlight=False)
 
 
 def check_executor(executor: str, address: str | None) -> None:
@@ -1111,6 +1118,8 @@ def show(
 
 def print_summary(result: RunResult, wide: bool = False) -> None:
     title = f"{result.name} — seed {result.seed}, {result.months} months from {result.resolved.scenario.start}"
+    if result.resolved.coherent:
+        title += ", world data drawn from their ranges (--uncertain)"
     print_summary_table(title, result.summary, wide)
 
 

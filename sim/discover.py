@@ -32,6 +32,8 @@ from sim.scenario.load import ResolvedScenario
 from sim.target import Target
 from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
 
+MIN_FUTURES = 20  # below this PRIM's peeling (5 % at a time, 5 % least mass) has nothing to work with
+
 
 @dataclass
 class Discovery:
@@ -41,6 +43,7 @@ class Discovery:
     trajectories: list[pd.DataFrame]  # per box: coverage, density, mass, res_dim; `chosen` marks the point
     target: Target
     summaries: list[dict[str, dict[str, Any]]]
+    no_box: str  # why no box was found ("" when there are boxes)
 
     @property
     def base_rate(self) -> float:
@@ -62,6 +65,8 @@ def discover(
     progress: Callable[[int], None] | None = None,
 ) -> Discovery:
     check_run_count(runs, f"--runs {runs}", "Use fewer futures, or run discover on narrower ranges.")
+    if runs < MIN_FUTURES:
+        raise ScenarioError(f"{runs} futures are too few for PRIM", field="--runs", allowed=f"{MIN_FUTURES} or more")
     require_prim()
     inputs = chosen_inputs(uncertain_inputs(resolved), only)
     if not inputs:
@@ -74,8 +79,10 @@ def discover(
         [resolved], tasks, months, executor=executor, workers=workers, address=address, progress=progress
     )
     design["target"] = [target.holds(s) for s in summaries]
-    boxes, trajectories = find_boxes(design[[i.name for i in inputs]], design["target"].to_numpy(), density, max_boxes)
-    return Discovery(inputs, design, boxes, trajectories, target, summaries)
+    boxes, trajectories, why = find_boxes(
+        design[[i.name for i in inputs]], design["target"].to_numpy(), density, max_boxes
+    )
+    return Discovery(inputs, design, boxes, trajectories, target, summaries, why)
 
 
 def require_prim() -> None:
@@ -91,11 +98,17 @@ def require_prim() -> None:
 
 def find_boxes(
     x: pd.DataFrame, y: np.ndarray, density: float = 0.8, max_boxes: int = 3
-) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """PRIM boxes (EMA Workbench) of the inputs `x` where the boolean `y` holds; at most `max_boxes`."""
+) -> tuple[pd.DataFrame, list[pd.DataFrame], str]:
+    """PRIM boxes (EMA Workbench) of the inputs `x` where the boolean `y` holds, at most `max_boxes`, each
+    at least `density` dense once its insignificant restrictions are lifted. Returns the boxes' rows, each
+    box's peeling trajectory (`chosen` marks the point reported) and, when there is no box, why not."""
     columns = ["box", "input", "low", "high", "full_low", "full_high", "qp", "coverage", "density", "mass", "lift"]
+    rows: list[list[Any]] = []
+    trajectories: list[pd.DataFrame] = []
     if y.sum() == 0 or y.all():
-        return pd.DataFrame(columns=columns), []  # nothing to separate: the target never or always holds
+        why = "the target held in no future" if y.sum() == 0 else "the target held in every future"
+        return pd.DataFrame(rows, columns=columns), trajectories, f"No box: {why}, so there is nothing to separate."
+    best, whole = 0.0, False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the workbench warns about optional parallel back ends
         from ema_workbench.analysis import prim
@@ -103,28 +116,30 @@ def find_boxes(
 
         ema_logging.LOG_FORMAT = "%(message)s"
         finder = prim.Prim(x.reset_index(drop=True), y.astype(int), peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05)
-        rows, trajectories = [], []
         for number in range(1, max_boxes + 1):
             box = finder.find_box()
             if box is None:
                 break
-            trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
-            dense = trajectory[trajectory["density"] >= density]
-            chosen = int(dense["coverage"].idxmax() if len(dense) else trajectory["density"].idxmax())
-            if chosen == 0 and number > 1:
-                break  # the next box is the whole space: nothing more to find
+            peeled = box.peeling_trajectory
+            dense = peeled[peeled["density"] >= density]
+            chosen = int(dense["coverage"].idxmax() if len(dense) else peeled["density"].idxmax())
             box.select(chosen)
             point = _drop_insignificant(box, chosen)
             stats = box.peeling_trajectory.loc[point]
-            if number > 1 and stats.density < density:
-                break  # what is left of the target futures forms no dense box
-            trajectory["chosen"] = trajectory.index == chosen
+            best = max(best, float(stats.density))
+            if point == 0 and number == 1 and stats.density >= density:
+                whole = True  # the target is as dense everywhere as asked: no box says more than the whole
+            if point == 0 or stats.density < density or not box.p_values[point]:
+                break  # no restriction left, or not dense enough: later boxes would be weaker still
+            trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
+            trajectory["chosen"] = trajectory.index == point
             trajectories.append(trajectory)
             limits, full = box.box_lims[point], box.box_lims[0]
             for name, qp in box.p_values[point].items():
                 low, high = float(limits.loc[0, name]), float(limits.loc[1, name])
                 full_low, full_high = float(full.loc[0, name]), float(full.loc[1, name])
                 significance = min(v for v in qp if v >= 0)
+                lift = stats.density / y.mean()
                 rows.append(
                     [
                         number,
@@ -134,15 +149,24 @@ def find_boxes(
                         full_low,
                         full_high,
                         significance,
-                        stats.coverage,
-                        stats.density,
-                        stats.mass,
-                        stats.density / y.mean(),
+                        *stats[["coverage", "density", "mass"]],
+                        lift,
                     ]
                 )
-            if stats.density < density:
-                break  # the best box falls short of the density asked for: later boxes would be weaker still
-    return pd.DataFrame(rows, columns=columns), trajectories
+    if rows:
+        why = ""
+    elif whole:
+        why = (
+            f"No box: the target held in {100 * y.mean():.0f}% of all futures, already at least the "
+            f"{100 * density:.0f}% density asked; ask a higher --density to find where it is denser."
+        )
+    else:
+        why = (
+            f"No box: no region of the inputs is at least {100 * density:.0f}% on target once the restrictions that "
+            f"are not significant (quasi-p > 0.05) are lifted (the best reached {100 * best:.0f}%, against "
+            f"{100 * y.mean():.0f}% over all futures). Run more futures, narrow --inputs, or lower --density."
+        )
+    return pd.DataFrame(rows, columns=columns), trajectories, why
 
 
 def _drop_insignificant(box: Any, point: int, alpha: float = 0.05) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,8 +20,10 @@ from sim.executors import ExecutorKind
 from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import ResolvedScenario
-from sim.target import Target
+from sim.target import Metric, Target
 from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
+
+SHORTFALL = Metric("cumulative_shortfall_share")  # at the worst mineral
 
 
 @dataclass
@@ -32,7 +33,7 @@ class RobustResult:
     design: pd.DataFrame  # one row per future
     outcomes: pd.DataFrame  # policy, future, metric, regret, cost_usd, meets
     table: pd.DataFrame  # one row per policy
-    metric: str
+    metric: Metric
     threshold: Target
 
     @property
@@ -51,7 +52,7 @@ def robust(
     policies: list[ResolvedScenario],
     futures: int,
     threshold: Target,
-    metric: str = "cumulative_shortfall_share",
+    metric: Metric = SHORTFALL,
     seed: int | None = None,
     months: int | None = None,
     only: list[str] | None = None,
@@ -60,12 +61,21 @@ def robust(
     address: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RobustResult:
-    """Run each policy over the same `futures` futures; `metric` is a summary indicator where lower is
-    better, at the worst mineral (`indicator`) or at one (`mineral.indicator`). `only`: glob patterns of
-    the inputs to vary (default all)."""
+    """Run each policy over the same `futures` futures; `metric` is the outcome (lower is better). The
+    policies must share a calendar and minerals. `only`: glob patterns of the inputs to vary (default all)."""
     if not policies:
         raise ScenarioError("no policies given", field="robust", allowed="two or more policy scenario files")
     names = [p.scenario.name for p in policies]
+    calendars = {(p.scenario.start, p.scenario.horizon_months if months is None else months) for p in policies}
+    if len(calendars) > 1:
+        shown = ", ".join(f"{p.scenario.name} {p.scenario.start} {p.scenario.horizon_months} months" for p in policies)
+        raise ScenarioError(
+            f"the policies run on different calendars ({shown})",
+            field="robust",
+            allowed="policies with the same start and horizon (or give --months)",
+        )
+    if len({tuple(p.world.minerals) for p in policies}) > 1:
+        raise ScenarioError("the policies cover different minerals", field="robust")
     if len(set(names)) < len(names):
         raise ScenarioError(f"two policies share a name ({', '.join(names)})", field="robust")
     check_run_count(futures * len(policies), f"--futures {futures} x {len(policies)} policies", "Use fewer futures.")
@@ -88,7 +98,7 @@ def robust(
     rows = []
     for t, ((k, _, _), summary) in enumerate(zip(tasks, summaries, strict=True)):
         f = t % futures  # tasks run policy by policy, each over the futures in order
-        worst = metric_value(summary, metric)
+        worst = metric.value(summary)
         cost = sum(float(row.get("funding_committed_usd") or 0.0) for row in summary.values())
         rows.append(
             {"policy": names[k], "future": f, "metric": worst, "cost_usd": cost, "meets": threshold.holds(summary)}
@@ -112,11 +122,3 @@ def robust(
         ]
     )
     return RobustResult(names, inputs, design, outcomes, table, metric, threshold)
-
-
-def metric_value(summary: dict[str, dict[str, Any]], metric: str) -> float:
-    """`mineral.indicator` at that mineral, or `indicator` at the worst mineral (highest value)."""
-    if "." in metric:
-        mineral, indicator = metric.split(".", 1)
-        return float(summary[mineral].get(indicator) or 0.0)
-    return max(float(row.get(metric) or 0.0) for row in summary.values())

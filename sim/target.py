@@ -91,3 +91,64 @@ def parse_target(text: str, summary: dict[str, dict[str, Any]], option: str = "-
             terms.append(Condition(subject, indicator, op, threshold))
         clauses.append(tuple(terms))
     return Target(text.strip(), tuple(clauses))
+
+
+NOT_ALWAYS_DEFINED = ("first_shortfall_month", "time_to_recover_months")  # None when never short
+
+
+@dataclass(frozen=True)
+class Metric:
+    """An outcome to compare policies on, lower is better: an indicator at one mineral, or at the worst."""
+
+    indicator: str
+    mineral: str | None = None  # None: the worst mineral (the highest value)
+
+    @property
+    def text(self) -> str:
+        return f"{self.mineral}.{self.indicator}" if self.mineral else self.indicator
+
+    @property
+    def words(self) -> str:
+        return self.text if self.mineral else f"{self.indicator} at the worst mineral"
+
+    @property
+    def is_share(self) -> bool:
+        """Shares and reliances are shown in % and their differences in percentage points."""
+        return "share" in self.indicator or "reliance" in self.indicator
+
+    @property
+    def unit(self) -> str:
+        from sim.results.compare import unit_of
+
+        return "%" if self.is_share else unit_of(self.indicator)
+
+    @property
+    def scale(self) -> float:
+        return 100.0 if self.is_share else 1.0
+
+    def value(self, summary: dict[str, dict[str, Any]]) -> float:
+        rows = [summary[self.mineral]] if self.mineral else list(summary.values())
+        return max(float(row[self.indicator]) for row in rows)
+
+
+def parse_metric(text: str, summary: dict[str, dict[str, Any]], option: str = "--metric") -> Metric:
+    """INDICATOR (at the worst mineral) or MINERAL.INDICATOR; the indicator a number in every run."""
+    parts = text.strip().split(".")
+    allowed = "INDICATOR (at the worst mineral) or MINERAL.INDICATOR, e.g. gallium.import_reliance_end"
+    if len(parts) not in (1, 2) or not all(p.strip() and p == p.strip() for p in parts):
+        raise ScenarioError(f"{text.strip()!r} is not INDICATOR or MINERAL.INDICATOR", field=option, allowed=allowed)
+    indicator, mineral = parts[-1], (parts[0] if len(parts) == 2 else None)
+    if mineral is not None and mineral not in summary:
+        raise ScenarioError(f"unknown mineral '{mineral}'", field=option, allowed=", ".join(summary))
+    numbers = sorted(
+        k for k, v in next(iter(summary.values())).items() if isinstance(v, int | float) and not isinstance(v, bool)
+    )
+    if indicator in NOT_ALWAYS_DEFINED:
+        raise ScenarioError(
+            f"'{indicator}' has no value in a run that is never short, so it cannot rank policies",
+            field=option,
+            allowed="e.g. cumulative_shortfall_share, months_in_shortfall",
+        )
+    if indicator not in numbers:
+        raise ScenarioError(f"unknown indicator '{indicator}'", field=option, allowed=", ".join(numbers))
+    return Metric(indicator, mineral)

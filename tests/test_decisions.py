@@ -35,22 +35,36 @@ def test_prim_finds_a_known_box_and_leaves_the_irrelevant_inputs_alone():
     rng = np.random.default_rng(1)
     x = pd.DataFrame(rng.uniform(size=(1000, 30)), columns=["a", "b", *(f"noise{k}" for k in range(28))])
     y = ((x["a"] > 0.6) & (x["b"] < 0.3)).to_numpy()
-    boxes, trajectories = find_boxes(x, y, density=0.95)
+    boxes, trajectories, why = find_boxes(x, y, density=0.95)
     first = boxes[boxes["box"] == 1].set_index("input")
     assert set(first.index) == {"a", "b"}
     assert first.loc["a", "low"] == pytest.approx(0.6, abs=0.05) and first.loc["a", "high"] > 0.95
     assert first.loc["b", "high"] == pytest.approx(0.3, abs=0.05) and first.loc["b", "low"] < 0.05
     assert first["density"].iloc[0] >= 0.95 and first["coverage"].iloc[0] > 0.8
-    loose, _ = find_boxes(x, y, density=0.8)  # a lower density asked for: a wider box, covering more
+    loose, _, _ = find_boxes(x, y, density=0.8)  # a lower density asked for: a wider box, covering more
     assert loose[loose["box"] == 1]["coverage"].iloc[0] >= first["coverage"].iloc[0]
-    assert trajectories[0]["chosen"].sum() == 1
+    assert trajectories[0]["chosen"].sum() == 1 and why == ""
+    chosen = trajectories[0][trajectories[0]["chosen"]].iloc[0]  # the plot rings the box reported
+    assert chosen["density"] == pytest.approx(first["density"].iloc[0])
+    assert chosen["coverage"] == pytest.approx(first["coverage"].iloc[0])
 
 
-def test_prim_reports_no_box_when_the_target_never_or_always_holds():
+def test_prim_reports_no_box_and_says_why():
     x = pd.DataFrame({"a": np.linspace(0, 1, 50)})
-    for y in (np.zeros(50, bool), np.ones(50, bool)):
-        boxes, trajectories = find_boxes(x, y)
-        assert boxes.empty and trajectories == []
+    for y, words in ((np.zeros(50, bool), "held in no future"), (np.ones(50, bool), "held in every future")):
+        boxes, trajectories, why = find_boxes(x, y)
+        assert boxes.empty and trajectories == [] and words in why
+    rng = np.random.default_rng(2)
+    noise = pd.DataFrame(rng.uniform(size=(300, 5)), columns=list("abcde"))
+    y = rng.uniform(size=300) < 0.3  # the target has nothing to do with the inputs
+    boxes, _, why = find_boxes(noise, y, density=0.8)
+    assert boxes.empty and "no region of the inputs is at least 80% on target" in why
+    boxes, _, why = find_boxes(noise, y, density=0.2)  # 30 % everywhere already meets 20 %
+    assert boxes.empty and "already at least the 20% density asked" in why
+    # a box is never reported below the density asked, whatever PRIM's best
+    signal = (noise["a"] > 0.7).to_numpy() & (rng.uniform(size=300) < 0.6)
+    boxes, _, _ = find_boxes(noise, signal, density=0.5)
+    assert boxes.empty or (boxes["density"] >= 0.5).all()
 
 
 # --- targets ------------------------------------------------------------------------------------------
@@ -144,7 +158,15 @@ def test_a_run_without_uncertain_is_byte_identical_to_one_before_the_flag_existe
     (folder,) = list(tmp_path.iterdir())
     stored = json.loads((folder / "summary.json").read_text())["minerals"]
     assert stored == json.loads(json.dumps(simulate(load_scenario(CHINA), months=24).summary))
-    assert json.loads((folder / "manifest.json").read_text()).get("draws", {}) == {}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["distribution_draws"] == {} and manifest["uncertain_world"] is False
+    drawn = runner.invoke(
+        app, ["run", str(CHINA), "--months", "6", "--no-plots", "--uncertain", "--out", str(tmp_path)]
+    )
+    assert drawn.exit_code == 0 and "world data drawn from their ranges" in drawn.output
+    (second,) = [p for p in tmp_path.iterdir() if p != folder]
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["uncertain_world"] is True and len(manifest["distribution_draws"]) == len(world_ranges())
 
 
 # --- robust -------------------------------------------------------------------------------------------
@@ -247,6 +269,11 @@ def test_robust_command_writes_table_plot_and_report(tmp_path):
         ["robust", str(CHINA), str(SCENARIOS / "nowhere.yaml")],
         ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--threshold", "all.nothing<1"],
         ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--metric", "nothing"],
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--metric", "any.import_reliance_end"],
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--metric", "a.b>0 or any.c"],
+        ["robust", str(CHINA), str(SCENARIOS / "processing_first.yaml"), "--metric", "gallium.time_to_recover_months"],
+        ["robust", str(CHINA), str(SCENARIOS / "hindcast_2023_2025.yaml")],
+        ["discover", str(CHINA), "--runs", "5", "--target", "any.months_in_shortfall>0"],
     ],
 )
 def test_bad_decision_input_is_one_line_exit_2_and_nothing_written(tmp_path, args):
@@ -264,3 +291,37 @@ def test_a_policy_file_that_does_not_validate_is_named_and_nothing_runs(tmp_path
     result = runner.invoke(app, ["robust", str(CHINA), str(bad), "--out", str(out)])
     assert result.exit_code == 2 and "bad_policy.yaml:3" in result.output and "horizon_months" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_out_folder_that_is_a_file_is_refused_before_any_run(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    result = runner.invoke(
+        app, ["discover", str(CHINA), "--runs", "30", "--target", "any.months_in_shortfall>0", "--out", str(blocker)]
+    )
+    assert result.exit_code == 2 and "is a file, not a directory" in result.output and "held in" not in result.output
+
+
+def test_robust_shows_a_ratio_outcome_in_its_own_unit_not_in_percent(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "robust",
+            str(CHINA),
+            str(SCENARIOS / "processing_first.yaml"),
+            "--futures",
+            "2",
+            "--workers",
+            "1",
+            "--months",
+            "12",
+            "--metric",
+            " antimony.price_us_peak_ratio ",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "antimony.price_us_peak_ratio, x baseline" in result.output and "Regret in x baseline" in result.output
+    table = pd.read_csv(next(tmp_path.iterdir()) / "robust.csv")
+    assert (table["metric_median"] > 1).all()  # a price ratio above baseline, read as such (not 0, not x100)

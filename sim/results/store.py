@@ -81,6 +81,7 @@ def manifest_document(result: RunResult, run_id: str, plots: list[str], label: s
         "scenario_hash": result.resolved.hash,
         "scenario_resolved": result.resolved.raw,
         "distribution_draws": result.draws,
+        "uncertain_world": bool(result.resolved.coherent),  # --uncertain: the world's ranges were drawn too
         "seed": result.seed,
         "months": result.months,
         "package_version": package_version(),
@@ -283,6 +284,7 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, l
                 "scenario_files": resolved.files,
                 "scenario_hash": resolved.hash,
                 "scenario_resolved": resolved.raw,
+                "uncertain_world": bool(resolved.coherent),
                 "seed": result.seed,
                 "runs": len(result.outcomes),
                 "run_seeds": [o.seed for o in result.outcomes],

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sim.target import Metric
 from sim.viz.plots import PNG_META
 from sim.viz.report import embedded_pngs, html_page
 
@@ -46,13 +47,16 @@ def save_peeling_plot(trajectories: list[pd.DataFrame], folder: Path) -> list[st
     return ["peeling.png"]
 
 
-def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: str, folder: Path) -> list[str]:
+def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: Metric, folder: Path) -> list[str]:
     """Regret per policy across futures (box plot) beside the share of futures meeting the threshold."""
     policies = list(table["policy"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.6 * len(policies) + 2.5), width_ratios=[2, 1])
-    data = [outcomes.loc[outcomes["policy"] == p, "regret"] * 100 for p in policies]
+    data = [outcomes.loc[outcomes["policy"] == p, "regret"] * metric.scale for p in policies]
     left.boxplot(data, orientation="horizontal", tick_labels=policies, whis=(10, 90), showfliers=True)
-    left.set_xlabel(f"regret: {metric} less the best policy's, percentage points (whiskers p10-p90)", fontsize=10)
+    unit = "percentage points" if metric.is_share else metric.unit
+    left.set_xlabel(
+        f"regret: {metric.words} less the best policy's{f', {unit}' if unit else ''} (whiskers p10-p90)", fontsize=10
+    )
     left.grid(alpha=0.3, axis="x")
     right.barh(policies, table["meets_share"] * 100, color="#4477aa")
     right.set_xlim(0, 100)
@@ -68,7 +72,15 @@ def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: str, f
 
 
 def discover_page(
-    folder: Path, title: str, target: str, runs: int, base_rate: float, boxes: pd.DataFrame, plots: list[str], note: str
+    folder: Path,
+    title: str,
+    target: str,
+    runs: int,
+    inputs: int,
+    base_rate: float,
+    boxes: pd.DataFrame,
+    plots: list[str],
+    note: str,
 ) -> str:
     rows = "".join(
         f"<tr><td>{int(r.box)}</td><td>{html.escape(r.input)}</td><td>{r.low:.4g}</td><td>{r.high:.4g}</td>"
@@ -80,11 +92,11 @@ def discover_page(
         "<table><tr><th>box</th><th>input</th><th>low</th><th>high</th><th>sampled range</th><th>qp</th>"
         f"<th>coverage</th><th>density</th><th>mass</th><th>lift</th></tr>{rows}</table>"
         if len(boxes)
-        else "<p><b>No box:</b> the target never or always held, or no box is denser than the whole.</p>"
+        else ""  # the note says why there is none
     )
     body = (
         f"<h1>{html.escape(title)}</h1><p class='meta'>target <code>{html.escape(target)}</code> held in "
-        f"{100 * base_rate:.1f}% of {runs} futures (Latin hypercube over every uncertain input).</p>"
+        f"{100 * base_rate:.1f}% of {runs} futures (a Latin hypercube over {inputs} uncertain inputs).</p>"
         f"<p>{html.escape(note)}</p>{table}{embedded_pngs(folder, plots)}"
         "<p class='meta'>coverage: share of the target futures inside the box; density: share of the box's "
         "futures on target; mass: share of all futures in the box; qp: quasi-p value of the restriction "
@@ -98,24 +110,26 @@ def robust_page(
     folder: Path,
     title: str,
     table: pd.DataFrame,
-    metric: str,
+    metric: Metric,
     threshold: str,
     futures: int,
     tied: list[str],
     plots: list[str],
 ) -> str:
+    k = metric.scale
     rows = "".join(
         f"<tr{' class=hot' if r.policy in tied else ''}><td>{html.escape(r.policy)}</td>"
-        f"<td>{100 * r.meets_share:.0f}%</td><td>{100 * r.metric_median:.2f}</td><td>{100 * r.regret_median:.2f}</td>"
-        f"<td>{100 * r.regret_p90:.2f}</td><td>{100 * r.regret_max:.2f}</td><td>{100 * r.best_share:.0f}%</td>"
+        f"<td>{100 * r.meets_share:.0f}%</td><td>{k * r.metric_median:.4g}</td><td>{k * r.regret_median:.4g}</td>"
+        f"<td>{k * r.regret_p90:.4g}</td><td>{k * r.regret_max:.4g}</td><td>{100 * r.best_share:.0f}%</td>"
         f"<td>{r.cost_usd_median / 1e6:,.0f}</td></tr>"
         for r in table.itertuples()
     )
+    unit = f", {metric.unit}" if metric.unit else ""
+    gap = "percentage points" if metric.is_share else metric.unit
     body = (
         f"<h1>{html.escape(title)}</h1><p class='meta'>{futures} futures, the same for every policy. Threshold: "
-        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric)}"
-        f"{'' if '.' in metric else ' at the worst mineral'}, % "
-        f"(regret: in percentage points, against the best policy in the same future).</p>"
+        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric.words)}{html.escape(unit)} (lower is "
+        f"better; regret{f' in {html.escape(gap)}' if gap else ''}: against the best policy in the same future).</p>"
         "<table><tr><th>policy</th><th>futures meeting threshold</th><th>outcome median</th>"
         "<th>regret median</th><th>regret p90</th><th>regret max</th><th>best in</th>"
         f"<th>funding committed, median USD m</th></tr>{rows}</table>"
