@@ -88,8 +88,8 @@ def robust(
     design = latin_hypercube(inputs, futures, seed)
     seeds = child_seeds(seed, futures)
     tasks = [
-        (k, future_values(own, row), seeds[f])
-        for k, own in enumerate(per_policy)
+        (k, future_values(varied, row), seeds[f])
+        for k, varied in enumerate(per_policy)
         for f, (_, row) in enumerate(design.iterrows())
     ]
     summaries = run_futures(
@@ -98,11 +98,9 @@ def robust(
     rows = []
     for t, ((k, _, _), summary) in enumerate(zip(tasks, summaries, strict=True)):
         f = t % futures  # tasks run policy by policy, each over the futures in order
-        worst = metric.value(summary)
         cost = sum(float(row.get("funding_committed_usd") or 0.0) for row in summary.values())
-        rows.append(
-            {"policy": names[k], "future": f, "metric": worst, "cost_usd": cost, "meets": threshold.holds(summary)}
-        )
+        outcome = {"metric": metric.value(summary), "cost_usd": cost, "meets": threshold.holds(summary)}
+        rows.append({"policy": names[k], "future": f, **outcome})
     outcomes = pd.DataFrame(rows)
     best = outcomes.groupby("future")["metric"].transform("min")
     outcomes["regret"] = outcomes["metric"] - best
