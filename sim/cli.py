@@ -1046,10 +1046,10 @@ def runs(
         out.print(runs_table(index.runs, f"runs in {out_dir}"))
     if index.others:
         table = Table(title=f"other results in {out_dir}", title_justify="left")
-        for header in ("folder", "kind", "of"):
+        for header in ("folder", "kind", "of", "what"):
             table.add_column(header)
         for other in index.others:
-            table.add_row(other.path.name, other.kind, other.scenario)
+            table.add_row(other.path.name, other.kind, other.scenario, other.detail)
         out.print(table)
 
 

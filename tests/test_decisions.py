@@ -234,6 +234,8 @@ def test_discover_command_writes_boxes_plot_and_report(tmp_path):
     futures = pd.read_parquet(folder / "futures.parquet")
     assert len(futures) == 40 and futures["target"].dtype == bool
     assert "held in" in result.output
+    listed = runner.invoke(app, ["runs", "--out", str(tmp_path)]).output  # told apart from other discoveries
+    assert "discover" in listed and "antimony.price_us_peak_ratio>2.5" in listed and "40 futures" in listed
 
 
 def test_robust_command_writes_table_plot_and_report(tmp_path):

@@ -79,6 +79,7 @@ class OtherResult:
     path: Path
     kind: str
     scenario: str = ""
+    detail: str = ""  # e.g. a discovery's target and futures
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def classify(folder: Path, index: Index) -> None:
             manifest = read_json(folder, MANIFEST)
             if isinstance(manifest, dict) and manifest.get("kind") in OTHER_KINDS:
                 other = checked(OtherManifest, manifest, folder, MANIFEST)
-                index.others.append(OtherResult(folder, other.kind, other.scenario_name))
+                index.others.append(OtherResult(folder, other.kind, other.scenario_name, other.detail))
             else:
                 index.runs.append(load_run(folder))
         elif (folder / COMPARE_RUNS).exists():

@@ -112,6 +112,21 @@ class OtherManifest(Stored):
     run_id: Annotated[str, Field(min_length=1)]
     scenario_name: str
     files: list[StoredName] = []
+    runs: int | None = None  # sensitivity and discover: the runs it made
+    futures: int | None = None  # robust: futures per policy
+    target: str = ""  # discover
+    metric: str = ""  # robust
+    method: str = ""  # sensitivity
+
+    @property
+    def detail(self) -> str:
+        """What distinguishes one such result from another of its kind, in a few words."""
+        parts = {
+            "discover": [self.target, f"{self.runs} futures" if self.runs else ""],
+            "robust": [self.metric, f"{self.futures} futures" if self.futures else ""],
+            "sensitivity": [self.method, f"{self.runs} runs" if self.runs else ""],
+        }.get(self.kind, [])
+        return ", ".join(p for p in parts if p)
 
 
 class ComparedRun(Stored):
