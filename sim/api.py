@@ -35,7 +35,8 @@ class RunResult:
         """One variable as a month x mineral table."""
         ts = self.timeseries
         rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
-        return rows.pivot(index="month", columns="mineral", values="value")
+        table = rows.pivot(index="month", columns="mineral", values="value")
+        return table[[m for m in self.summary if m in table.columns]]  # the world's mineral order, as in the tables
 
 
 def simulate(resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> RunResult:

@@ -227,3 +227,18 @@ def test_compare_table_treats_a_float_noise_gap_as_zero_and_keeps_real_ones():
     diffs = dict(zip(table["run"], table["diff_from_first"], strict=True))
     assert diffs["b"] == 0.0 and diffs["c"] == pytest.approx(1e-4)  # in percent: 1e-6 of a share is 1e-4 %
     assert set(table["unit"]) == {"%"}
+
+
+def test_minerals_come_in_one_order_in_tables_and_series(tmp_path):
+    from sim.results.runs import find_run
+
+    from .helpers import run
+
+    result = run("china_ban", months=3)
+    order = list(result.summary)
+    assert order == list(result.resolved.world.minerals)
+    assert list(result.series("shortfall_share").columns) == order  # plots draw series: same order, same colours
+    assert sim("run", SCENARIOS / "china_ban.yaml", "--months", 3, "--no-plots", "--out", tmp_path).exit_code == 0
+    (folder,) = tmp_path.iterdir()
+    stored = find_run(str(folder), tmp_path)
+    assert list(stored.series("price_outside_ratio").columns) == list(stored.minerals) == order

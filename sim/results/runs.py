@@ -54,7 +54,12 @@ class StoredRun:
 
     @property
     def minerals(self) -> dict[str, dict[str, Any]]:
-        return self.summary["minerals"]
+        """Per mineral, in the world's order (summary.json is written with sorted keys)."""
+        from sim.world.load import mineral_order
+
+        stored = self.summary["minerals"]
+        order = [m for m in mineral_order() if m in stored]
+        return {m: stored[m] for m in [*order, *(m for m in stored if m not in order)]}
 
     def timeseries(self) -> pd.DataFrame:
         if self._timeseries is None:
@@ -67,7 +72,8 @@ class StoredRun:
         if rows.empty:
             raise RunError(f"{self.path}: timeseries.parquet has no '{variable}' series (scope {scope})")
         try:
-            return rows.pivot(index="month", columns="mineral", values="value")
+            table = rows.pivot(index="month", columns="mineral", values="value")
+            return table[[m for m in self.minerals if m in table.columns]]  # the summary's (the world's) order
         except ValueError:
             raise RunError(f"{self.path}: timeseries.parquet repeats months of '{variable}'") from None
 

@@ -56,6 +56,12 @@ def default_world_dict() -> dict[str, Any]:
     return copy.deepcopy(world)
 
 
+def mineral_order() -> tuple[str, ...]:
+    """The default world's minerals in the order of its tables: the one order of every table and plot."""
+    world, _ = _default_world_and_provenance()
+    return tuple(world["minerals"])
+
+
 def provenance() -> list[Provenance]:
     """Source and year of every default figure."""
     _, prov = _default_world_and_provenance()
