@@ -152,7 +152,7 @@ def run(
 
         resolved = with_uncertain_world(resolved)
     if runs > 1 or executor == "dask":
-        run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address, label)
+        run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address, label, wide)
         return
     try:
         result = simulate(resolved, seed=seed, months=months)
@@ -180,7 +180,9 @@ def checked_label(label: str | None) -> str:
     return text
 
 
-def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor, workers, address, label) -> None:
+def run_ensemble_command(
+    resolved, runs, seed, months, out_dir, plots, executor, workers, address, label, wide=False
+) -> None:
     from sim.ensemble import run_ensemble
     from sim.executors import ExecutorError
     from sim.results.store import StoreError, save_ensemble
@@ -205,39 +207,42 @@ def run_ensemble_command(resolved, runs, seed, months, out_dir, plots, executor,
         folder = save_ensemble(result, out_dir, with_plots=plots, label=label)
     except StoreError as exc:
         fail(str(exc))
-    stats = result.summary()
-    table = Table(
-        title=f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months"
-        f"{', world data drawn (--uncertain)' if resolved.coherent else ''} (median \\[p5-p95])",
-        title_justify="left",
+    title = (
+        f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months"
+        f"{', world data drawn (--uncertain)' if resolved.coherent else ''} (median \\[p5-p95])"
     )
-    for header in (
-        "mineral",
-        "shortfall % demand",
-        "months short",
-        "capacity gap peak, t/yr",
-        "price out peak x",
-        "price in min x",
-        "funding USD m",
-    ):
-        table.add_column(header, justify="left" if header == "mineral" else "right")
-
-    def band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f") -> str:
-        p5, p50, p95 = (values[k] * scale for k in ("p5", "p50", "p95"))
-        return f"{p50:{fmt}} [{p5:{fmt}}-{p95:{fmt}}]"
-
-    for mineral, values in stats.items():
-        table.add_row(
-            mineral,
-            band(values["cumulative_shortfall_share"], 100, ".1f"),
-            band(values["months_in_shortfall"], 1, ".0f"),
-            band(values["capacity_gap_t_per_yr_peak"], 1, ",.0f"),
-            band(values["price_outside_peak_ratio"]),
-            band(values["price_inside_min_ratio"]),
-            band(values["funding_committed_usd"], 1e-6, ",.0f"),
-        )
-    out.print(table)
+    print_ensemble_tables(title, result.summary(), wide)
     out.print(f"Saved [bold]{folder}[/]  (wall {result.timings['wall_s']:.1f} s for {runs} runs)", highlight=False)
+
+
+def _band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f") -> str:
+    p5, p50, p95 = (values[k] * scale for k in ("p5", "p50", "p95"))
+    return f"{p50:{fmt}} [{p5:{fmt}}-{p95:{fmt}}]"
+
+
+# An ensemble's columns: header, part, cell (of the mineral's percentiles). Each part fits 80 columns.
+ENSEMBLE_PARTS = {1: "US shortfall and capacity", 2: "prices and funding"}
+ENSEMBLE_COLUMNS: list[tuple[str, int, Callable[[dict], str]]] = [
+    ("shortfall\n% demand", 1, lambda v: _band(v["cumulative_shortfall_share"], 100, ".1f")),
+    ("months\nshort", 1, lambda v: _band(v["months_in_shortfall"], 1, ".0f")),
+    ("capacity gap\npeak, t/yr", 1, lambda v: _band(v["capacity_gap_t_per_yr_peak"], 1, ",.0f")),
+    ("price US\npeak x", 2, lambda v: _band(v.get("price_us_peak_ratio", v["price_outside_peak_ratio"]))),
+    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"])),
+    ("funding\nUSD m", 2, lambda v: _band(v["funding_committed_usd"], 1e-6, ",.0f")),
+]
+
+
+def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
+    out.print(title, highlight=False, style="bold")
+    for parts in [tuple(ENSEMBLE_PARTS)] if wide else [(k,) for k in ENSEMBLE_PARTS]:
+        columns = [c for c in ENSEMBLE_COLUMNS if c[1] in parts]
+        table = Table(title=None if wide else ENSEMBLE_PARTS[parts[0]], title_justify="left")
+        table.add_column("mineral")
+        for header, _, _ in columns:
+            table.add_column(header, justify="right")
+        for mineral, values in stats.items():
+            table.add_row(mineral, *(cell(values) for _, _, cell in columns))
+        out.print(table)
 
 
 def progress_bar(label: str, total: int):
