@@ -97,6 +97,30 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def entry() -> None:
+    """The `sim` console script: the typer app, with a usage error (an unknown option, a value out of its
+    range) reported in one line, as every other refusal is, instead of typer's boxed panel."""
+    import sys
+
+    from rich.markup import escape
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors; typer vendors click, so they are known by their interface
+        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # `sim` alone: its help, as before
+            out.print(ctx.get_help(), highlight=False, markup=False)
+        else:
+            where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            err.print(f"[bold red]error:[/] {escape(exc.format_message() + where)}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 def fail(message: str) -> None:
     from rich.markup import escape
 

@@ -175,6 +175,16 @@ def test_installed_console_script_runs_end_to_end(tmp_path):
     assert "antimony" in done.stdout
     bad = subprocess.run([str(exe), "run", "scenarios/nope.yaml"], cwd=ROOT, capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "file not found" in bad.stderr
+    # a usage error (a value out of range, an unknown option or command) is one line too, not a panel
+    for args, words in (
+        (["run", "scenarios/china_ban.yaml", "--runs", "0"], "Invalid value for '--runs'"),
+        (["run", "scenarios/china_ban.yaml", "--bogus"], "No such option: --bogus"),
+        (["nope"], "No such command 'nope'"),
+    ):
+        done = subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:") and words in lines[0]
+    assert subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env).returncode == 0
 
 
 def test_months_shorter_than_an_event_is_reported_not_silently_dropped(tmp_path):
