@@ -257,15 +257,26 @@ ENSEMBLE_COLUMNS: list[tuple[str, int, Callable[[dict], str]]] = [
 
 
 def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
+    print_mineral_tables(title, stats, ENSEMBLE_PARTS, ENSEMBLE_COLUMNS, wide)
+
+
+def print_mineral_tables(
+    title: str,
+    rows: dict[str, dict],
+    parts: dict[int, str],
+    columns: list[tuple[str, int, Callable[[dict], str]]],
+    wide: bool = False,
+) -> None:
+    """Per-mineral tables, one per part (each fitting 80 columns) under its name, or all parts in one."""
     out.print(title, highlight=False, style="bold")
-    for parts in [tuple(ENSEMBLE_PARTS)] if wide else [(k,) for k in ENSEMBLE_PARTS]:
-        columns = [c for c in ENSEMBLE_COLUMNS if c[1] in parts]
-        table = Table(title=None if wide else ENSEMBLE_PARTS[parts[0]], title_justify="left")
+    for shown in [tuple(parts)] if wide else [(k,) for k in parts]:
+        chosen = [c for c in columns if c[1] in shown]
+        table = Table(title=None if wide else parts[shown[0]], title_justify="left")
         table.add_column("mineral")
-        for header, _, _ in columns:
+        for header, _, _ in chosen:
             table.add_column(header, justify="right")
-        for mineral, values in stats.items():
-            table.add_row(mineral, *(cell(values) for _, _, cell in columns))
+        for mineral, row in rows.items():
+            table.add_row(mineral, *(cell(row) for _, _, cell in chosen))
         out.print(table)
 
 
@@ -1191,13 +1202,4 @@ SUMMARY_COLUMNS: list[tuple[str, int, Callable[[dict], str]]] = [
 def print_summary_table(title: str, summary: dict, wide: bool = False) -> None:
     """The headline tables, one per part, each fitting 80 columns; or one with `wide`. "with feed": the
     import reliance counting the imported feedstock of US processors as imports too."""
-    out.print(title, highlight=False, style="bold")
-    for parts in [tuple(SUMMARY_PARTS)] if wide else [(k,) for k in SUMMARY_PARTS]:
-        columns = [c for c in SUMMARY_COLUMNS if c[1] in parts]
-        table = Table(title=None if wide else SUMMARY_PARTS[parts[0]], title_justify="left")
-        table.add_column("mineral")
-        for header, _, _ in columns:
-            table.add_column(header, justify="right")
-        for mineral, row in summary.items():
-            table.add_row(mineral, *(cell(row) for _, _, cell in columns))
-        out.print(table)
+    print_mineral_tables(title, summary, SUMMARY_PARTS, SUMMARY_COLUMNS, wide)
