@@ -1,6 +1,11 @@
 """Small helpers for running scenarios in tests."""
 
 import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,3 +47,38 @@ def no_hang(seconds: int = 60):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_dashboard(scenario: Path, log: Path):
+    """`sim dashboard SCENARIO` on a free port, once it answers; yields the port, stops it after."""
+    import pytest
+
+    port = free_port()
+    sim = Path(sys.executable).with_name("sim")
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(sim), "dashboard", str(scenario), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 90  # only against a server that never starts
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

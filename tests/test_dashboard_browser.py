@@ -4,16 +4,11 @@ and the charts changed the way the lever says."""
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .helpers import SCENARIOS
+from .helpers import SCENARIOS, running_dashboard
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,12 +21,6 @@ CHROMIUM_ARGS = [  # no sandbox as root; nothing fetched from outside this machi
     "--no-first-run",
 ]
 STEPS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +38,6 @@ def browser():
 
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory):
-    port = free_port()
     folder = tmp_path_factory.mktemp("dashboard")
     log = folder / "server.log"
     # China's ban to every destination: a ban on the US alone is largely diverted (a US price rise, no
@@ -60,30 +48,8 @@ def dashboard_url(tmp_path_factory):
         "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
         "germanium, rare_earths], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
     )
-    sim = Path(sys.executable).with_name("sim")
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [str(sim), "dashboard", str(scenario), "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with running_dashboard(scenario, log) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def test_a_lever_changes_what_the_charts_show(browser, dashboard_url, tmp_path):

@@ -3,11 +3,7 @@ names another site (or a foreign name made to point here) is refused; its own or
 this machine's local names, and clients that send no Origin (not browsers) are served."""
 
 import http.client
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -15,7 +11,7 @@ import pytest
 
 from sim.viz.dashboard_server import origin_allowed, own_names
 
-from .helpers import SCENARIOS
+from .helpers import SCENARIOS, running_dashboard
 
 SIM = str(Path(sys.executable).with_name("sim"))
 NAMES = own_names("127.0.0.1")
@@ -46,38 +42,10 @@ def test_the_host_given_counts_as_one_of_the_dashboards_names():
     assert not origin_allowed("http://workshop.lan:80", "workshop.lan:80", "ws", own_names("0.0.0.0"))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard_port(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("dashboard") / "server.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [SIM, "dashboard", str(SCENARIOS / "china_ban.yaml"), "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 90  # only against a server that never starts
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
-            time.sleep(0.5)
+    with running_dashboard(SCENARIOS / "china_ban.yaml", tmp_path_factory.mktemp("dashboard") / "server.log") as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def open_websocket(host: str, port: int, origin: str | None) -> str:

@@ -13,7 +13,7 @@ from sim.ensemble import run_ensemble
 from sim.executors import ExecutorError
 from sim.scenario.load import load_scenario
 
-from .helpers import ROOT, SCENARIOS
+from .helpers import ROOT, SCENARIOS, free_port
 
 SIM = str(Path(sys.executable).with_name("sim"))
 HANG_GUARD_S = 180  # only against waiting forever: each command normally ends within seconds
@@ -53,12 +53,6 @@ def test_an_address_without_a_usable_host_and_port_is_refused(address):
     with pytest.raises(ExecutorError, match="dask scheduler address") as raised:
         run_ensemble(load_scenario(SCENARIOS / "china_ban.yaml"), 2, months=6, executor="dask", address=address)
     assert f"'{address}'" in str(raised.value)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.slow
