@@ -29,7 +29,7 @@ from sim.viz.levers import (
     restriction_pairs,
     scenario_leakage,
 )
-from sim.viz.plots import ROUTE_COLOURS
+from sim.viz.palette import ROUTE_COLOURS, mineral_colour
 
 DEFAULT_SCENARIO = "scenarios/china_ban.yaml"  # as `sim dashboard`'s default, from the project folder
 # Levers are menus of round values, not sliders: a menu always shows its value, and a workshop guide
@@ -38,9 +38,6 @@ LEAKAGES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
 POWER_MULTIPLIERS = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
 POWER_MONTHS = [3, 6, 12, 24, 36, 60]
 GRANTS_MUSD = [0, 100, 250, 500, 1000, 2000]
-MINERAL_COLOURS = [
-    "#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#000000", "#ee8866", "#997700",
-]  # fmt: skip
 
 
 class DashboardModel(SupplyChainModel):
@@ -169,8 +166,7 @@ def _mineral_lines(model: SupplyChainModel, values: np.ndarray, title: str, ylab
     t = model.month
     shown = [i for i in range(len(model.minerals)) if t and np.abs(values[:t, i] - baseline).max() > 1e-6]
     for i in shown:
-        colour = MINERAL_COLOURS[i % len(MINERAL_COLOURS)]
-        ax.plot(np.arange(t), values[:t, i], label=model.minerals[i], color=colour, lw=1.8)
+        ax.plot(np.arange(t), values[:t, i], label=model.minerals[i], color=mineral_colour(model.minerals[i]), lw=1.8)
     if shown:
         _legend(ax)
     else:

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from sim.results.recorder import ROUTES
+from sim.viz.palette import ROUTE_COLOURS, mineral_colour
 
 if TYPE_CHECKING:
     from sim.api import RunResult
 
 PNG_META = {"Software": None}  # no version stamp: same run, same bytes
-ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
 
 
 def month_axis(ax: plt.Axes, months: pd.Index | list[str]) -> None:
@@ -51,7 +51,7 @@ def _lines(
         table = table / (result.series(divide_by) * 12)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     for mineral in table.columns:
-        ax.plot(np.arange(len(table)), table[mineral] * scale, label=mineral, lw=1.6)
+        ax.plot(np.arange(len(table)), table[mineral] * scale, label=mineral, color=mineral_colour(mineral), lw=1.6)
     month_axis(ax, table.index)
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title} — {result.name} (seed {result.seed})")

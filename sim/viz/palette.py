@@ -1,0 +1,33 @@
+"""One colour per mineral, the same in every plot, report and dashboard chart.
+
+Colours are tied to the mineral's name, not its position, so a mineral keeps its colour in a run
+that leaves others out. Paul Tol's "bright" and "muted" qualitative schemes (colour-blind safe),
+extended with a few distinct tones for the rare-earth products.
+"""
+
+from __future__ import annotations
+
+MINERAL_COLOURS: dict[str, str] = {
+    "antimony": "#4477aa",
+    "tungsten": "#ee6677",
+    "rare_earths": "#228833",
+    "ndpr": "#228833",
+    "dytb": "#117733",
+    "ndfeb_magnets": "#999933",
+    "gallium": "#ccbb44",
+    "germanium": "#66ccee",
+    "graphite": "#aa3377",
+    "aluminium": "#bbbbbb",
+    "copper": "#cc6677",
+    "magnesium": "#332288",
+    "titanium": "#882255",
+}
+FALLBACK = ("#44aa99", "#ddcc77", "#88ccee", "#000000", "#997700", "#ee8866")
+ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
+
+
+def mineral_colour(mineral: str) -> str:
+    """The mineral's colour; a mineral not listed gets a fixed colour from its name."""
+    if mineral in MINERAL_COLOURS:
+        return MINERAL_COLOURS[mineral]
+    return FALLBACK[sum(map(ord, mineral)) % len(FALLBACK)]
