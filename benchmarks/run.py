@@ -66,6 +66,14 @@ def synthetic(resolved, k: int):
     for exporter, listed in world["sanctions"].items():
         if listed != "all":
             world["sanctions"][exporter] = [c for m in listed for c in names[m]]
+    world["byproducts"] = {}
+    for m, by_country in base["byproducts"].items():
+        for i, name in enumerate(names[m]):
+            world["byproducts"][name] = copy.deepcopy(by_country)
+            for hosts in world["byproducts"][name].values():
+                for host in hosts.values():
+                    if host["host_mineral"] is not None:
+                        host["host_mineral"] = names[host["host_mineral"]][i]  # copy i follows host copy i
     for prog in world["programmes"].values():
         if prog["minerals"] != "all":
             prog["minerals"] = [c for m in prog["minerals"] for c in names[m]]

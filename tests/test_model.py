@@ -29,6 +29,11 @@ events:
   - {type: export_restriction, exporter: Russia, minerals: [titanium, magnesium], kind: quota, quota_share: 0.5,
      start: 2026-04}
   - {type: supply_disruption, country: Tajikistan, minerals: [antimony], capacity_loss: 0.5, start: 2026-06}
+  - {type: supply_disruption, country: China, minerals: [aluminium], capacity_loss: 0.7, start: 2026-04, months: 12}
+  - {type: supply_disruption, country: China, minerals: [germanium], stages: [host], hosts: [zinc],
+     capacity_loss: 0.9, start: 2026-05}
+  - {type: funding_programme, name: recovery, instrument: loan, builds: recovery, minerals: [gallium],
+     annual_budget_usd: 5.0e7, start: 2026-01}
   - {type: power_price_shock, multiplier: 2.0, start: 2026-05, months: 9}
   - {type: demand_shock, minerals: [copper, aluminium], multiplier: 1.1, extra_t_per_yr: 1000, start: 2027-01}
   - {type: allied_supply, country: Australia, mineral: rare_earths, t_per_yr: 2000, start: 2027-01}

@@ -12,7 +12,8 @@ import numpy as np
 from mesa import Agent
 
 from sim.model.market import adjust_by, per_region, price_response
-from sim.model.plants import CONSTRUCTION, STATUS_NAME
+from sim.model.plants import CONSTRUCTION, DIVERTED_FEED, STATUS_NAME
+from sim.world.schema import US
 
 if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
@@ -59,7 +60,7 @@ class SupplierCountry(Agent):
         target = price_response(price, m.price0[:, None], m.supply_elasticity[:, None])
         level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)
         m.output_level[:, c] = level
-        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c]
+        capacity = np.minimum(m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c], m.host_capacity[:, c])
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         m.output[:, c] = np.minimum(trend + tl.allied_t_per_month[t, :, c], capacity)
 
@@ -175,9 +176,11 @@ class FederalFunder(Agent):
         start_month: int = 0,
         end_month: int | None = None,
         from_scenario: bool = False,
+        builds: str = "processing",
     ) -> None:
         super().__init__(model)
         self.programme = programme
+        self.builds = builds  # processing (diverted foreign feed) or recovery (a by-product circuit at a US host)
         # Standing programmes (world data) respond only while `funders_respond` is on; a programme the
         # scenario itself adds is the policy under study and always runs.
         self.responds = from_scenario or model.scenario_spec.policies.funders_respond
@@ -243,10 +246,14 @@ class FederalFunder(Agent):
             funding_gap = m.funding_gap() if funding_gap is None else funding_gap
             gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
+            recovery = self.builds == "recovery"
+            if recovery:
+                wanted = min(wanted, m.recovery_room()[mineral])
             if wanted <= 0:
                 continue
+            capex = m.recovery_capex[mineral] if recovery else m.capex[mineral]
             cost_share = params.loan_share_of_capex if self.instrument == "loan" else 1.0
-            amount = min(self.available_usd, wanted * m.capex[mineral] * cost_share)
+            amount = min(self.available_usd, wanted * capex * cost_share)
             self.available_usd -= amount
             self.committed_usd[mineral] += amount
             success_draw, delay_draw, delay_size = draws[mineral]
@@ -254,10 +261,11 @@ class FederalFunder(Agent):
             delay = int(1 + delay_size * lead / 2) if delay_draw < params.project_delay_chance else 0
             m.add_funded_plant(
                 int(mineral),
-                amount / (m.capex[mineral] * cost_share),
+                amount / (capex * cost_share),
                 online_month=m.month + lead + delay,
                 failed=success_draw >= self.success_rate,
                 funded_by=self.programme,
+                feedstock=US if recovery else DIVERTED_FEED,
             )
             return
 

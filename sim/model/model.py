@@ -31,13 +31,12 @@ from sim.model.market import (
     stock_price,
 )
 from sim.model.pipeline import Pipeline
-from sim.model.plants import IDLE, OPERATING, PlantTable
+from sim.model.plants import DIVERTED_FEED, FAILED, IDLE, OPERATING, PlantTable
 from sim.model.timeline import build_timeline
 from sim.scenario.load import ResolvedScenario
-from sim.scenario.schema import FundingProgramme, Scenario, month_index
+from sim.scenario.schema import FundingProgramme, Scenario, SupplyDisruption, month_index
 from sim.world.schema import REST, US, ProgrammeData, World
 
-DIVERTED_FEED = "open countries (diverted)"
 US_R = 0  # the United States is region 0
 
 
@@ -88,6 +87,7 @@ class SupplyChainModel(Model):
             self.inside,
             self.policy_changes,
         ) = policies
+        self._build_byproducts()
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -323,6 +323,69 @@ class SupplyChainModel(Model):
         tl.freeze()
         return (tl, *arrays)
 
+    def _build_byproducts(self) -> None:
+        """By-products (world data `byproducts`): the part of a country's capacity that a host supports
+        (gallium on alumina, germanium on zinc and coal ash, antimony on gold ores) follows the host. A host
+        that is a mineral of the model (China's alumina follows its aluminium) moves with that mineral's
+        output; host-stage disruptions take their share of it. US rows are what recovery circuits could yield
+        at US hosts: the ceiling of what a `builds: recovery` programme can fund."""
+        w, T = self.world, self.scenario_spec.horizon_months
+        M, C = self.capacity0.shape
+        entries: list[tuple[int, int, int, float, str]] = []  # mineral, country, host mineral, t/month, host
+        self.host_other_share = np.ones((M, C))  # share of capacity no host limits
+        self.us_recovery_potential = np.zeros(M)  # t/yr
+        self.recovery_capex = np.zeros(M)  # USD per t/yr
+        for mineral, by_country in w.byproducts.items():
+            i = self.mineral_index[mineral]
+            for country, hosts in by_country.items():
+                for host, data in hosts.items():
+                    if country == US:  # a US host: what recovery circuits there could yield
+                        self.us_recovery_potential[i] += data.potential_t_per_yr or 0.0
+                        self.recovery_capex[i] = max(self.recovery_capex[i], data.recovery_capex_usd_per_tpy or 0.0)
+                        continue
+                    c = self.country_index[country]
+                    linked = -1 if data.host_mineral is None else self.mineral_index[data.host_mineral]
+                    potential = data.potential_t_per_yr
+                    if potential is None:
+                        potential = data.share_of_capacity * w.supply[country][mineral].capacity_t_per_yr
+                    entries.append((i, c, linked, potential / 12, host))
+                    self.host_other_share[i, c] -= data.share_of_capacity
+        self.host_other_share = np.maximum(self.host_other_share, 0.0)
+        E = len(entries)
+        self.host_mineral_of = np.array([e[0] for e in entries], dtype=np.int64)
+        self.host_country_of = np.array([e[1] for e in entries], dtype=np.int64)
+        self.host_linked = np.array([e[2] for e in entries], dtype=np.int64)
+        self.host_potential = np.array([e[3] for e in entries], dtype=float)
+        self.has_host = np.zeros((M, C), dtype=bool)
+        self.has_host[self.host_mineral_of, self.host_country_of] = True
+        self.host_factor = np.ones((T, E))  # 1 - host output lost to host-stage disruptions
+        for event in self.scenario_spec.events:
+            if not isinstance(event, SupplyDisruption) or "host" not in event.stages:
+                continue
+            first = max(month_index(event.start, self.scenario_spec.start), 0)
+            last = T if event.months is None else min(T, first + event.months)
+            for e, (i, c, _, _, host) in enumerate(entries):
+                hit = self.minerals[i] in event.minerals and self.countries[c] == event.country
+                if hit and (event.hosts is None or host in event.hosts):
+                    self.host_factor[first:last, e] *= 1.0 - event.capacity_loss
+
+    def byproduct_capacity(self) -> np.ndarray:
+        """[M, C] t/month: the capacity hosts allow this month (infinite where no host limits it), from
+        the hosts' output last month."""
+        if not self.has_host.any():
+            return np.full(self.capacity0.shape, np.inf)
+        t, linked = self.month, self.host_linked
+        ratio = np.ones(len(linked))
+        follows = linked >= 0
+        c = self.host_country_of[follows]
+        trend = self.output0[linked[follows], c] * self.growth[linked[follows]]
+        ratio[follows] = share(self.output[linked[follows], c], trend)
+        from_hosts = np.zeros(self.capacity0.shape)
+        yields = self.host_potential * self.growth[self.host_mineral_of] * self.host_factor[t] * ratio
+        np.add.at(from_hosts, (self.host_mineral_of, self.host_country_of), yields)
+        rest = self.host_other_share * self.capacity0 * self.growth[:, None] * self.timeline.capacity_factor[t]
+        return np.where(self.has_host, rest + from_hosts, np.inf)
+
     def _build_state(self) -> None:
         M, C = self.capacity0.shape
         R = len(self.regions)
@@ -360,6 +423,7 @@ class SupplyChainModel(Model):
         self.priority_levels = self._priority_levels()  # fixed for the run
         self.power_price = self.power_contract
         self.country_exports = np.zeros((M, C))
+        self.host_capacity = np.full((M, C), np.inf)  # set each month by byproduct_capacity()
         self._regime_cache: dict[str, np.ndarray] | None = None
 
     @property
@@ -396,6 +460,9 @@ class SupplyChainModel(Model):
         self, name: str, prog: ProgrammeData | FundingProgramme, start: int, end: int | None, from_scenario: bool
     ) -> None:
         eligible = np.array([prog.minerals == "all" or m in prog.minerals for m in self.minerals])
+        builds = getattr(prog, "builds", "processing")  # standing programmes (world data) build processing
+        if builds == "recovery":
+            eligible &= self.us_recovery_potential > 0
         FederalFunder(
             self,
             name,
@@ -407,13 +474,21 @@ class SupplyChainModel(Model):
             start,
             end,
             from_scenario,
+            builds,
         )
 
     def add_funded_plant(
-        self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool, funded_by: str
+        self,
+        mineral: int,
+        capacity_t_per_yr: float,
+        online_month: int,
+        failed: bool,
+        funded_by: str,
+        feedstock: str = DIVERTED_FEED,
     ) -> USProcessor:
-        """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices; its
-        feedstock is diverted from open countries' processors (see _divert_feedstock)."""
+        """A new plant paid for by a funder. Its non-power costs leave a 15 % margin at baseline prices. Its
+        feedstock is diverted from open countries' processors (see _divert_feedstock), or, for a recovery
+        circuit at a US host, domestic (`US`)."""
         name = f"new_{self.minerals[mineral]}_{funded_by}_{self.month:03d}"
         power_cost = self.electricity[mineral] * self.power_contract
         net_price = self.price0[mineral] * (1 - self.feedstock_cost_share[mineral])
@@ -428,7 +503,7 @@ class SupplyChainModel(Model):
             "failed" if failed else "construction",
             self.electricity[mineral],
             other,
-            DIVERTED_FEED,
+            feedstock,
             0.5,
             online_month=online_month,
             funded_by=funded_by,
@@ -445,6 +520,13 @@ class SupplyChainModel(Model):
             self._risk.flags.writeable = False  # every funder this month reads the same array
             self._risk_month = self.month
         return self._risk
+
+    def recovery_room(self) -> np.ndarray:
+        """[M] t/yr of US recovery potential no funded recovery circuit has taken yet (failed ones aside)."""
+        table = self.plant_table
+        taken = (table.funder >= 0) & ~table.foreign_fed & (table.status != FAILED)
+        built = np.bincount(table.mineral[taken], table.capacity_t_per_yr[taken], minlength=len(self.minerals))
+        return np.maximum(self.us_recovery_potential - built, 0.0)
 
     def has_plants(self) -> np.ndarray:
         table = self.plant_table
@@ -494,6 +576,7 @@ class SupplyChainModel(Model):
         open_to = self._regime()["spot_preference"] > 0
         best = np.where(open_to, self.price_market[:, None, :], 0.0).max(axis=2)
         self.best_price = np.maximum(self.unpack(best), self.price_outside[:, None])
+        self.host_capacity = self.byproduct_capacity()  # from last month's host output, before it changes
         BuyerRegion.decide(self, slice(None))
         SupplierCountry.decide(self, slice(None))
         stock_before, inventory_before = self.producer_stock, self.inventory  # replaced below, not changed in place

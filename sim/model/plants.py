@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sim.model.model import SupplyChainModel
 
 OPERATING, IDLE, CONSTRUCTION, FAILED = 0, 1, 2, 3
+DIVERTED_FEED = "open countries (diverted)"  # feedstock of funded processing plants (model._divert_feedstock)
 STATUS = {"operating": OPERATING, "idle": IDLE, "construction": CONSTRUCTION, "failed": FAILED}
 STATUS_NAME = {code: name for name, code in STATUS.items()}
 
@@ -157,7 +158,7 @@ class PlantTable:
         m.domestic_output = per_mineral(self.output)
         m.foreign_fed_output = per_mineral(self.output, self.foreign_fed)
         m.installed_capacity = per_mineral(usable, running | (status == IDLE))
-        m.funded_output = per_mineral(self.output, fixed.funded)
+        m.funded_output = per_mineral(self.output, fixed.funded & self.foreign_fed)  # what diverts foreign feed
         m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
         m.domestic_capacity = per_mineral(usable, running)
 

@@ -152,6 +152,8 @@ def build_timeline(
                 # Duties on the same flow add up (e.g. antidumping plus countervailing).
                 tl.tariff[window, mi[name], list(exporters), ri[event.importer]] += event.rate
         elif isinstance(event, SupplyDisruption):
+            if "processing" not in event.stages:
+                continue  # host-stage losses act on by-product capacity (SupplyChainModel._build_byproducts)
             c = ci[event.country]
             for name in event.minerals:
                 tl.capacity_factor[window, mi[name], c] *= 1.0 - event.capacity_loss

@@ -22,11 +22,11 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.schema import Event, Scenario, TimedEvent, month_index
+from sim.scenario.schema import Event, FundingProgramme, Scenario, SupplyDisruption, TimedEvent, month_index
 from sim.scenario.yaml_lines import PathKey, parse_value, parse_yaml, read_yaml
 from sim.world.coherent import make_coherent
 from sim.world.load import default_world_dict
-from sim.world.schema import REST, World
+from sim.world.schema import REST, US, World
 
 DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
 APPENDED_LISTS = ("events", "sources")
@@ -611,6 +611,35 @@ def _event_class(name: Any) -> type | None:
     return None
 
 
+def _check_byproduct_event(event: Any, i: int, world: World, origins: dict[PathKey, Origin]) -> None:
+    """A host-stage disruption must name by-products the country recovers, and hosts it has; a recovery
+    programme needs a US host for at least one of its minerals."""
+    if isinstance(event, SupplyDisruption):
+        if "host" not in event.stages:
+            if event.hosts is not None:
+                raise _error_at(("events", i, "hosts"), origins, "hosts apply to the host stage only", "stages: [host]")
+            return
+        for mineral in event.minerals:
+            hosts = world.byproducts.get(mineral, {}).get(event.country, {})
+            if not hosts:
+                recovered = sorted(f"{m} in {c}" for m, rows in world.byproducts.items() for c in rows if c != US)
+                message = f"{event.country} recovers no {mineral} as a by-product in the world data"
+                raise _error_at(("events", i, "minerals"), origins, message, ", ".join(recovered))
+            for host in event.hosts or []:
+                if host not in hosts:
+                    message = f"unknown host {host!r} of {mineral} in {event.country}"
+                    raise _error_at(("events", i, "hosts"), origins, message, ", ".join(sorted(hosts)))
+    elif isinstance(event, FundingProgramme) and event.builds == "recovery":
+        if event.instrument not in ("grant", "loan"):
+            raise _error_at(("events", i, "builds"), origins, "only a grant or loan builds", "processing")
+        listed = world.minerals if event.minerals == "all" else event.minerals
+        us_hosts = [m for m in listed if world.byproducts.get(m, {}).get(US)]
+        if not us_hosts:
+            with_hosts = sorted(m for m, rows in world.byproducts.items() if US in rows)
+            message = "no mineral of this programme has a US host to recover it from (world.byproducts)"
+            raise _error_at(("events", i, "minerals"), origins, message, ", ".join(with_hosts))
+
+
 def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[PathKey, Origin]) -> None:
     """Names in events must exist in the world; timed events must start within the horizon."""
     minerals = sorted(world.minerals)
@@ -678,6 +707,7 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                         f"{country} produces no {mineral} in the world data",
                         ", ".join(c for c, rows in sorted(world.supply.items()) if mineral in rows),
                     )
+        _check_byproduct_event(event, i, world, origins)
         if isinstance(event, TimedEvent):
             first = month_index(event.start, scenario.start)
             if event.months is not None and first + event.months <= 0:

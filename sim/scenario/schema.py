@@ -98,12 +98,18 @@ class Tariff(TimedEvent):
 
 
 class SupplyDisruption(TimedEvent):
-    """A producer loses part of its processing capacity (war, sanctions, accident)."""
+    """A producer loses part of its processing capacity (war, sanctions, accident), or, at the host stage,
+    part of the host metal's output a by-product is recovered from (an alumina refinery for gallium, a
+    zinc smelter for germanium): then only the capacity that host supports is lost."""
 
     type: Literal["supply_disruption"]
     country: str
     minerals: list[str] = Field(min_length=1)
     capacity_loss: float = Field(ge=0, le=1, description="share of capacity lost")
+    stages: list[Literal["processing", "host"]] = Field(
+        default_factory=lambda: ["processing"], min_length=1, description="processing, or host (by-products)"
+    )
+    hosts: list[str] | None = Field(None, description="host stage only: the hosts hit (default: all of them)")
 
 
 class PowerPriceShock(TimedEvent):
@@ -145,6 +151,11 @@ class FundingProgramme(TimedEvent):
     carryover: bool = True
     success_rate: float = Field(0.8, ge=0, le=1)
     minerals: list[str] | Literal["all"] = "all"
+    builds: Literal["processing", "recovery"] = Field(
+        "processing",
+        description="grant/loan: processing plants on diverted foreign feed, or by-product recovery circuits "
+        "at US hosts (world.byproducts, United States rows), fed at home",
+    )
 
 
 class StockpileRelease(TimedEvent):

@@ -150,6 +150,18 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         key = f"{row['region']}/{row['mineral']}/{row['supplier']}"
         prov.append(Provenance("contracts", key, "share", row["source"], int(row["year"])))
 
+    byproducts: dict[str, Any] = {}
+    for row in read_table("byproducts"):
+        capex, potential = row["recovery_capex_usd_per_tpy"].strip(), row["potential_t_per_yr"].strip()
+        byproducts.setdefault(row["mineral"], {}).setdefault(row["country"], {})[row["host"]] = {
+            "host_mineral": row["host_mineral"].strip() or None,
+            "share_of_capacity": float(row["share_of_capacity"]),
+            "potential_t_per_yr": float(potential) if potential else None,
+            "recovery_capex_usd_per_tpy": float(capex) if capex else None,
+        }
+        key = f"{row['mineral']}/{row['country']}/{row['host']}"
+        prov.append(Provenance("byproducts", key, "*", row["source"], int(row["year"])))
+
     world = {
         "minerals": minerals,
         "supply": supply,
@@ -160,6 +172,7 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "regions": regions,
         "sanctions": sanctions,
         "contracts": contracts,
+        "byproducts": byproducts,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
     return world, tuple(_with_ranges(prov))

@@ -80,6 +80,22 @@ class SectorData(Strict):
     priority: int = Field(ge=1, le=9)
 
 
+class ByproductData(Strict):
+    """Part of a country's capacity for a mineral recovered from another metal's processing (its host):
+    gallium from alumina, germanium from zinc and coal ash, antimony from gold ores."""
+
+    host_mineral: str | None = Field(
+        None, description="a mineral of the world whose output in the same country the host follows; None: not modelled"
+    )
+    share_of_capacity: Share = Field(description="share of the country's capacity that depends on this host")
+    potential_t_per_yr: float | None = Field(
+        None, ge=0.0, le=TONNES, description="what the host yields at typical recovery (None: its share of capacity)"
+    )
+    recovery_capex_usd_per_tpy: float | None = Field(
+        None, gt=0, le=USD_PER_T, description="cost of a new recovery circuit per t/yr (US hosts)"
+    )
+
+
 class ProgrammeData(Strict):
     agency: str
     instrument: Instrument
@@ -189,6 +205,9 @@ class World(Strict):
     contracts: dict[str, dict[str, dict[str, Share]]] = Field(
         default_factory=dict, description="region -> mineral -> supplier -> published share of its imports"
     )
+    byproducts: dict[str, dict[str, dict[str, ByproductData]]] = Field(
+        default_factory=dict, description="mineral -> country -> host -> what the host yields"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
@@ -221,7 +240,26 @@ class World(Strict):
                             f"programmes.{name}.minerals: unknown mineral '{mineral}' (allowed: {allowed})"
                         )
         self._check_regions(minerals, allowed)
+        self._check_byproducts(minerals, allowed)
         return self
+
+    def _check_byproducts(self, minerals: set[str], allowed: str) -> None:
+        for mineral, by_country in self.byproducts.items():
+            if mineral not in minerals:
+                raise ValueError(f"byproducts: unknown mineral '{mineral}' (allowed: {allowed})")
+            for country, hosts in by_country.items():
+                where = f"byproducts.{mineral}.{country}"
+                if country != US and mineral not in self.supply.get(country, {}):
+                    raise ValueError(f"{where}: {country} produces no {mineral} in the world data")
+                total = sum(h.share_of_capacity for h in hosts.values())
+                if total > 1.0 + 1e-9:
+                    raise ValueError(f"{where}: share_of_capacity sums to {total:.3f}, above 1")
+                for host, data in hosts.items():
+                    linked, at = data.host_mineral, f"{where}.{host}.host_mineral"
+                    if linked is not None and linked not in minerals:
+                        raise ValueError(f"{at}: unknown mineral '{linked}' (allowed: {allowed})")
+                    if linked is not None and (country == US or linked not in self.supply.get(country, {})):
+                        raise ValueError(f"{at}: {country} produces no {linked} to follow")
 
     def _check_regions(self, minerals: set[str], allowed: str) -> None:
         if US not in self.regions or REST not in self.regions:
