@@ -74,6 +74,8 @@ def synthetic(resolved, k: int):
                 for host in hosts.values():
                     if host["host_mineral"] is not None:
                         host["host_mineral"] = names[host["host_mineral"]][i]  # copy i follows host copy i
+    for table in ("mines", "feed_routes"):
+        world[table] = {name: copy.deepcopy(rows) for m, rows in base[table].items() for name in names[m]}
     for prog in world["programmes"].values():
         if prog["minerals"] != "all":
             prog["minerals"] = [c for m in prog["minerals"] for c in names[m]]

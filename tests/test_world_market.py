@@ -39,16 +39,7 @@ def test_a_ban_on_all_destinations_never_leaves_the_us_less_short_than_a_ban_on_
 @pytest.mark.parametrize(
     "mineral",
     [
-        pytest.param(
-            "antimony",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known violation, reported: under the ban on the US alone the US antimony price peaks "
-                "higher (3.3x) than under the ban to all (2.1x), so US buyers, never short in either, use "
-                "less: other regions, supplied cheaply by China, keep asking their usual non-Chinese "
-                "suppliers first and only partly yield them to the US",
-            ),
-        ),
+        "antimony",
         "tungsten",
         "rare_earths",
         "gallium",
@@ -176,16 +167,7 @@ def test_precautionary_buying_raises_the_price_before_stocks_run_out():
     "looser, stricter",
     [
         (["events[0].kind=licensing"], ["events[0].kind=quota", "events[0].quota_share=0.3"]),
-        pytest.param(
-            ["events[0].kind=quota", "events[0].quota_share=0.3"],
-            ["events[0].kind=ban"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known violation, reported: under the ban Japan and Korea's own price (from the stocks "
-                "within its reach) rises further than under the quota, so it outbids the other regions for "
-                "non-Chinese tungsten and receives more, at the EU's and the Rest of world's expense",
-            ),
-        ),
+        (["events[0].kind=quota", "events[0].quota_share=0.3"], ["events[0].kind=ban"]),
     ],
 )
 def test_a_stricter_kind_never_lowers_any_regions_shortfall(looser, stricter):

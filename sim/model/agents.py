@@ -60,7 +60,8 @@ class SupplierCountry(Agent):
         target = price_response(price, m.price0[:, None], m.supply_elasticity[:, None])
         level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)
         m.output_level[:, c] = level
-        capacity = np.minimum(m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c], m.host_capacity[:, c])
+        capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c] * m.feed_capacity_share[:, c]
+        capacity = np.minimum(capacity, m.host_capacity[:, c])
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         m.output[:, c] = np.minimum(trend + tl.allied_t_per_month[t, :, c], capacity)
 
@@ -127,6 +128,7 @@ class USProcessor(Agent):
         hedged_power_share: float,
         online_month: int = 0,
         funded_by: str | None = None,
+        feed_stage: str = "processing",
     ) -> None:
         super().__init__(model)
         self.plant = plant
@@ -144,6 +146,7 @@ class USProcessor(Agent):
             hedged_power_share,
             online_month,
             funded_by,
+            mine_fed=feed_stage == "mine",
         )
 
     @property

@@ -32,6 +32,7 @@ from sim.model.market import (
 )
 from sim.model.pipeline import Pipeline
 from sim.model.plants import DIVERTED_FEED, FAILED, IDLE, OPERATING, PlantTable
+from sim.model.stages import FeedNetwork, build_mine_policy
 from sim.model.timeline import build_timeline
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import FundingProgramme, Scenario, SupplyDisruption, month_index
@@ -88,6 +89,7 @@ class SupplyChainModel(Model):
             self.policy_changes,
         ) = policies
         self._build_byproducts()
+        self._build_stages()
         self._build_state()
         self.plant_table = PlantTable()
         self._create_agents()
@@ -99,7 +101,10 @@ class SupplyChainModel(Model):
         w = self.world
         self.minerals = list(w.minerals)
         self.mineral_index = {name: i for i, name in enumerate(self.minerals)}
-        self.countries = list(w.supply)
+        # Countries that process (the market's suppliers), then those that only mine (their ore is processed
+        # elsewhere: model/stages.py).
+        mine_only = sorted({c for rows in w.mines.values() for c in rows} - set(w.supply) - {US})
+        self.countries = [*w.supply, *mine_only]
         self.country_index = {name: i for i, name in enumerate(self.countries)}
         self.sector_names = [list(w.sectors[m]) for m in self.minerals]
         S = max(len(s) for s in self.sector_names)
@@ -369,6 +374,42 @@ class SupplyChainModel(Model):
                 if hit and (event.hosts is None or host in event.hosts):
                     self.host_factor[first:last, e] *= 1.0 - event.capacity_loss
 
+    def _build_stages(self) -> None:
+        """The mine stage beneath the market (model/stages.py): the ore routes that feed each processor, the
+        US mine pool, and what mine-stage events do."""
+        home = np.zeros((len(self.countries), len(self.regions)), dtype=bool)
+        home[np.arange(len(self.countries)), self.home_region] = True
+        build = lambda: build_mine_policy(self.scenario_spec, self.minerals, self.countries, self.regions, home)  # noqa: E731
+        shared = self._shared_by is not None and self.scenario_spec is self._shared_by.scenario
+        self.mine_policy = self._shared_by.shared((type(self), "mine_policy"), build) if shared else build()
+        used = np.zeros(len(self.minerals))  # t/month of US ore US plants process at baseline
+        for plant in self.world.plants.values():
+            if plant.status == "operating" and plant.feedstock_country == US and plant.feed_stage == "mine":
+                used[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
+        self.feeds = FeedNetwork(self.world, self.minerals, self.countries, self.output0, self.capacity0, used)
+        self.feed_capacity_share = np.ones(self.capacity0.shape)
+        self.mine_feed_share = np.ones(self.capacity0.shape)
+
+    def _mine_stage(self) -> None:
+        """This month's US ore: US plants on US ore first, then funded plants (before they divert foreign
+        feed); what is left is exported and feeds processors abroad. Sets the feed share of every processor."""
+        t, feeds = self.month, self.feeds
+        self.us_mine_output = feeds.us_mine0 * self.growth
+        spare = np.maximum(self.us_mine_output - self.us_ore_output, 0.0)
+        on_us_ore = np.minimum(self.funded_output, spare)  # funded plants process US ore before imported
+        self.us_mine_used = self.us_ore_output + on_us_ore
+        self.us_mine_exported = np.maximum(self.us_mine_output - self.us_mine_used, 0.0)
+        self.foreign_fed_output = self.foreign_fed_output - on_us_ore
+        self.diverting_output = self.funded_output - on_us_ore + self.resourced_output
+        # Ore US processing needs (mine-fed plants and funded plants) beyond what US mines give.
+        self.mine_gap = np.maximum(self.mine_fed_output + self.funded_output - self.us_mine_output, 0.0)
+        export_share = np.divide(
+            self.us_mine_exported, feeds.us_exports0, out=np.ones_like(feeds.us_exports0), where=feeds.us_exports0 > 0
+        )
+        self.feed_capacity_share = feeds.capacity_share(
+            t, self.mine_policy, self.home_region, self.world.market.feed_switch_months, export_share
+        )
+
     def byproduct_capacity(self) -> np.ndarray:
         """[M, C] t/month: the capacity hosts allow this month (infinite where no host limits it), from
         the hosts' output last month."""
@@ -447,6 +488,7 @@ class SupplyChainModel(Model):
                 plant.other_cost_usd_per_t,
                 plant.feedstock_country,
                 plant.hedged_power_share,
+                feed_stage=plant.feed_stage,
             )
         for name, prog in self.world.programmes.items():
             self._add_funder(name, prog, prog.start_month, prog.end_month, from_scenario=False)
@@ -558,8 +600,10 @@ class SupplyChainModel(Model):
 
         # Every USProcessor's decision, in one pass; sets domestic_output, installed_capacity,
         # foreign_fed_output, domestic_capacity, funded_output and under_construction (per mineral).
+        self.mine_feed_share = self.mine_policy.allowed_to[t, :, :, US_R] * self.mine_policy.capacity_factor[t]
         self.plant_table.step(self)
-        self.feedstock_diverted = self._divert_feedstock(self.funded_output)
+        self._mine_stage()
+        self.feedstock_diverted = self._divert_feedstock(self.diverting_output)
 
         self.price_floor = np.zeros(len(self.minerals))
         self.stockpile_purchase_order = np.zeros(len(self.minerals))

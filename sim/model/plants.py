@@ -30,7 +30,7 @@ FLOAT_COLUMNS = (
     "margin",
     "restart_cost_usd",
 )
-INT_COLUMNS = ("mineral", "status", "feedstock_c", "online_month", "good_months", "funder")
+INT_COLUMNS = ("mineral", "status", "feedstock_c", "online_month", "good_months", "funder", "short_months")
 
 
 class PlantTable:
@@ -45,6 +45,7 @@ class PlantTable:
         for name in INT_COLUMNS:
             self._stores[name] = np.zeros(8, dtype=np.int64)
         self._stores["foreign_fed"] = np.zeros(8, dtype=bool)
+        self._stores["mine_fed"] = np.zeros(8, dtype=bool)  # fed with ore or concentrate (the mine stage)
         for name, store in self._stores.items():
             setattr(self, name, store[:0])
         self.names: list[str] = []
@@ -67,6 +68,7 @@ class PlantTable:
         hedged_power_share: float,
         online_month: int,
         funded_by: str | None,
+        mine_fed: bool = False,
     ) -> int:
         if funded_by is not None and funded_by not in self.funders:
             self.funders.append(funded_by)
@@ -86,6 +88,8 @@ class PlantTable:
             "good_months": 0,
             "funder": -1 if funded_by is None else self.funders.index(funded_by),
             "foreign_fed": foreign_fed,
+            "mine_fed": mine_fed,
+            "short_months": 0,
         }
         n = len(self.names)
         self._fixed_columns = None
@@ -143,8 +147,18 @@ class PlantTable:
         util = np.where(starting, params.ramp_rate_per_month, util)
         self.status, self.utilisation, self.good_months = status, util, good
 
+        # Feed from a named foreign country arrives as far as the policies on its stage let it; a plant short
+        # of feed for more than feed_switch_months re-sources the rest from open countries (diverting it).
         feedstock = np.ones(len(self))
-        feedstock[fixed.fed] = m.feedstock_share[fixed.fed_mineral, fixed.fed_country]
+        feedstock[fixed.fed] = np.where(
+            self.mine_fed[fixed.fed],
+            m.mine_feed_share[fixed.fed_mineral, fixed.fed_country],
+            m.feedstock_share[fixed.fed_mineral, fixed.fed_country],
+        )
+        short = feedstock < 1.0
+        self.short_months = np.where(short, self.short_months + 1, 0)
+        resourced = np.where(short & (self.short_months > params.feed_switch_months), 1.0 - feedstock, 0.0)
+        feedstock = feedstock + resourced
         running = status == OPERATING
         self.output = np.where(running, fixed.monthly_capacity * util * feedstock, 0.0)
         usable = fixed.monthly_capacity * feedstock
@@ -158,7 +172,10 @@ class PlantTable:
         m.domestic_output = per_mineral(self.output)
         m.foreign_fed_output = per_mineral(self.output, self.foreign_fed)
         m.installed_capacity = per_mineral(usable, running | (status == IDLE))
-        m.funded_output = per_mineral(self.output, fixed.funded & self.foreign_fed)  # what diverts foreign feed
+        m.funded_output = per_mineral(self.output, fixed.funded & self.foreign_fed)  # on foreign feed
+        m.resourced_output = per_mineral(self.output * resourced)  # what re-sourced feed makes
+        m.mine_fed_output = per_mineral(self.output, self.mine_fed)
+        m.us_ore_output = per_mineral(self.output, self.mine_fed & ~self.foreign_fed & ~fixed.funded)
         m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
         m.domestic_capacity = per_mineral(usable, running)
 

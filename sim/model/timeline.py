@@ -131,6 +131,8 @@ def build_timeline(
             continue
         window = slice(first, end)
         if isinstance(event, ExportRestriction):
+            if "processing" not in event.stages:
+                continue  # ore only: the mine stage (model/stages.py)
             c = ci[event.exporter]
             for name in event.minerals:
                 m = mi[name]
@@ -153,7 +155,7 @@ def build_timeline(
                 tl.tariff[window, mi[name], list(exporters), ri[event.importer]] += event.rate
         elif isinstance(event, SupplyDisruption):
             if "processing" not in event.stages:
-                continue  # host-stage losses act on by-product capacity (SupplyChainModel._build_byproducts)
+                continue  # host and mine stages: SupplyChainModel._build_byproducts, model/stages.py
             c = ci[event.country]
             for name in event.minerals:
                 tl.capacity_factor[window, mi[name], c] *= 1.0 - event.capacity_loss

@@ -38,6 +38,9 @@ MINERAL_SERIES = {
     "price_outside_ratio": "x baseline",
     "price_inside_ratio": "x baseline",
     "capacity_gap": "t/yr",
+    "us_mine_output": "t/month",
+    "us_mine_processed_abroad": "t/month",
+    "mine_gap": "t/yr",
     "import_reliance": "share",
     "import_reliance_incl_feedstock": "share",
     "import_bill_usd": "USD/month",
@@ -170,6 +173,9 @@ class Recorder:
         s["price_inside"][t] = m.price_inside
         s["price_us"][t] = m.price_us
         s["world_output"][t] = m.output.sum(1)
+        s["us_mine_output"][t] = m.us_mine_output
+        s["us_mine_processed_abroad"][t] = m.us_mine_exported
+        s["mine_gap"][t] = m.mine_gap * 12
         s["row_demand"][t] = m.region_demand[:, 1:].sum(1)
         s["row_delivered"][t] = m.region_delivered[:, 1:].sum(1)
         s["producer_stock"][t] = m.producer_stock.sum(1)

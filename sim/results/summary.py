@@ -48,6 +48,11 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
         defence = model.sector_priority[i] == 1
         defence_short = (recorder.sector_demand[:, i, defence] - recorder.sector_delivered[:, i, defence]).sum()
         defence_demand = recorder.sector_demand[:, i, defence].sum()
+        mined = bool(model.feeds.has_mines[i])
+
+        def staged(value: float, mined: bool = mined) -> float | None:
+            return _round(value) if mined else None
+
         out[mineral] = {
             "cumulative_shortfall_t": _round(shortfall.sum()),
             "cumulative_shortfall_share": _round(shortfall.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
@@ -66,6 +71,12 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "capacity_gap_share_peak": _round(share(s["capacity_gap"][:, i], 12 * demand).max()),
             "capacity_gap_share_end": _round(s["capacity_gap"][-1, i] / (12 * demand[-1])) if demand[-1] > 0 else 0.0,
             "domestic_capacity_t_per_yr_end": _round(s["domestic_capacity"][-1, i]),
+            # The mine stage (docs/model.md §5): US ore at the end, the part processed abroad, and the ore
+            # US processing needs beyond what US mines give.
+            # null where the world data have no mine stage for the mineral (by-products: the host stage).
+            "us_mine_output_t_per_yr_end": staged(s["us_mine_output"][-1, i] * 12),
+            "us_mine_processed_abroad_t_per_yr_end": staged(s["us_mine_processed_abroad"][-1, i] * 12),
+            "mine_gap_t_per_yr_end": staged(s["mine_gap"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),
             "import_reliance_end": _round(s["import_reliance"][-1, i]),
             "import_reliance_incl_feedstock_end": _round(s["import_reliance_incl_feedstock"][-1, i]),

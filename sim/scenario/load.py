@@ -657,10 +657,11 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                 raise bad("minerals", name, minerals)
         if hasattr(event, "mineral") and event.mineral not in world.minerals:
             raise bad("mineral", event.mineral, minerals)
+        mine_countries = {c for rows in world.mines.values() for c in rows} - {US}
         for attr in ("exporter", "country"):
             value = getattr(event, attr, None)
-            if value is not None and value not in world.supply:
-                raise bad(attr, value, countries)
+            if value is not None and value not in world.supply and value not in mine_countries:
+                raise bad(attr, value, sorted({*countries, *mine_countries}))
         exporters = getattr(event, "exporters", None)
         for value in exporters if isinstance(exporters, list) else []:
             if value not in world.supply:
@@ -696,11 +697,19 @@ def _check_names(scenario: Scenario, world: World, raw: dict, origins: dict[Path
                             f"unknown sector {sector!r} for {mineral}",
                             ", ".join(known),
                         )
+        stages = getattr(event, "stages", ["processing"])
         for attr in ("exporter", "country"):
             country = getattr(event, attr, None)
             produced = [m for m in (listed if isinstance(listed, list) else [getattr(event, "mineral", None)]) if m]
             for mineral in produced if country else []:
-                if mineral not in world.supply[country]:
+                if "mine" in stages and country not in world.mines.get(mineral, {}):
+                    raise _error_at(
+                        ("events", i, attr),
+                        origins,
+                        f"{country} mines no {mineral} in the world data (stage mine)",
+                        ", ".join(sorted(c for c in world.mines.get(mineral, {}) if c != US)) or "none: no mine stage",
+                    )
+                if "processing" in stages and mineral not in world.supply.get(country, {}):
                     raise _error_at(
                         ("events", i, attr),
                         origins,
@@ -800,6 +809,7 @@ INTEGER_FIELDS = {
     "ramp_months",
     "build_lead_months",
     "restart_lag_months",
+    "feed_switch_months",
     "seed",
     "priority",
     "start_month",

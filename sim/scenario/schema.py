@@ -78,6 +78,11 @@ class ExportRestriction(TimedEvent):
     quota_share: float | None = Field(None, ge=0, le=1, description="quota: share of the flow still allowed")
     licence_delay_months: int = Field(2, ge=0, le=24, description="licensing: months approved exports wait")
     refused_share: float = Field(0.0, ge=0, le=1, description="licensing: share of applications refused")
+    stages: list[Literal["mine", "processing"]] = Field(
+        default_factory=lambda: ["processing"],
+        min_length=1,
+        description="what it covers: ore and concentrate (mine), refined products (processing), or both",
+    )
 
     @model_validator(mode="after")
     def _quota_needs_share(self) -> ExportRestriction:
@@ -106,8 +111,10 @@ class SupplyDisruption(TimedEvent):
     country: str
     minerals: list[str] = Field(min_length=1)
     capacity_loss: float = Field(ge=0, le=1, description="share of capacity lost")
-    stages: list[Literal["processing", "host"]] = Field(
-        default_factory=lambda: ["processing"], min_length=1, description="processing, or host (by-products)"
+    stages: list[Literal["mine", "processing", "host"]] = Field(
+        default_factory=lambda: ["processing"],
+        min_length=1,
+        description="processing, mine (ore and concentrate), or host (the metal a by-product comes from)",
     )
     hosts: list[str] | None = Field(None, description="host stage only: the hosts hit (default: all of them)")
 

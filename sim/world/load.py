@@ -98,6 +98,7 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
             "electricity_mwh_per_t": float(row["electricity_mwh_per_t"]),
             "other_cost_usd_per_t": float(row["other_cost_usd_per_t"]),
             "feedstock_country": row["feedstock_country"],
+            "feed_stage": row["feed_stage"],
             "hedged_power_share": float(row["hedged_power_share"]),
         }
         prov.append(Provenance("plants", row["plant"], "*", row["source"], int(row["year"])))
@@ -162,6 +163,20 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         key = f"{row['mineral']}/{row['country']}/{row['host']}"
         prov.append(Provenance("byproducts", key, "*", row["source"], int(row["year"])))
 
+    mines: dict[str, Any] = {}
+    for row in read_table("mines"):
+        mines.setdefault(row["mineral"], {})[row["country"]] = {
+            "output_t_per_yr": float(row["output_t_per_yr"]),
+            "capacity_t_per_yr": float(row["capacity_t_per_yr"]),
+        }
+        prov.append(Provenance("mines", f"{row['mineral']}/{row['country']}", "*", row["source"], int(row["year"])))
+    routes: dict[str, Any] = {}
+    for row in read_table("feed_routes"):
+        by_origin = routes.setdefault(row["mineral"], {}).setdefault(row["from_country"], {})
+        by_origin[row["to_country"]] = float(row["share"])
+        key = f"{row['mineral']}/{row['from_country']}/{row['to_country']}"
+        prov.append(Provenance("feed_routes", key, "share", row["source"], int(row["year"])))
+
     world = {
         "minerals": minerals,
         "supply": supply,
@@ -173,6 +188,8 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "sanctions": sanctions,
         "contracts": contracts,
         "byproducts": byproducts,
+        "mines": mines,
+        "feed_routes": routes,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
     return world, tuple(_with_ranges(prov))

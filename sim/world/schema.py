@@ -72,12 +72,30 @@ class PlantData(Strict):
     electricity_mwh_per_t: float = Field(ge=0.0, le=MWH_PER_T)
     other_cost_usd_per_t: float = Field(ge=0.0, le=USD_PER_T)
     feedstock_country: str = "United States"
+    feed_stage: Literal["mine", "processing"] = Field(
+        "processing", description="what it buys: ore or concentrate (mine), or a refined intermediate (processing)"
+    )
     hedged_power_share: float = Field(ge=0.0, le=1.0)
 
 
 class SectorData(Strict):
     share: float = Field(ge=0.0, le=1.0)
     priority: int = Field(ge=1, le=9)
+
+
+class MineData(Strict):
+    """A country's mine stage for a mineral: ore or concentrate, in t of the processed product it yields."""
+
+    output_t_per_yr: float = Field(ge=0.0, le=TONNES)
+    capacity_t_per_yr: float = Field(ge=0.0, le=TONNES)
+
+    @model_validator(mode="after")
+    def _output_within_capacity(self) -> MineData:
+        if self.output_t_per_yr > self.capacity_t_per_yr * (1 + 1e-9):
+            raise ValueError(
+                f"output_t_per_yr {self.output_t_per_yr:g} is above capacity_t_per_yr {self.capacity_t_per_yr:g}"
+            )
+        return self
 
 
 class ByproductData(Strict):
@@ -130,7 +148,7 @@ class MarketParams(Strict):
     producer_stock_months: float = Field(1.0, ge=0, le=24, description="producers' working stock, months of output")
     inventory_adjust_months: float = Field(3.0, ge=1, le=24, description="months buyers take to close a stock gap")
     contract_share: float = Field(
-        0.3,
+        0.7,
         ge=0,
         le=1,
         description="calibrated: share of each baseline trade flow bought under contract; the rest is spot",
@@ -174,6 +192,9 @@ class MarketParams(Strict):
     offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
     stockpile_buy_below_ratio: float = Field(1.05, gt=0, le=5, description="buys while price <= this x baseline")
     stockpile_max_release_share: float = Field(0.1, ge=0, le=1, description="monthly release cap, x stock")
+    feed_switch_months: int = Field(
+        12, ge=0, le=120, description="months before a processor cut off from its feed re-sources it elsewhere"
+    )
 
 
 class RegionData(Strict):
@@ -204,6 +225,12 @@ class World(Strict):
     )
     contracts: dict[str, dict[str, dict[str, Share]]] = Field(
         default_factory=dict, description="region -> mineral -> supplier -> published share of its imports"
+    )
+    mines: dict[str, dict[str, MineData]] = Field(
+        default_factory=dict, description="mineral -> country -> mine stage (ore or concentrate)"
+    )
+    feed_routes: dict[str, dict[str, dict[str, Share]]] = Field(
+        default_factory=dict, description="mineral -> mine country -> processing country -> share of its ore"
     )
     byproducts: dict[str, dict[str, dict[str, ByproductData]]] = Field(
         default_factory=dict, description="mineral -> country -> host -> what the host yields"
@@ -241,7 +268,25 @@ class World(Strict):
                         )
         self._check_regions(minerals, allowed)
         self._check_byproducts(minerals, allowed)
+        self._check_mines(minerals, allowed)
         return self
+
+    def _check_mines(self, minerals: set[str], allowed: str) -> None:
+        for mineral in self.mines:
+            if mineral not in minerals:
+                raise ValueError(f"mines: unknown mineral '{mineral}' (allowed: {allowed})")
+        for mineral, by_origin in self.feed_routes.items():
+            if mineral not in minerals:
+                raise ValueError(f"feed_routes: unknown mineral '{mineral}' (allowed: {allowed})")
+            for origin, shares in by_origin.items():
+                where = f"feed_routes.{mineral}.{origin}"
+                if origin not in self.mines.get(mineral, {}):
+                    raise ValueError(f"{where}: {origin} has no {mineral} mine in the world data")
+                for to in shares:
+                    if to != US and mineral not in self.supply.get(to, {}):
+                        raise ValueError(f"{where}.{to}: {to} processes no {mineral} in the world data")
+                if sum(shares.values()) > 1.0 + 1e-9:
+                    raise ValueError(f"{where}: shares sum above 1")
 
     def _check_byproducts(self, minerals: set[str], allowed: str) -> None:
         for mineral, by_country in self.byproducts.items():
