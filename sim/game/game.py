@@ -166,7 +166,7 @@ class Game:
                 )
             if teams:
                 for team_id, choices in sorted(r.decisions.items(), key=lambda item: list(self.teams).index(item[0])):
-                    events += self.teams[team_id].events(choices, window)
+                    events = self.teams[team_id].apply(events, choices, window)
         raw["events"] = events
         try:
             return validate_raw(raw, {}, self.resolved.files)

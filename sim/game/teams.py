@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.scenario.schema import US
+from sim.scenario.schema import US, month_index, month_label
 from sim.world.schema import REST, World
 
 NONE = "none"
@@ -26,7 +26,9 @@ Event = dict[str, Any]
 # How tightly MOFCOM polices re-export through third countries: the cap on the share of the blocked flow
 # that leaks (the model's `leakage`). 0.10 is the shipped scenarios' reading of 2024-2025 transshipment.
 ENFORCEMENT_LEAKAGE = {"strict": 0.02, "normal": 0.10, "lax": 0.30}
-CONTROLS = (NONE, "licensing", "quota", "ban")
+UNCHANGED = "unchanged"
+LIFT = "lift"
+CONTROLS = (UNCHANGED, LIFT, "licensing", "quota", "ban")
 QUOTA_SHARE = 0.5  # a quota lets half the flow through
 LICENCE_REFUSED_SHARE = 0.3  # licensing: share of applications refused (the rest wait two months)
 OFFTAKE_PREMIUM = 0.10  # processors pay a tenth over the baseline price to lock in a friendly supplier
@@ -118,7 +120,12 @@ class Team:
         return 0.0
 
     def events(self, choices: Choices, window: Window) -> list[Event]:
+        """The events of the decisions (the round's other events are not changed)."""
         raise NotImplementedError
+
+    def apply(self, events: list[Event], choices: Choices, window: Window) -> list[Event]:
+        """The scenario's events with this team's decisions for the round."""
+        return [*events, *self.events(choices, window)]
 
     def describe(self, choices: Choices) -> list[str]:
         """The decisions in words: each lever moved from its default, as 'label: value'."""
@@ -129,6 +136,32 @@ class Team:
                 shown = value if isinstance(value, str) else f"{value:,.6g} {lever.unit}".strip()
                 lines.append(f"{lever.label}: {shown}")
         return lines or ["no change"]
+
+
+def lift(events: list[Event], exporter: str, mineral: str, window: Window) -> list[Event]:
+    """The events with the exporter's restrictions on `mineral` suspended for the round's year: each one
+    that overlaps the year is split into its part before, its part after, and its other minerals."""
+    lifted = []
+    for event in events:
+        if event["type"] != "export_restriction" or event["exporter"] != exporter or mineral not in event["minerals"]:
+            lifted.append(event)
+            continue
+        first = month_index(str(event["start"]), window.start)  # relative to the round's first month
+        end = None if event.get("months") is None else first + int(event["months"])
+        if first >= ROUND_MONTHS or (end is not None and end <= 0):
+            lifted.append(event)
+            continue
+        others = [m for m in event["minerals"] if m != mineral]
+        if others:
+            lifted.append({**event, "minerals": others})
+        if first < 0:
+            lifted.append({**event, "minerals": [mineral], "months": -first})
+        if end is None or end > ROUND_MONTHS:
+            after = None if end is None else end - ROUND_MONTHS
+            lifted.append(
+                {**event, "minerals": [mineral], "start": month_label(window.start, ROUND_MONTHS), "months": after}
+            )
+    return lifted
 
 
 def _timed(window: Window, months: int = ROUND_MONTHS) -> dict[str, Any]:
@@ -151,8 +184,15 @@ def capacity(world: World, country: str, mineral: str) -> float:
 
 
 class Mofcom(Team):
-    """China's Ministry of Commerce: export controls per mineral to the US or to everyone, and how hard it
-    polices re-export through third countries."""
+    """China's Ministry of Commerce: export controls per mineral to the US or to everyone (a new control
+    replaces the scenario's for the year; `lift` suspends it for the year, as MOFCOM suspended its
+    Ga/Ge/Sb ban on the US in November 2025), and how hard it polices re-export through third countries."""
+
+    def apply(self, events: list[Event], choices: Choices, window: Window) -> list[Event]:
+        for lever in self.levers:
+            if choices.get(lever.key) == LIFT:
+                events = lift(events, CHINA, lever.key.split(".", 1)[1], window)
+        return [*events, *self.events(choices, window)]
 
     def events(self, choices: Choices, window: Window) -> list[Event]:
         destinations = [US] if choices["destinations"] == US else [ALL]
@@ -337,7 +377,7 @@ def build_teams(world: World) -> dict[str, Team]:
         name="China's Ministry of Commerce (MOFCOM)",
         role="export controls on China's minerals",
         levers=(
-            *(Lever(f"control.{m}", f"Export control on {m}", NONE, CONTROLS) for m in china),
+            *(Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS) for m in china),
             Lever("destinations", "Controls apply to", US, (US, ALL)),
             Lever("enforcement", "Enforcement against re-export", "normal", tuple(ENFORCEMENT_LEAKAGE)),
         ),
