@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment
 
 from sim.game.game import Game
+from sim.game.outcomes import differs
 from sim.game.pages import templates
 from sim.results.store import atomic_directory, new_id, write_json
 
@@ -34,8 +35,18 @@ class MineralTotal:
     shortfall_t: float
     baseline_shortfall_t: float
     funding_musd: float
+    baseline_funding_musd: float
     capacity_t_per_yr: float  # at the end of the last round
     baseline_capacity_t_per_yr: float
+
+    @property
+    def changed(self) -> bool:
+        pairs = (
+            (self.shortfall_t, self.baseline_shortfall_t),
+            (self.funding_musd, self.baseline_funding_musd),
+            (self.capacity_t_per_yr, self.baseline_capacity_t_per_yr),
+        )
+        return self.shortfall_t > 0 or differs(pairs)
 
 
 def totals(game: Game) -> list[MineralTotal]:
@@ -50,6 +61,7 @@ def totals(game: Game) -> list[MineralTotal]:
                 shortfall_t=sum(y.shortfall_t for y in years),
                 baseline_shortfall_t=sum(y.baseline_shortfall_t for y in years),
                 funding_musd=sum(y.funding_musd for y in years),
+                baseline_funding_musd=sum(y.baseline_funding_musd for y in years),
                 capacity_t_per_yr=last.capacity_t_per_yr,
                 baseline_capacity_t_per_yr=last.baseline_capacity_t_per_yr,
             )

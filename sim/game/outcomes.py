@@ -22,6 +22,14 @@ from sim.scenario.schema import month_label
 YEAR = 12
 
 
+SHOWN_CHANGE = 0.005  # a relative change below half a percent does not show in the pages' rounding
+
+
+def differs(pairs: tuple[tuple[float, float], ...]) -> bool:
+    """Whether any (game, baseline) pair differs by more than the pages would show."""
+    return any(abs(a - b) > SHOWN_CHANGE * max(abs(a), abs(b)) for a, b in pairs)
+
+
 @dataclass(frozen=True)
 class MineralYear:
     """One mineral's year, in the game and in the baseline."""
@@ -40,9 +48,14 @@ class MineralYear:
 
     @property
     def changed(self) -> bool:
-        """Whether anything of this mineral differs from the baseline or is not zero (else folded away)."""
-        values = (self.shortfall_t, self.baseline_shortfall_t, self.funding_musd, self.baseline_funding_musd)
-        return any(v != 0 for v in values) or self.price_usd_per_t != self.baseline_price_usd_per_t
+        """Whether the mineral is short or differs from the baseline (else pages fold it into one line)."""
+        pairs = (
+            (self.shortfall_t, self.baseline_shortfall_t),
+            (self.price_usd_per_t, self.baseline_price_usd_per_t),
+            (self.capacity_t_per_yr, self.baseline_capacity_t_per_yr),
+            (self.funding_musd, self.baseline_funding_musd),
+        )
+        return self.shortfall_t > 0 or differs(pairs)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ class Lever:
     minimum: float = 0.0
     maximum: float = 0.0
     unit: str = ""
+    group: str = ""  # a heading the form shows above a run of levers of one group ...
+    short: str = ""  # ... where each is labelled by this alone
 
     @property
     def is_choice(self) -> bool:
@@ -97,6 +99,7 @@ class Team:
     levers: tuple[Lever, ...]
     world: World = field(repr=False, compare=False)
     budget_musd: float | None = None
+    brief: str = ""  # one paragraph: who the team is in the real world, and what its levers do here
 
     def parse(self, form: Mapping[str, str]) -> Choices:
         """The team's choices from its form, checked lever by lever, then against the budget."""
@@ -258,7 +261,7 @@ class Funders(Team):
 
 
 class Processors(Team):
-    """US processors (smelters and refiners): own capital into new or restarted capacity for one mineral,
+    """US processors (smelters and refiners): own capital into new capacity for one mineral,
     and an offtake contract with a friendly producer, paid for with a premium over the market."""
 
     def cost(self, choices: Choices) -> float:
@@ -364,6 +367,53 @@ def _deal_events(choices: Choices, prefix: str, window: Window) -> list[Event]:
     ]
 
 
+MOFCOM_BRIEF = (
+    "You are China's Ministry of Commerce. Since 2023 you have tightened exports step by step: licences for "
+    "gallium and germanium (Announcement No. 23, in force 1 August 2023) and graphite (December 2023); a ban on "
+    "gallium, germanium and antimony exports to the United States (Announcement No. 46, 3 December 2024); "
+    "licences for tungsten (February 2025) and seven medium and heavy rare earths (April 2025). In November 2025, "
+    "after the leaders met in Busan, you suspended the US ban for a year. Each round, per mineral, you leave the "
+    "scenario's control unchanged, lift it for the year, or impose licensing "
+    f"({LICENCE_REFUSED_SHARE:.0%} of applications refused, the rest wait two months), a quota "
+    f"({QUOTA_SHARE:.0%} of the flow) or a ban, on the United States alone or on every destination; and you "
+    "choose how hard customs police re-export through third countries (strict, normal or lax: "
+    + ", ".join(f"{v:.0%}" for v in ENFORCEMENT_LEAKAGE.values())
+    + " of the blocked flow leaks). Your aims are yours to set: leverage in trade talks, prices for Chinese "
+    "processors, and not pushing buyers into building rivals."
+)
+FUNDERS_BRIEF = (
+    "You are the US federal funders: DoD's Defense Production Act Title III fund, DOE's processing grants, DoD's "
+    "Office of Strategic Capital (its first critical-minerals loan, USD 150 m, went to MP Materials in 2025) and "
+    "DLA's National Defense Stockpile (USD 2 billion for purchases in the July 2025 budget law). In July 2025 DoD "
+    "also set a ten-year floor of USD 110/kg under MP Materials' NdPr. The standing programmes keep running; you "
+    f"add to them: each round you split up to USD {FUNDERS_BUDGET_MUSD:,.0f} m over grants (the whole capital "
+    "cost of a new plant), loans (part of it), offtake price floors (processors paid up to a floor when prices "
+    "fall) and stockpile purchases, for every mineral or one; and you may order a stockpile release of one "
+    "mineral (t/yr, while stocks last). Money is committed only where the model sees a need (a shortfall, a "
+    "capacity gap, a price premium), so money left unspent is a result too."
+)
+PROCESSORS_BRIEF = (
+    "You are the US smelters and refiners: United States Antimony at Thompson Falls (expanding sixfold in 2025), "
+    "MP Materials at Mountain Pass, Century Aluminum (Hawesville idle since June 2022, when its power cost more "
+    "than tripled) and the few gallium, germanium and titanium plants. Idle plants restart by themselves when "
+    f"prices cover their costs. Each round you may put up to USD {PROCESSORS_BUDGET_MUSD:,.0f} m of your own "
+    "capital into new capacity for one mineral (built after that mineral's lead time, and only where the market "
+    "shows a gap), and sign an offtake contract "
+    f"for one mineral with a friendly producer abroad, paying {OFFTAKE_PREMIUM:.0%} over the baseline price "
+    "(the premium counts against your budget; the contract reaches full rate after a quarter). Lynas, separating "
+    "Australian ore in Malaysia and selling outside China, is the model for such supply."
+)
+ALLIES_BRIEF = (
+    "You are the allied governments: Australia, Japan, Canada, the EU and the other partners of the February 2026 "
+    "Critical Minerals Ministerial (FORGE), which paired supply commitments to the US with over USD 30 billion of "
+    "project finance. Each round you may commit supply of one mineral from one allied producer to the US (at "
+    f"most {MAX_DEAL_SHARE:.0%} of its capacity, at full rate after a quarter; its other buyers lose what the US "
+    "gains), levy a tariff on Chinese minerals in one buyer region (the EU, say, or Japan and Korea), and stop "
+    "exports of one mineral to China from every allied producer. You want to help the US without starving your "
+    "own industry or inviting retaliation."
+)
+
+
 def build_teams(world: World) -> dict[str, Team]:
     """The four teams, with levers over this world's minerals, countries and regions."""
     minerals = tuple(world.minerals)
@@ -373,17 +423,22 @@ def build_teams(world: World) -> dict[str, Team]:
     regions = tuple(r for r in world.regions if r not in (US, CHINA))
     tonnes = 1e7  # t/yr: above any deal's reach (checked against the country's capacity)
     mofcom = Mofcom(
+        brief=MOFCOM_BRIEF,
         id="mofcom",
         name="China's Ministry of Commerce (MOFCOM)",
         role="export controls on China's minerals",
         levers=(
-            *(Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS) for m in china),
+            *(
+                Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS, group="Export controls", short=m)
+                for m in china
+            ),
             Lever("destinations", "Controls apply to", US, (US, ALL)),
             Lever("enforcement", "Enforcement against re-export", "normal", tuple(ENFORCEMENT_LEAKAGE)),
         ),
         world=world,
     )
     funders = Funders(
+        brief=FUNDERS_BRIEF,
         id="funders",
         name="US federal funders (DoD, DOE, OSC, DLA)",
         role="grants, loans, offtake floors, the stockpile",
@@ -400,12 +455,13 @@ def build_teams(world: World) -> dict[str, Team]:
         world=world,
     )
     processors = Processors(
+        brief=PROCESSORS_BRIEF,
         id="processors",
         name="US processors (smelters and refiners)",
         role="own capital into capacity, offtake contracts abroad",
         budget_musd=PROCESSORS_BUDGET_MUSD,
         levers=(
-            Lever("build_mineral", "Build or restart capacity for", NONE, (NONE, *minerals)),
+            Lever("build_mineral", "Build new capacity for", NONE, (NONE, *minerals)),
             Lever("build_musd", "Capital put in", 0.0, minimum=0, maximum=PROCESSORS_BUDGET_MUSD, unit="USD m"),
             Lever("offtake_country", "Offtake contract with", NONE, (NONE, *friendly)),
             Lever("offtake_mineral", "Offtake of", NONE, (NONE, *minerals)),
@@ -414,6 +470,7 @@ def build_teams(world: World) -> dict[str, Team]:
         world=world,
     )
     ally_team = Allies(
+        brief=ALLIES_BRIEF,
         id="allies",
         name="Allied governments (FORGE partners)",
         role="supply deals, tariffs and controls of their own",
