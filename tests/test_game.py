@@ -166,3 +166,28 @@ def test_sim_game_refuses_bad_input_in_one_line(tmp_path):
     (tmp_path / "file").write_text("")
     out_file = runner.invoke(app, ["game", str(SCENARIOS / "baseline.yaml"), "--out", str(tmp_path / "file")])
     assert out_file.exit_code == 2 and "is a file" in out_file.output
+
+
+def test_the_game_plan_in_the_workshop_guide_carries_every_brief_and_debrief_question():
+    from sim.game.debrief import QUESTIONS
+
+    guide = " ".join((SCENARIOS.parent / "docs" / "workshop.md").read_text().split())
+    for team in Game("1", BASELINE, 1).teams.values():
+        assert " ".join(team.brief.split()) in guide, f"{team.id}'s brief differs from docs/workshop.md"
+    for question in QUESTIONS:
+        assert question in guide
+
+
+def test_the_example_rounds_in_the_game_plan_give_the_figures_it_quotes():
+    game = Game("1", CHINA_BAN, 3)
+    (year1,) = play(game, [{"mofcom": {"control.gallium": "ban", "destinations": "all"}}])[-1]
+    gallium = mineral(year1, "gallium")
+    assert round(gallium.shortfall_t, 1) == 4.8 and round(100 * gallium.shortfall_share) == 28
+    assert round(gallium.price_usd_per_t / gallium.baseline_price_usd_per_t, 1) == 6.2
+    game.submit(
+        "mofcom", 2, {"control.gallium": "unchanged", "destinations": "United States", "control.antimony": "lift"}
+    )
+    game.submit("funders", 2, {"grant_musd": "1000", "target": "antimony"})
+    antimony = mineral(game.close_round(), "antimony")
+    assert round(antimony.price_usd_per_t / antimony.baseline_price_usd_per_t, 2) == 0.32  # "a third"
+    assert antimony.funding_musd == 0
