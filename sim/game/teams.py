@@ -34,6 +34,7 @@ LICENCE_REFUSED_SHARE = 0.3  # licensing: share of applications refused (the res
 OFFTAKE_PREMIUM = 0.10  # processors pay a tenth over the baseline price to lock in a friendly supplier
 MAX_DEAL_SHARE = 0.5  # an ally commits at most half of a country's capacity to the US
 DEAL_RAMP_MONTHS = 3  # a year's deal reaches its full tonnage after a quarter
+MAX_TONNES = 1e7  # t/yr: above any deal's reach (each is checked against the country's capacity)
 
 # Budgets per round (a year), USD million. Funders: the order of DPA Title III, the Office of Strategic
 # Capital and DLA stockpile purchases together in a year of heightened attention (2023-2025);
@@ -414,6 +415,15 @@ ALLIES_BRIEF = (
 )
 
 
+def deal_levers(prefix: str, what: str, countries: list[str], minerals: tuple[str, ...]) -> tuple[Lever, ...]:
+    """A supply contract's levers: with which country, for which mineral, how many t/yr."""
+    return (
+        Lever(f"{prefix}_country", f"{what} from", NONE, (NONE, *countries)),
+        Lever(f"{prefix}_mineral", f"{what} of", NONE, (NONE, *minerals)),
+        Lever(f"{prefix}_t_per_yr", f"{what}, tonnage", 0.0, maximum=MAX_TONNES, unit="t/yr"),
+    )
+
+
 def build_teams(world: World) -> dict[str, Team]:
     """The four teams, with levers over this world's minerals, countries and regions."""
     minerals = tuple(world.minerals)
@@ -421,12 +431,11 @@ def build_teams(world: World) -> dict[str, Team]:
     friendly = producers(world, ("ally", "neutral"))
     allies = producers(world, ("ally",))
     regions = tuple(r for r in world.regions if r not in (US, CHINA))
-    tonnes = 1e7  # t/yr: above any deal's reach (checked against the country's capacity)
     mofcom = Mofcom(
-        brief=MOFCOM_BRIEF,
         id="mofcom",
         name="China's Ministry of Commerce (MOFCOM)",
         role="export controls on China's minerals",
+        brief=MOFCOM_BRIEF,
         levers=(
             *(
                 Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS, group="Export controls", short=m)
@@ -438,10 +447,10 @@ def build_teams(world: World) -> dict[str, Team]:
         world=world,
     )
     funders = Funders(
-        brief=FUNDERS_BRIEF,
         id="funders",
         name="US federal funders (DoD, DOE, OSC, DLA)",
         role="grants, loans, offtake floors, the stockpile",
+        brief=FUNDERS_BRIEF,
         budget_musd=FUNDERS_BUDGET_MUSD,
         levers=(
             *(
@@ -450,34 +459,30 @@ def build_teams(world: World) -> dict[str, Team]:
             ),
             Lever("target", "Programmes may fund", ALL, (ALL, *minerals)),
             Lever("release_mineral", "Stockpile release of", NONE, (NONE, *minerals)),
-            Lever("release_t_per_yr", "Release rate", 0.0, minimum=0, maximum=tonnes, unit="t/yr"),
+            Lever("release_t_per_yr", "Release rate", 0.0, maximum=MAX_TONNES, unit="t/yr"),
         ),
         world=world,
     )
     processors = Processors(
-        brief=PROCESSORS_BRIEF,
         id="processors",
         name="US processors (smelters and refiners)",
         role="own capital into capacity, offtake contracts abroad",
+        brief=PROCESSORS_BRIEF,
         budget_musd=PROCESSORS_BUDGET_MUSD,
         levers=(
             Lever("build_mineral", "Build new capacity for", NONE, (NONE, *minerals)),
-            Lever("build_musd", "Capital put in", 0.0, minimum=0, maximum=PROCESSORS_BUDGET_MUSD, unit="USD m"),
-            Lever("offtake_country", "Offtake contract with", NONE, (NONE, *friendly)),
-            Lever("offtake_mineral", "Offtake of", NONE, (NONE, *minerals)),
-            Lever("offtake_t_per_yr", "Offtake tonnage", 0.0, minimum=0, maximum=tonnes, unit="t/yr"),
+            Lever("build_musd", "Capital put in", 0.0, maximum=PROCESSORS_BUDGET_MUSD, unit="USD m"),
+            *deal_levers("offtake", "Offtake contract", friendly, minerals),
         ),
         world=world,
     )
     ally_team = Allies(
-        brief=ALLIES_BRIEF,
         id="allies",
         name="Allied governments (FORGE partners)",
         role="supply deals, tariffs and controls of their own",
+        brief=ALLIES_BRIEF,
         levers=(
-            Lever("deal_country", "Supply deal from", NONE, (NONE, *allies)),
-            Lever("deal_mineral", "Deal for", NONE, (NONE, *minerals)),
-            Lever("deal_t_per_yr", "Deal tonnage", 0.0, minimum=0, maximum=tonnes, unit="t/yr"),
+            *deal_levers("deal", "Supply deal", allies, minerals),
             Lever("tariff_region", "Tariff on Chinese minerals levied by", NONE, (NONE, *regions)),
             Lever("tariff_pct", "Tariff rate", 0.0, minimum=0, maximum=200, unit="%"),
             Lever("control_mineral", "Allies stop exports to China of", NONE, (NONE, *minerals)),
