@@ -28,7 +28,7 @@ def play(game: Game, rounds: list[dict[str, dict[str, str]]], cards: tuple[float
     for number, decisions in enumerate(rounds, start=1):
         for team, form in decisions.items():
             game.submit(team, number, form)
-        game.close_round(cards[number - 1] if number <= len(cards) else 1.0)
+        game.close_round(number, cards[number - 1] if number <= len(cards) else 1.0)
         shown.append(list(game.outcomes))
     return shown
 
@@ -119,20 +119,22 @@ def test_decisions_for_a_closed_round_or_after_the_game_are_refused():
     game = Game("1", BASELINE, 2)
     game.submit("funders", 1, {"grant_musd": "100"})
     game.submit("funders", 1, {"grant_musd": "200"})  # a team may change its mind until the round closes
-    game.close_round()
+    game.close_round(1)
     with pytest.raises(GameError, match="round 1 is closed; round 2 is open"):
         game.submit("funders", 1, {"grant_musd": "100"})
     with pytest.raises(GameError, match="round 3 has not started"):
         game.submit("funders", 3, {})
     assert game.last_choices("funders")["grant_musd"] == 200.0  # round 2's form starts from round 1's
     with pytest.raises(GameError, match="power-price multiplier"):
-        game.close_round(0)
-    game.close_round()
+        game.close_round(2, 0)
+    with pytest.raises(GameError, match="round 1 is not the open round; round 2 is"):
+        game.close_round(1)  # the facilitator's second click on a page not yet refreshed
+    game.close_round(2)
     assert game.finished and game.state()["phase"] == "over"
     with pytest.raises(GameError, match="the game is over"):
         game.submit("funders", 2, {})
     with pytest.raises(GameError, match="every round is closed"):
-        game.close_round()
+        game.close_round(3)
 
 
 def test_more_rounds_than_the_scenario_has_years_is_refused():
@@ -188,6 +190,6 @@ def test_the_example_rounds_in_the_game_plan_give_the_figures_it_quotes():
         "mofcom", 2, {"control.gallium": "unchanged", "destinations": "United States", "control.antimony": "lift"}
     )
     game.submit("funders", 2, {"grant_musd": "1000", "target": "antimony"})
-    antimony = mineral(game.close_round(), "antimony")
+    antimony = mineral(game.close_round(2), "antimony")
     assert round(antimony.price_usd_per_t / antimony.baseline_price_usd_per_t, 2) == 0.32  # "a third"
     assert antimony.funding_musd == 0

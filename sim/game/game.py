@@ -58,7 +58,6 @@ class Game:
         start = resolved.scenario.start
         self.rounds = [Round(n, month_label(start, (n - 1) * YEAR)) for n in range(1, rounds + 1)]
         self.outcomes: list[YearOutcome] = []
-        self.version = 0  # counts changes, so pages know when to refresh
         self.lock = threading.RLock()
 
     # --- reading --------------------------------------------------------------------------------
@@ -95,7 +94,6 @@ class Game:
             current = self.current
             return {
                 "game": self.id,
-                "version": self.version,
                 "round": current.number if current else None,
                 "phase": current.number if current else "over",  # what team pages watch
                 "rounds": len(self.rounds),
@@ -126,15 +124,19 @@ class Game:
             trial = Round(current.number, current.start, {**current.decisions, team_id: choices})
             self._scenario([*self.rounds[: current.number - 1], trial], teams=True)
             current.decisions[team_id] = choices
-            self.version += 1
             return choices
 
-    def close_round(self, power_multiplier: float = 1.0) -> YearOutcome:
-        """Close the open round with the world card, re-run, and return the round's year."""
+    def close_round(self, round_number: int, power_multiplier: float = 1.0) -> YearOutcome:
+        """Close the open round (it must be `round_number`: a second click closes nothing more) with the world
+        card, re-run, and return the round's year."""
         with self.lock:
             current = self.current
             if current is None:
                 raise GameError("the game is over; every round is closed")
+            if round_number != current.number:
+                raise GameError(
+                    f"round {round_number} is not the open round; round {current.number} is (reload the page)"
+                )
             if not 0 < power_multiplier <= MAX_POWER_MULTIPLIER:
                 raise GameError(f"the power-price multiplier must be above 0 and at most {MAX_POWER_MULTIPLIER:g}")
             current.power_multiplier = power_multiplier
@@ -143,7 +145,6 @@ class Game:
             baseline = self._scenario(played, teams=False)
             self.outcomes = year_outcomes(game, baseline, self.seed, current.number)
             current.closed = True
-            self.version += 1
             return self.outcomes[-1]
 
     def cost(self, team_id: str, choices: Choices) -> float:

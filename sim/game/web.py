@@ -29,10 +29,12 @@ from starlette.routing import Route
 from sim.game.debrief import render_debrief, save_debrief
 from sim.game.game import Game, GameError
 from sim.game.pages import templates
+from sim.results.store import StoreError
 from sim.scenario.load import ResolvedScenario
 from sim.viz.dashboard_server import SameOriginOnly, own_names
 
 MAX_FORM_BYTES = 64 * 1024
+MAX_GAMES = 50  # a room needs a few; a page that keeps posting must not fill the machine's memory
 
 
 class Games:
@@ -50,10 +52,21 @@ class Games:
 
     def new(self, rounds: int | None = None) -> Game:
         with self._lock:
+            if len(self.games) >= MAX_GAMES:
+                raise GameError(f"this server holds {MAX_GAMES} games already; start another server for more")
             game_id = str(next(self._ids))
             game = Game(game_id, self.resolved, self.rounds if rounds is None else rounds, self.seed)
             self.games[game_id] = game
             return game
+
+    def save_debrief(self, game: Game) -> None:
+        """Save a finished game's debrief in the results folder, once."""
+        with self._lock:
+            if game.finished and game.id not in self.debriefs:
+                try:
+                    self.debriefs[game.id] = save_debrief(game, self.results)
+                except (StoreError, OSError) as exc:
+                    raise GameError(f"the debrief could not be saved in {self.results}: {exc}", status=500) from None
 
     def get(self, game_id: str) -> Game:
         if game_id not in self.games:
@@ -91,7 +104,8 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
         return page("index.html", games=games, title="Games")
 
     async def front(request: Request) -> Response:
-        return page("front.html", game=game_of(request), title=f"Game {game_of(request).id}")
+        game = game_of(request)
+        return page("front.html", game=game, title=f"Game {game.id}")
 
     async def team_page(request: Request) -> Response:
         game = game_of(request)
@@ -119,27 +133,26 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
         game = game_of(request)
         if request.method == "POST":
             form = await form_fields(request)
-            if _int(form.get("round"), "round") != (game.current.number if game.current else None):
-                raise GameError("that round is already closed (reload the page)")
+            number = _int(form.get("round"), "round")
             multiplier = _float(form.get("power_multiplier"), "power-price multiplier", 1.0)
-            await run_in_threadpool(game.close_round, multiplier)
-            if game.finished and game.id not in games.debriefs:
-                games.debriefs[game.id] = await run_in_threadpool(save_debrief, game, games.results)
+            await run_in_threadpool(game.close_round, number, multiplier)
+            await run_in_threadpool(games.save_debrief, game)
             return RedirectResponse(request.url.path, status_code=303)
         with game.lock:
             return page(
                 "facilitator.html",
                 game=game,
                 saved=games.debriefs.get(game.id),
-                watch=_watch(game, "version"),
+                watch=_watch(game, "phase"),
                 title=f"Facilitator: game {game.id}",
             )
 
     async def debrief(request: Request) -> Response:
         game = game_of(request)
-        if not game.finished:
-            raise GameError(f"the debrief comes after the last round; round {game.current.number} is open")
-        return HTMLResponse(render_debrief(game, env))
+        with game.lock:
+            if game.current is not None:
+                raise GameError(f"the debrief comes after the last round; round {game.current.number} is open")
+            return HTMLResponse(render_debrief(game, env, games.debriefs.get(game.id)))
 
     async def state(request: Request) -> Response:
         return JSONResponse(game_of(request).state())
