@@ -29,6 +29,7 @@ ENFORCEMENT_LEAKAGE = {"strict": 0.02, "normal": 0.10, "lax": 0.30}
 UNCHANGED = "unchanged"
 LIFT = "lift"
 CONTROLS = (UNCHANGED, LIFT, "licensing", "quota", "ban")
+CONTROL_GROUP = "Export controls this year"
 QUOTA_SHARE = 0.5  # a quota lets half the flow through
 LICENCE_REFUSED_SHARE = 0.3  # licensing: share of applications refused (the rest wait two months)
 OFFTAKE_PREMIUM = 0.10  # processors pay a tenth over the baseline price to lock in a friendly supplier
@@ -418,9 +419,11 @@ ALLIES_BRIEF = (
 def deal_levers(prefix: str, what: str, countries: list[str], minerals: tuple[str, ...]) -> tuple[Lever, ...]:
     """A supply contract's levers: with which country, for which mineral, how many t/yr."""
     return (
-        Lever(f"{prefix}_country", f"{what} from", NONE, (NONE, *countries)),
-        Lever(f"{prefix}_mineral", f"{what} of", NONE, (NONE, *minerals)),
-        Lever(f"{prefix}_t_per_yr", f"{what}, tonnage", 0.0, maximum=MAX_TONNES, unit="t/yr"),
+        Lever(f"{prefix}_country", f"{what} from", NONE, (NONE, *countries), group=what, short="from"),
+        Lever(f"{prefix}_mineral", f"{what} of", NONE, (NONE, *minerals), group=what, short="of"),
+        Lever(
+            f"{prefix}_t_per_yr", f"{what}, tonnage", 0.0, maximum=MAX_TONNES, unit="t/yr", group=what, short="tonnage"
+        ),
     )
 
 
@@ -438,11 +441,18 @@ def build_teams(world: World) -> dict[str, Team]:
         brief=MOFCOM_BRIEF,
         levers=(
             *(
-                Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS, group="Export controls", short=m)
+                Lever(f"control.{m}", f"Export control on {m}", UNCHANGED, CONTROLS, group=CONTROL_GROUP, short=m)
                 for m in china
             ),
-            Lever("destinations", "Controls apply to", US, (US, ALL)),
-            Lever("enforcement", "Enforcement against re-export", "normal", tuple(ENFORCEMENT_LEAKAGE)),
+            Lever("destinations", "Controls apply to", US, (US, ALL), group="Their reach", short="apply to"),
+            Lever(
+                "enforcement",
+                "Enforcement against re-export",
+                "normal",
+                tuple(ENFORCEMENT_LEAKAGE),
+                group="Their reach",
+                short="enforcement against re-export",
+            ),
         ),
         world=world,
     )
@@ -454,12 +464,35 @@ def build_teams(world: World) -> dict[str, Team]:
         budget_musd=FUNDERS_BUDGET_MUSD,
         levers=(
             *(
-                Lever(f"{i}_musd", f"{i.capitalize()} budget", 0.0, maximum=FUNDERS_BUDGET_MUSD, unit="USD m")
+                Lever(
+                    f"{i}_musd",
+                    f"{i.capitalize()} budget",
+                    0.0,
+                    maximum=FUNDERS_BUDGET_MUSD,
+                    unit="USD m",
+                    group="Money this round",
+                    short=i,
+                )
                 for i in Funders.INSTRUMENTS
             ),
-            Lever("target", "Programmes may fund", ALL, (ALL, *minerals)),
-            Lever("release_mineral", "Stockpile release of", NONE, (NONE, *minerals)),
-            Lever("release_t_per_yr", "Release rate", 0.0, maximum=MAX_TONNES, unit="t/yr"),
+            Lever("target", "Programmes may fund", ALL, (ALL, *minerals), group="Money this round", short="for"),
+            Lever(
+                "release_mineral",
+                "Stockpile release of",
+                NONE,
+                (NONE, *minerals),
+                group="Stockpile release",
+                short="of",
+            ),
+            Lever(
+                "release_t_per_yr",
+                "Release rate",
+                0.0,
+                maximum=MAX_TONNES,
+                unit="t/yr",
+                group="Stockpile release",
+                short="rate",
+            ),
         ),
         world=world,
     )
@@ -470,8 +503,18 @@ def build_teams(world: World) -> dict[str, Team]:
         brief=PROCESSORS_BRIEF,
         budget_musd=PROCESSORS_BUDGET_MUSD,
         levers=(
-            Lever("build_mineral", "Build new capacity for", NONE, (NONE, *minerals)),
-            Lever("build_musd", "Capital put in", 0.0, maximum=PROCESSORS_BUDGET_MUSD, unit="USD m"),
+            Lever(
+                "build_mineral", "Build new capacity for", NONE, (NONE, *minerals), group="New capacity", short="for"
+            ),
+            Lever(
+                "build_musd",
+                "Capital put in",
+                0.0,
+                maximum=PROCESSORS_BUDGET_MUSD,
+                unit="USD m",
+                group="New capacity",
+                short="capital",
+            ),
             *deal_levers("offtake", "Offtake contract", friendly, minerals),
         ),
         world=world,
@@ -483,9 +526,31 @@ def build_teams(world: World) -> dict[str, Team]:
         brief=ALLIES_BRIEF,
         levers=(
             *deal_levers("deal", "Supply deal", allies, minerals),
-            Lever("tariff_region", "Tariff on Chinese minerals levied by", NONE, (NONE, *regions)),
-            Lever("tariff_pct", "Tariff rate", 0.0, minimum=0, maximum=200, unit="%"),
-            Lever("control_mineral", "Allies stop exports to China of", NONE, (NONE, *minerals)),
+            Lever(
+                "tariff_region",
+                "Tariff on Chinese minerals levied by",
+                NONE,
+                (NONE, *regions),
+                group="Tariff on Chinese minerals",
+                short="levied by",
+            ),
+            Lever(
+                "tariff_pct",
+                "Tariff rate",
+                0.0,
+                maximum=200,
+                unit="%",
+                group="Tariff on Chinese minerals",
+                short="rate",
+            ),
+            Lever(
+                "control_mineral",
+                "Allies stop exports to China of",
+                NONE,
+                (NONE, *minerals),
+                group="Export controls towards China",
+                short="stop exports of",
+            ),
         ),
         world=world,
     )
