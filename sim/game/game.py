@@ -147,9 +147,6 @@ class Game:
             current.closed = True
             return self.outcomes[-1]
 
-    def cost(self, team_id: str, choices: Choices) -> float:
-        return self.team(team_id).cost(choices)
-
     def decided_scenario(self) -> ResolvedScenario:
         """The scenario with every decision of the closed rounds (what the outcomes come from)."""
         return self._scenario([r for r in self.rounds if r.closed], teams=True)
