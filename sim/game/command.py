@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_PORT = 8766  # beside the dashboard's 8765, so both can run in one workshop
+DEFAULT_PORT = 8770  # apart from the dashboards (8765, and 8766 for a second one in docs/workshop.md)
 GAME_EXTRA = "pip install 'critical-minerals-sim[viz]'"
 
 
