@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sim.game.command import game_command
+
 if TYPE_CHECKING:
     from sim.api import RunResult
     from sim.results.runs import StoredRun
@@ -913,6 +915,9 @@ def dashboard(
     if host not in LOCAL_HOSTS:
         err.print(f"[yellow]note:[/] listening on {host}: anyone who can reach this machine can open the dashboard")
     raise typer.Exit(serve_dashboard(scenario, host, port))
+
+
+app.command(name="game")(game_command)
 
 
 @app.command()

@@ -58,14 +58,20 @@ def free_port() -> int:
 @contextmanager
 def running_dashboard(scenario: Path, log: Path):
     """`sim dashboard SCENARIO` on a free port, once it answers; yields the port, stops it after."""
+    with running_server(["dashboard", str(scenario)], log) as port:
+        yield port
+
+
+@contextmanager
+def running_server(args: list[str], log: Path):
+    """`sim ARGS --port P` (a command that serves pages) on a free port, once it answers; yields the port,
+    stops it after."""
     import pytest
 
     port = free_port()
     sim = Path(sys.executable).with_name("sim")
     with log.open("w") as out:
-        server = subprocess.Popen(
-            [str(sim), "dashboard", str(scenario), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
+        server = subprocess.Popen([str(sim), *args, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90  # only against a server that never starts
         while True:
@@ -76,9 +82,40 @@ def running_dashboard(scenario: Path, log: Path):
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
+                pytest.fail(f"`sim {args[0]}` did not start:\n{log.read_text()}")
             time.sleep(0.5)
         yield port
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [  # no sandbox as root; nothing fetched from outside this machine
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def chromium():
+    """Debian's headless Chromium driven by Playwright (skips without them; fails without Chromium in CI)."""
+    import os
+
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"no {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -23,7 +23,7 @@ from sim.results.store import MANIFEST, PARTIAL_MARKER
 
 COMPARE_RUNS = "compare.json"
 HINDCAST_TABLE = "hindcast.csv"
-OTHER_KINDS = ("sweep", "sensitivity", "discover", "robust")
+OTHER_KINDS = ("sweep", "sensitivity", "discover", "robust", "game")
 TIMESERIES_COLUMNS = ("month", "mineral", "scope", "entity", "variable", "value")
 
 

@@ -105,10 +105,10 @@ class RunManifest(Stored):
 
 
 class OtherManifest(Stored):
-    """manifest.json of a sweep, a sensitivity analysis, a scenario discovery or a robust-decision study
-    (listed by `sim runs`, not a run)."""
+    """manifest.json of a sweep, a sensitivity analysis, a scenario discovery, a robust-decision study or
+    a role-play game's debrief (listed by `sim runs`, not a run)."""
 
-    kind: Literal["sweep", "sensitivity", "discover", "robust"]
+    kind: Literal["sweep", "sensitivity", "discover", "robust", "game"]
     run_id: Annotated[str, Field(min_length=1)]
     scenario_name: str
     files: list[StoredName] = []
@@ -117,6 +117,7 @@ class OtherManifest(Stored):
     target: str = ""  # discover
     metric: str = ""  # robust
     method: str = ""  # sensitivity
+    rounds: int | None = None  # game
 
     @property
     def detail(self) -> str:
@@ -125,6 +126,7 @@ class OtherManifest(Stored):
             "discover": [self.target, f"{self.runs} futures" if self.runs else ""],
             "robust": [self.metric, f"{self.futures} futures" if self.futures else ""],
             "sensitivity": [self.method, f"{self.runs} runs" if self.runs else ""],
+            "game": [f"{self.rounds} rounds" if self.rounds else ""],
         }.get(self.kind, [])
         return ", ".join(p for p in parts if p)
 
