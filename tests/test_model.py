@@ -32,6 +32,10 @@ events:
   - {type: supply_disruption, country: China, minerals: [aluminium], capacity_loss: 0.7, start: 2026-04, months: 12}
   - {type: supply_disruption, country: China, minerals: [germanium], stages: [host], hosts: [zinc],
      capacity_loss: 0.9, start: 2026-05}
+  - {type: export_restriction, exporter: Burma, minerals: [antimony], destinations: [all], kind: quota,
+     quota_share: 0.5, start: 2026-02, stages: [mine]}
+  - {type: supply_disruption, country: Tajikistan, minerals: [antimony], capacity_loss: 0.4, start: 2026-03,
+     stages: [mine]}
   - {type: funding_programme, name: recovery, instrument: loan, builds: recovery, minerals: [gallium],
      annual_budget_usd: 5.0e7, start: 2026-01}
   - {type: power_price_shock, multiplier: 2.0, start: 2026-05, months: 9}

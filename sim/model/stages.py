@@ -125,7 +125,11 @@ class FeedNetwork:
                 continue
             # Origins: every country's mines, then the US's (what US plants leave of it is exported).
             left = np.append(self.mine0[i], max(self.us_mine0[i] - self.us_mine_used0[i], 0.0))
-            need = output0[i].copy()
+            # Mines report more ore than processors turn out (losses, stocks): every processor is taken to
+            # need ore in the world's ratio, so that the world's ore is placed and no country looks like an
+            # ore exporter only because its processing loses some.
+            ratio = max(left.sum() / output0[i].sum(), 1.0) if output0[i].sum() > 0 else 1.0
+            need = output0[i] * ratio
             for origin, shares in world.feed_routes.get(mineral, {}).items():
                 f = C if origin == US else ci[origin]
                 for to, value in shares.items():
