@@ -61,6 +61,7 @@ class SupplierCountry(Agent):
         level = adjust_by(m.output_level[:, c], target, m.supply_adjust_step)
         m.output_level[:, c] = level
         capacity = m.capacity0[:, c] * growth * tl.capacity_factor[t, :, c] * m.feed_capacity_share[:, c]
+        capacity = capacity * m.input_share[:, c]  # products made from other minerals: their inputs
         capacity = np.minimum(capacity, m.host_capacity[:, c])
         trend = np.maximum(m.output0[:, c] * growth * level - m.feedstock_diverted[:, c], 0.0)
         m.output[:, c] = np.minimum(trend + tl.allied_t_per_month[t, :, c], capacity)

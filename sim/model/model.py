@@ -387,6 +387,15 @@ class SupplyChainModel(Model):
             if plant.status == "operating" and plant.feedstock_country == US and plant.feed_stage == "mine":
                 used[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
         self.feeds = FeedNetwork(self.world, self.minerals, self.countries, self.output0, self.capacity0, used)
+        # Products made from other minerals (magnets from oxides): [M, M] t of input per t of product.
+        M = len(self.minerals)
+        self.input_intensity = np.zeros((M, M))
+        for product, inputs in self.world.product_inputs.items():
+            for name, tonnes in inputs.items():
+                self.input_intensity[self.mineral_index[product], self.mineral_index[name]] = tonnes
+        self.made_from = self.input_intensity.any(axis=1)  # [M]
+        self.input_share = np.ones(self.capacity0.shape)  # set each month: see _inputs_received
+        self.us_input_share = np.ones(M)
         self.feed_capacity_share = np.ones(self.capacity0.shape)
         self.mine_feed_share = np.ones(self.capacity0.shape)
 
@@ -409,6 +418,22 @@ class SupplyChainModel(Model):
         self.feed_capacity_share = feeds.capacity_share(
             t, self.mine_policy, self.home_region, self.world.market.feed_switch_months, export_share
         )
+
+    def _inputs_received(self) -> np.ndarray:
+        """[M, C] share of its capacity a maker of a product can run on the inputs its region received last
+        month: the lowest, over its inputs, of the share of the region's demand for that input that was met
+        (a region short of oxide makes fewer magnets; one with none makes none). 1 for other products."""
+        if not self.made_from.any():
+            return self.input_share
+        demand, delivered = self.region_demand, self.region_delivered
+        met = np.minimum(np.divide(delivered, demand, out=np.ones_like(demand), where=demand > 0), 1.0)  # [M, R]
+        share = np.ones(self.capacity0.shape)
+        self.us_input_share = np.ones(len(self.minerals))  # US plants making such products (plants.py)
+        for product in np.flatnonzero(self.made_from):
+            inputs = np.flatnonzero(self.input_intensity[product])
+            share[product] = met[inputs][:, self.home_region].min(axis=0)
+            self.us_input_share[product] = met[inputs, US_R].min()
+        return share
 
     def byproduct_capacity(self) -> np.ndarray:
         """[M, C] t/month: the capacity hosts allow this month (infinite where no host limits it), from
@@ -621,6 +646,7 @@ class SupplyChainModel(Model):
         best = np.where(open_to, self.price_market[:, None, :], 0.0).max(axis=2)
         self.best_price = np.maximum(self.unpack(best), self.price_outside[:, None])
         self.host_capacity = self.byproduct_capacity()  # from last month's host output, before it changes
+        self.input_share = self._inputs_received()  # from last month's deliveries
         BuyerRegion.decide(self, slice(None))
         SupplierCountry.decide(self, slice(None))
         stock_before, inventory_before = self.producer_stock, self.inventory  # replaced below, not changed in place

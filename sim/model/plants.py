@@ -158,7 +158,7 @@ class PlantTable:
         short = feedstock < 1.0
         self.short_months = np.where(short, self.short_months + 1, 0)
         resourced = np.where(short & (self.short_months > params.feed_switch_months), 1.0 - feedstock, 0.0)
-        feedstock = feedstock + resourced
+        feedstock = (feedstock + resourced) * m.us_input_share[mi]  # a product's inputs (magnets: oxides)
         running = status == OPERATING
         self.output = np.where(running, fixed.monthly_capacity * util * feedstock, 0.0)
         usable = fixed.monthly_capacity * feedstock

@@ -177,6 +177,12 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         key = f"{row['mineral']}/{row['from_country']}/{row['to_country']}"
         prov.append(Provenance("feed_routes", key, "share", row["source"], int(row["year"])))
 
+    inputs: dict[str, Any] = {}
+    for row in read_table("product_inputs"):
+        inputs.setdefault(row["product"], {})[row["input"]] = float(row["t_per_t"])
+        key = f"{row['product']}/{row['input']}"
+        prov.append(Provenance("product_inputs", key, "t_per_t", row["source"], int(row["year"])))
+
     world = {
         "minerals": minerals,
         "supply": supply,
@@ -190,6 +196,7 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "byproducts": byproducts,
         "mines": mines,
         "feed_routes": routes,
+        "product_inputs": inputs,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
     return world, tuple(_with_ranges(prov))

@@ -232,6 +232,9 @@ class World(Strict):
     feed_routes: dict[str, dict[str, dict[str, Share]]] = Field(
         default_factory=dict, description="mineral -> mine country -> processing country -> share of its ore"
     )
+    product_inputs: dict[str, dict[str, Annotated[float, Field(gt=0, le=100)]]] = Field(
+        default_factory=dict, description="product -> mineral it is made from -> t of that mineral per t of product"
+    )
     byproducts: dict[str, dict[str, dict[str, ByproductData]]] = Field(
         default_factory=dict, description="mineral -> country -> host -> what the host yields"
     )
@@ -272,6 +275,12 @@ class World(Strict):
         return self
 
     def _check_mines(self, minerals: set[str], allowed: str) -> None:
+        for product, inputs in self.product_inputs.items():
+            for name in (product, *inputs):
+                if name not in minerals:
+                    raise ValueError(f"product_inputs.{product}: unknown mineral '{name}' (allowed: {allowed})")
+            if product in inputs:
+                raise ValueError(f"product_inputs.{product}: a product cannot be made from itself")
         for mineral in self.mines:
             if mineral not in minerals:
                 raise ValueError(f"mines: unknown mineral '{mineral}' (allowed: {allowed})")
