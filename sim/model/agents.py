@@ -249,27 +249,43 @@ class FederalFunder(Agent):
                 return
             funding_gap = m.funding_gap() if funding_gap is None else funding_gap
             gap = funding_gap[mineral] * 12 - m.under_construction[mineral]
+            if self.builds == "mine":  # ore US processing needs beyond US mines, less mines being built
+                gap = m.mine_gap[mineral] * 12 - m.mine_pipeline_t_per_yr(mineral)
             wanted = min(gap, params.max_project_share_of_demand * m.demand0[mineral] * 12)
             recovery = self.builds == "recovery"
             if recovery:
                 wanted = min(wanted, m.recovery_room()[mineral])
             if wanted <= 0:
                 continue
-            capex = m.recovery_capex[mineral] if recovery else m.capex[mineral]
+            capex = {
+                "recovery": m.recovery_capex[mineral],
+                "mine": m.capex[mineral] * params.mine_capex_ratio,
+                "integrated": m.capex[mineral] * (1 + params.mine_capex_ratio),
+            }.get(self.builds, m.capex[mineral])
             cost_share = params.loan_share_of_capex if self.instrument == "loan" else 1.0
             amount = min(self.available_usd, wanted * capex * cost_share)
             self.available_usd -= amount
             self.committed_usd[mineral] += amount
             success_draw, delay_draw, delay_size = draws[mineral]
             lead = int(m.build_lead_months[mineral])
+            if self.builds in ("mine", "integrated"):
+                lead += params.mine_extra_lead_months
             delay = int(1 + delay_size * lead / 2) if delay_draw < params.project_delay_chance else 0
+            if self.builds == "mine":
+                m.add_funded_mine(
+                    int(mineral),
+                    amount / (capex * cost_share),
+                    m.month + lead + delay,
+                    success_draw >= self.success_rate,
+                )
+                return
             m.add_funded_plant(
                 int(mineral),
                 amount / (capex * cost_share),
                 online_month=m.month + lead + delay,
                 failed=success_draw >= self.success_rate,
                 funded_by=self.programme,
-                feedstock=US if recovery else DIVERTED_FEED,
+                feedstock=DIVERTED_FEED if self.builds == "processing" else US,  # integrated, recovery: at home
             )
             return
 

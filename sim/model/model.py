@@ -398,17 +398,28 @@ class SupplyChainModel(Model):
         self.us_input_share = np.ones(M)
         self.feed_capacity_share = np.ones(self.capacity0.shape)
         self.mine_feed_share = np.ones(self.capacity0.shape)
+        self.funded_mines: list[tuple[int, float, int]] = []  # mineral, t/yr, month online
+        self.us_mine_added = np.zeros(len(self.minerals))  # t/yr of funded US mines online
+        self.mine_gap = np.zeros(len(self.minerals))  # t/month, set each month by _mine_stage
 
     def _mine_stage(self) -> None:
         """This month's US ore: US plants on US ore first, then funded plants (before they divert foreign
         feed); what is left is exported and feeds processors abroad. Sets the feed share of every processor."""
         t, feeds = self.month, self.feeds
-        self.us_mine_output = feeds.us_mine0 * self.growth
+        if self.funded_mines:
+            self.us_mine_added = np.zeros(len(self.minerals))
+            for mineral, capacity, online in self.funded_mines:
+                if online <= t:
+                    self.us_mine_added[mineral] += capacity
+        self.us_mine_output = feeds.us_mine0 * self.growth + self.us_mine_added / 12
         spare = np.maximum(self.us_mine_output - self.us_ore_output, 0.0)
-        on_us_ore = np.minimum(self.funded_output, spare)  # funded plants process US ore before imported
-        self.us_mine_used = self.us_ore_output + on_us_ore
+        # US ore left over goes to plants buying ore abroad (it replaces their imported ore), then to funded
+        # plants (before they divert foreign feed); what is still left is exported.
+        replacing = np.minimum(self.foreign_ore_output, spare)
+        on_us_ore = np.minimum(self.funded_output, spare - replacing)
+        self.us_mine_used = self.us_ore_output + replacing + on_us_ore
         self.us_mine_exported = np.maximum(self.us_mine_output - self.us_mine_used, 0.0)
-        self.foreign_fed_output = self.foreign_fed_output - on_us_ore
+        self.foreign_fed_output = self.foreign_fed_output - replacing - on_us_ore
         self.diverting_output = self.funded_output - on_us_ore + self.resourced_output
         # Ore US processing needs (mine-fed plants and funded plants) beyond what US mines give.
         self.mine_gap = np.maximum(self.mine_fed_output + self.funded_output - self.us_mine_output, 0.0)
@@ -587,6 +598,16 @@ class SupplyChainModel(Model):
             self._risk.flags.writeable = False  # every funder this month reads the same array
             self._risk_month = self.month
         return self._risk
+
+    def add_funded_mine(self, mineral: int, capacity_t_per_yr: float, online_month: int, failed: bool) -> None:
+        """A new US mine paid for by a funder: its ore joins the US pool when it comes online (never, if the
+        project fails)."""
+        if not failed:
+            self.funded_mines.append((mineral, capacity_t_per_yr, online_month))
+
+    def mine_pipeline_t_per_yr(self, mineral: int) -> float:
+        """t/yr of funded US mines of a mineral not yet online."""
+        return sum(c for i, c, online in self.funded_mines if i == mineral and online > self.month)
 
     def recovery_room(self) -> np.ndarray:
         """[M] t/yr of US recovery potential no funded recovery circuit has taken yet (failed ones aside)."""

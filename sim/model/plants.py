@@ -176,6 +176,7 @@ class PlantTable:
         m.resourced_output = per_mineral(self.output * resourced)  # what re-sourced feed makes
         m.mine_fed_output = per_mineral(self.output, self.mine_fed)
         m.us_ore_output = per_mineral(self.output, self.mine_fed & ~self.foreign_fed & ~fixed.funded)
+        m.foreign_ore_output = per_mineral(self.output, self.mine_fed & self.foreign_fed & ~fixed.funded)
         m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
         m.domestic_capacity = per_mineral(usable, running)
 

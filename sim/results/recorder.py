@@ -41,6 +41,7 @@ MINERAL_SERIES = {
     "us_mine_output": "t/month",
     "us_mine_processed_abroad": "t/month",
     "mine_gap": "t/yr",
+    "mine_capacity_built": "t/yr",
     "import_reliance": "share",
     "import_reliance_incl_feedstock": "share",
     "import_bill_usd": "USD/month",
@@ -176,6 +177,7 @@ class Recorder:
         s["us_mine_output"][t] = m.us_mine_output
         s["us_mine_processed_abroad"][t] = m.us_mine_exported
         s["mine_gap"][t] = m.mine_gap * 12
+        s["mine_capacity_built"][t] = m.us_mine_added
         s["row_demand"][t] = m.region_demand[:, 1:].sum(1)
         s["row_delivered"][t] = m.region_delivered[:, 1:].sum(1)
         s["producer_stock"][t] = m.producer_stock.sum(1)

@@ -77,6 +77,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "us_mine_output_t_per_yr_end": staged(s["us_mine_output"][-1, i] * 12),
             "us_mine_processed_abroad_t_per_yr_end": staged(s["us_mine_processed_abroad"][-1, i] * 12),
             "mine_gap_t_per_yr_end": staged(s["mine_gap"][-1, i]),
+            "mine_capacity_built_t_per_yr": _round(s["mine_capacity_built"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),
             "import_reliance_end": _round(s["import_reliance"][-1, i]),
             "import_reliance_incl_feedstock_end": _round(s["import_reliance_incl_feedstock"][-1, i]),

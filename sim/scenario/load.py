@@ -629,9 +629,11 @@ def _check_byproduct_event(event: Any, i: int, world: World, origins: dict[PathK
                 if host not in hosts:
                     message = f"unknown host {host!r} of {mineral} in {event.country}"
                     raise _error_at(("events", i, "hosts"), origins, message, ", ".join(sorted(hosts)))
-    elif isinstance(event, FundingProgramme) and event.builds == "recovery":
+    elif isinstance(event, FundingProgramme) and event.builds != "processing":
         if event.instrument not in ("grant", "loan"):
             raise _error_at(("events", i, "builds"), origins, "only a grant or loan builds", "processing")
+        if event.builds != "recovery":
+            return
         listed = world.minerals if event.minerals == "all" else event.minerals
         us_hosts = [m for m in listed if world.byproducts.get(m, {}).get(US)]
         if not us_hosts:
@@ -810,6 +812,7 @@ INTEGER_FIELDS = {
     "build_lead_months",
     "restart_lag_months",
     "feed_switch_months",
+    "mine_extra_lead_months",
     "seed",
     "priority",
     "start_month",

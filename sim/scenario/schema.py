@@ -158,10 +158,11 @@ class FundingProgramme(TimedEvent):
     carryover: bool = True
     success_rate: float = Field(0.8, ge=0, le=1)
     minerals: list[str] | Literal["all"] = "all"
-    builds: Literal["processing", "recovery"] = Field(
+    builds: Literal["processing", "mine", "integrated", "recovery"] = Field(
         "processing",
-        description="grant/loan: processing plants on diverted foreign feed, or by-product recovery circuits "
-        "at US hosts (world.byproducts, United States rows), fed at home",
+        description="grant/loan: processing plants (fed with US ore if any is left, else diverted foreign feed), "
+        "US mines (ore for US plants, the rest processed abroad), integrated mine and plant (fed at home), or "
+        "by-product recovery circuits at US hosts (world.byproducts, United States rows)",
     )
 
 

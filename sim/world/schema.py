@@ -192,6 +192,10 @@ class MarketParams(Strict):
     offtake_floor_ratio: float = Field(1.0, gt=0, le=5, description="price floor, x baseline price")
     stockpile_buy_below_ratio: float = Field(1.05, gt=0, le=5, description="buys while price <= this x baseline")
     stockpile_max_release_share: float = Field(0.1, ge=0, le=1, description="monthly release cap, x stock")
+    mine_capex_ratio: float = Field(
+        1.5, gt=0, le=10, description="a new mine's capital per t/yr of contained output, x the processing capex"
+    )
+    mine_extra_lead_months: int = Field(36, ge=0, le=240, description="a new mine's lead time beyond a plant's")
     feed_switch_months: int = Field(
         12, ge=0, le=120, description="months before a processor cut off from its feed re-sources it elsewhere"
     )
