@@ -74,18 +74,20 @@ def dashboard_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def dashboard_env(scenario_file: Path) -> dict[str, str]:
+def dashboard_env(scenario_file: Path | None) -> dict[str, str]:
     return {
         **os.environ,
-        "SIM_DASHBOARD_SCENARIO": str(scenario_file.resolve()),
+        "SIM_DASHBOARD_SCENARIO": "" if scenario_file is None else str(scenario_file.resolve()),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # a workshop laptop sends nothing anywhere
+        "SOLARA_THEME_SHOW_BANNER": "False",  # solara's "runs on Solara" corner would cover a chart's legend
+        "SOLARA_THEME_TITLE": "sim dashboard",  # the tab's name until the page names it after the scenario
         # A closed tab's model is dropped after 5 minutes, not solara's 24 hours: a room reloading pages
         # would otherwise fill the facilitator's memory (about 50 MB a session).
         "SOLARA_KERNEL_CULL_TIMEOUT": "5m",
     }
 
 
-def serve_dashboard(scenario_file: Path, host: str = "127.0.0.1", port: int = 8765) -> int:
+def serve_dashboard(scenario_file: Path | None, host: str = "127.0.0.1", port: int = 8765) -> int:
     """Run the dashboard server (after check_setup) until it stops or Ctrl-C; return its exit code."""
     server = subprocess.Popen(dashboard_command(host, port), env=dashboard_env(scenario_file))
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped `sim dashboard` takes its server along
