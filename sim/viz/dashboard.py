@@ -8,6 +8,8 @@ advance a model month by month; a lever moved since the last Reset is marked "ch
 
 from __future__ import annotations
 
+import time
+from dataclasses import fields
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from sim.model.model import SupplyChainModel
 from sim.results.recorder import Recorder
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
-from sim.viz.dashboard_charts import CHARTS, HEIGHT_PX, WIDTH_PX, ChartData, render_png, shock_windows
+from sim.viz.dashboard_charts import CHARTS, HEIGHT_PX, WIDTH_PX, ChartData, Drawn, render_png, shock_windows
 from sim.viz.instant import (
     AS_WRITTEN,
     REFERENCES,
@@ -33,11 +35,23 @@ from sim.viz.instant import (
     run_with_levers,
     scenario_catalogue,
 )
-from sim.viz.levers import LeverMenu, Levers, apply_levers, describe_levers, lever_menus, levers_from
+from sim.viz.levers import (
+    ALL,
+    BAN_DESTINATIONS,
+    NONE,
+    LeverMenu,
+    Levers,
+    apply_levers,
+    describe_levers,
+    lever_menus,
+    levers_from,
+)
 
 DEFAULT_SCENARIO = "china_ban"  # selected first when `sim dashboard` is given no scenario
 INSTANT, STEP = "Instant", "Step by step"
 MONTHS_PER_FRAME = (1, 3, 6, 12)
+LEGEND_PX = 128  # beside each chart
+LEVER_NAMES = {field.name for field in fields(Levers)}
 CSS = """
 html, body, .v-application { font-size: 16px; }
 .sim-page { height: 100vh; flex-wrap: nowrap !important; }
@@ -53,28 +67,53 @@ html, body, .v-application { font-size: 16px; }
 .sim-bar { align-items: center; gap: 10px; flex-wrap: nowrap !important; }
 .sim-status { font-size: 15px; line-height: 1.3; margin: 2px 0 4px 0; color: #222; }
 .v-select__selection, .v-list-item__title, .v-input input, .v-label, .v-btn { font-size: 15px !important; }
+.v-text-field--outlined .v-label--active { transform: translateY(-20px) scale(1) !important; background: #fff;
+  padding: 0 3px; }
+.v-text-field--outlined.v-input--dense .v-label--active { transform: translateY(-15px) scale(1) !important; }
+.sim-bar { margin-top: 6px; }
 .v-input--selection-controls { margin-top: 4px !important; padding-top: 0 !important; }
 table.headline { border-collapse: collapse; margin-top: 6px; }
 table.headline td, table.headline th { font-size: 15px; padding: 2px 10px; border-bottom: 1px solid #e5e5e5;
   text-align: right; }
+.sim-chart-body { flex-wrap: nowrap !important; margin: 0 !important; }
+.sim-chart-title { font-size: 16px; font-weight: 500; margin: 2px 0 0 6px; }
+.sim-key { display: inline-block; width: 18px; margin: 0 5px 4px 0; vertical-align: middle; }
+.sim-key.area { height: 12px; margin-bottom: 1px; }
+.sim-folded { color: #555; }
 table.headline caption { caption-side: bottom; text-align: left; font-size: 15px; }
 table.headline td:first-child, table.headline th:first-child { text-align: left; }
 """
 # Charts at their native size: the text is as large on screen as drawn (dashboard_charts.FONT_PT).
 CSS += f"""
-.sim-charts {{ display: grid; grid-template-columns: repeat(2, {WIDTH_PX}px); gap: 2px 8px; }}
-.sim-charts img {{ width: {WIDTH_PX}px; height: {HEIGHT_PX}px; }}
+.sim-charts {{ display: grid; grid-template-columns: repeat(2, {WIDTH_PX + LEGEND_PX}px); gap: 4px 10px; }}
+.sim-charts img {{ width: {WIDTH_PX}px; height: {HEIGHT_PX}px; flex: none; }}
+.sim-legend {{ width: {LEGEND_PX - 4}px; font-size: 15px; line-height: 1.25; padding-top: 4px; }}
 """
 
 
 class DashboardModel(SupplyChainModel):
     """The model of a scenario with levers applied. Every argument has a default, as Mesa's controller
-    rebuilds the model from keyword arguments when Reset is pressed."""
+    rebuilds the model from keyword arguments when Reset is pressed (and they are named one by one: a
+    model taking **kwargs would be handed a Mesa `scenario` too)."""
 
-    def __init__(self, scenario_file: str = "", seed: int | None = None, **levers: Any) -> None:
+    def __init__(
+        self,
+        scenario_file: str = "",
+        lift: str = NONE,
+        ban_exporter: str = NONE,
+        ban_mineral: str = ALL,
+        ban_destinations: str = BAN_DESTINATIONS[0],
+        leakage: float | None = None,
+        power_multiplier: float = 1.0,
+        power_months: int = 12,
+        grants_musd_per_yr: float = 0.0,
+        stockpile_release: bool | None = None,
+        seed: int | None = None,
+    ) -> None:
         base = loaded(scenario_file)
         self.scenario_file = scenario_file
-        self.levers = levers_from(base, levers)
+        values = {name: value for name, value in locals().items() if name in LEVER_NAMES}
+        self.levers = levers_from(base, values)
         self.resolved = apply_levers(base, self.levers)
         super().__init__(self.resolved, seed=seed, recorder=Recorder)
 
@@ -158,15 +197,23 @@ def LeverControl(menu: LeverMenu, value: Any, on_value):
 
 @solara.component
 def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference_path: str, mineral: str):
-    """The whole horizon with the levers as they are, against the reference; redrawn on every change."""
+    """The whole horizon with the levers as they are, against the reference; redrawn on every change.
+    The time the run and charts took is left in the page (wall and this thread's CPU time, ms), so that a
+    browser test can tell a slow redraw from a busy machine."""
+    wall, cpu = time.perf_counter(), time.thread_time()
     result = run_with_levers(path, levers)
     reference = run_with_levers(reference_path, Levers())
+    charts = [instant_chart(chart, path, levers, reference_path, mineral) for chart in CHARTS]
+    wall, cpu = (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
     months = result.months
     Status(resolved, levers, result.resolved, reference_path == path, f"{months} months from {resolved.scenario.start}")
     with solara.Div(classes=["sim-charts"]):
-        for chart in CHARTS:
-            solara.Image(instant_chart(chart, path, levers, reference_path, mineral), format="png")
+        for chart in charts:
+            ChartCard(*chart)
     HeadlineTable(result.model.recorder, months, reference.model.recorder)
+    solara.HTML(
+        tag="div", unsafe_innerHTML=f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'>"
+    )
 
 
 @solara.component
@@ -193,8 +240,24 @@ def StepView(path: str, values: dict[str, Any], levers: Levers, reference_path: 
     data = ChartData(m.recorder, t, reference.model.recorder, mineral)
     with solara.Div(classes=["sim-charts"]):
         for chart in CHARTS.values():
-            solara.Image(render_png(chart, data), format="png")
+            ChartCard(*render_png(chart, data))
     HeadlineTable(m.recorder, t, reference.model.recorder)
+
+
+def ChartCard(png: bytes, drawn: Drawn):
+    """A chart: its title, the image at native size, and its legend beside it."""
+    keys = {"line": "border-top: 3px solid {}", "dashed": "border-top: 2px dashed {}", "area": "background: {}"}
+    entries = "".join(
+        f"<div><span class='sim-key {style}' style='{keys[style].format(colour)}'></span>{escape(label)}</div>"
+        for label, colour, style in drawn.entries
+    )
+    folded = f"<div class='sim-folded'>{escape(drawn.folded)}</div>" if drawn.folded else ""
+    with solara.Div(classes=["sim-chart"]) as card:
+        solara.HTML(tag="div", unsafe_innerHTML=escape(drawn.title), classes=["sim-chart-title"])
+        with solara.Row(gap="4px", classes=["sim-chart-body"]):
+            solara.Image(png, format="png")
+            solara.HTML(tag="div", unsafe_innerHTML=entries + folded, classes=["sim-legend"])
+    return card
 
 
 @solara.component

@@ -1,10 +1,12 @@
 """The dashboard's time charts, drawn for a projector: matplotlib on an Agg canvas, sized to be shown at
 their native size in a 1280x720 browser window, with text of at least 14 px.
 
-Each chart is `draw(ax, data)`: the run shown (levers applied, solid lines, drawn up to `data.months`)
-against a reference run (dashed, the whole horizon), event periods shaded, one tick a year, and the
-minerals that stay at rest in both runs folded into one legend line. Both dashboard modes use them:
-instant mode with a finished run, step mode with the months stepped so far.
+Each chart is `draw(ax, data) -> Drawn`: the run shown (levers applied, solid lines, drawn up to
+`data.months`) against a reference run (dashed, the whole horizon), event periods shaded, one tick a
+year. The minerals that stay at rest in both runs are left out. The title and legend are returned, not
+drawn: the page sets them as text beside the image, where they cost no drawing time (text is most of
+matplotlib's time per figure) and stay sharp. Both dashboard modes use the charts: instant mode with a
+finished run, step mode with the months stepped so far.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from sim.model.market import share
@@ -28,12 +28,12 @@ from sim.viz.palette import ROUTE_COLOURS, mineral_colour
 
 DPI = 100
 FONT_PT = 10.5  # 14.6 px at 100 dpi shown at native size
-TITLE_PT = 11.5  # 16 px
-WIDTH_PX, HEIGHT_PX = 470, 265  # two charts side by side, two rows, beside the levers at 1280x720
-MARGINS_PX = {"left": 50, "right": 132, "top": 28, "bottom": 26}  # right: the legend
+WIDTH_PX, HEIGHT_PX = 340, 245  # two charts and their legends side by side, two rows, beside the levers
+MARGINS_PX = {"left": 48, "right": 12, "top": 8, "bottom": 26}
 YEAR_LABEL_PX = 42  # room one year label needs on the time axis
 SHOCKS = ("export_restriction", "tariff", "supply_disruption", "power_price_shock", "demand_shock")
 SHADE = "#000000"
+REFERENCE_COLOUR = "#222222"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,16 @@ class ChartData:
     mineral: str = ""  # for one-mineral charts
 
 
-Chart = Callable[[Axes, ChartData], None]
+@dataclass(frozen=True)
+class Drawn:
+    """What a chart drew, for the title and legend the page sets beside it."""
+
+    title: str
+    entries: tuple[tuple[str, str, str], ...] = ()  # (label, colour, "line" | "dashed" | "area")
+    folded: str = ""  # the series left out, e.g. "+4 more within 5 %"
+
+
+Chart = Callable[[Axes, ChartData], Drawn]
 
 
 def shock_windows(spec: Scenario) -> list[tuple[int, int, str]]:
@@ -85,17 +94,18 @@ def new_chart() -> tuple[Figure, Axes]:
     return fig, fig.subplots()
 
 
-def render_png(chart: Chart, data: ChartData) -> bytes:
-    """The chart as PNG bytes at its native size (fast zlib: the bytes go to a browser on this machine)."""
+def render_png(chart: Chart, data: ChartData) -> tuple[bytes, Drawn]:
+    """The chart as PNG bytes at its native size (fast zlib: the bytes go to a browser nearby), and what
+    it drew."""
     fig, ax = new_chart()
-    chart(ax, data)
+    drawn = chart(ax, data)
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
-    return out.getvalue()
+    return out.getvalue(), drawn
 
 
-def _frame(ax: Axes, data: ChartData, title: str) -> None:
-    """Title, the time axis (a tick each January, labels as many as fit), grid and shaded shocks."""
+def _frame(ax: Axes, data: ChartData) -> None:
+    """The time axis (a tick each January, labels as many as fit), grid and shaded shocks."""
     recorder = data.shown
     labels = recorder.months()
     januaries = [i for i, label in enumerate(labels) if label.endswith("-01")]
@@ -106,26 +116,8 @@ def _frame(ax: Axes, data: ChartData, title: str) -> None:
     ax.set_xlim(0, len(labels) - 1)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4))  # few ticks: each costs drawing time, every redraw
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title, fontsize=TITLE_PT, loc="left")
     for first, end, _ in shock_windows(recorder.model.scenario_spec):
         ax.axvspan(first, end - 1, color=SHADE, alpha=0.07, lw=0)
-
-
-def _legend(ax: Axes, handles: list, folded: str) -> None:
-    if folded:
-        handles = [*handles, Line2D([], [], color="none", label=folded)]
-    if handles:
-        ax.legend(
-            handles=handles,
-            fontsize=FONT_PT,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.03),
-            frameon=False,
-            handlelength=1.2,
-            handletextpad=0.4,
-            borderaxespad=0,
-            labelspacing=0.25,
-        )
 
 
 def _mineral_lines(
@@ -136,14 +128,13 @@ def _mineral_lines(
     rest: float = 0.0,
     tolerance: float = 1e-6,
     at_rest: str = "at 0",
-) -> None:
-    """A line per mineral that leaves `rest` by more than `tolerance` in either run; the others folded
-    into one legend line ("+3 more at 0")."""
-    _frame(ax, data, title)
+) -> Drawn:
+    """A line per mineral that leaves `rest` by more than `tolerance` in either run; the others left out."""
+    _frame(ax, data)
     shown = values(data.shown)[: data.months]
     reference = None if data.reference is None else values(data.reference)
     minerals = data.shown.model.minerals
-    handles = []
+    entries = []
     for i, mineral in enumerate(minerals):
         moves = shown.size and np.abs(shown[:, i] - rest).max() > tolerance
         if reference is not None:
@@ -153,63 +144,64 @@ def _mineral_lines(
         colour = mineral_colour(mineral)
         if reference is not None:
             ax.plot(np.arange(len(reference)), reference[:, i], color=colour, lw=1.3, ls=(0, (3, 2)))
-        (line,) = ax.plot(np.arange(len(shown)), shown[:, i], color=colour, lw=2.6, label=mineral)
-        handles.append(line)
+        ax.plot(np.arange(len(shown)), shown[:, i], color=colour, lw=2.6)
+        entries.append((mineral, colour, "line"))
     ax.axhline(rest, color="#777777", lw=0.8)
-    folded = len(minerals) - len(handles)
-    _legend(ax, handles, f"+{folded} more\n{at_rest}" if folded and handles else "")
-    if not handles:
+    folded = len(minerals) - len(entries)
+    if not entries:
         ax.text(0.5, 0.5, f"every mineral {at_rest}", ha="center", va="center", transform=ax.transAxes,
                 fontsize=FONT_PT, color="#555555")  # fmt: skip
         ax.set_ylim(rest - 1, rest + 1) if rest else ax.set_ylim(0, 1)
+    return Drawn(title, tuple(entries), f"+{folded} more {at_rest}" if folded and entries else "")
 
 
-def draw_shortfall(ax: Axes, data: ChartData) -> None:
-    _mineral_lines(ax, data, lambda r: r.series["shortfall_share"] * 100, "US shortfall, % of demand")
+def draw_shortfall(ax: Axes, data: ChartData) -> Drawn:
+    drawn = _mineral_lines(ax, data, lambda r: r.series["shortfall_share"] * 100, "US shortfall, % of demand")
     ax.set_ylim(bottom=0)
+    return drawn
 
 
-def draw_us_price(ax: Axes, data: ChartData) -> None:
+def draw_us_price(ax: Axes, data: ChartData) -> Drawn:
     """The price US buyers pay (duties included) against the 2024 price; within 5 % of it counts as at rest."""
-    _mineral_lines(
+    return _mineral_lines(
         ax,
         data,
         lambda r: r.series["price_us"] / r.model.price0,
         "Price US buyers pay, x 2024",
         rest=1.0,
         tolerance=0.05,
-        at_rest="within 5 %",
+        at_rest="within 5\u00a0%",
     )
 
 
-def draw_capacity_gap(ax: Axes, data: ChartData) -> None:
-    _mineral_lines(
+def draw_capacity_gap(ax: Axes, data: ChartData) -> Drawn:
+    drawn = _mineral_lines(
         ax,
         data,
         lambda r: share(r.series["capacity_gap"], r.series["us_demand"] * 12) * 100,
         "Processing-capacity gap, % of demand",
     )
     ax.set_ylim(bottom=0)
+    return drawn
 
 
-def draw_imports_by_route(ax: Axes, data: ChartData) -> None:
+def draw_imports_by_route(ax: Axes, data: ChartData) -> Drawn:
     """US imports of one mineral by route, stacked; the reference's total imports dashed."""
     mineral = data.mineral or data.shown.model.minerals[0]
     i = data.shown.model.minerals.index(mineral)
-    _frame(ax, data, f"US imports of {mineral}, t/month")
+    _frame(ax, data)
     flows = data.shown.flows[: data.months, i].sum(axis=1)  # [month, route]
     used = [r for r in range(len(ROUTES)) if flows[:, r].any()]
-    handles = []
     if used:
         ax.stackplot(np.arange(len(flows)), flows[:, used].T, colors=[ROUTE_COLOURS[ROUTES[r]] for r in used], lw=0)
-        handles = [Patch(color=ROUTE_COLOURS[ROUTES[r]], label=ROUTES[r]) for r in reversed(used)]
+    entries = [(ROUTES[r], ROUTE_COLOURS[ROUTES[r]], "area") for r in reversed(used)]
     if data.reference is not None:
         total = data.reference.flows[:, i].sum(axis=(1, 2))
-        handles.append(ax.plot(np.arange(len(total)), total, color="#222222", lw=1.3, ls=(0, (3, 2)),
-                               label="reference")[0])  # fmt: skip
-    folded = len(ROUTES) - len(used)
-    _legend(ax, handles, f"+{folded} at 0" if folded else "")
+        ax.plot(np.arange(len(total)), total, color=REFERENCE_COLOUR, lw=1.3, ls=(0, (3, 2)))
+        entries.append(("reference, all routes", REFERENCE_COLOUR, "dashed"))
     ax.set_ylim(bottom=0)
+    folded = len(ROUTES) - len(used)
+    return Drawn(f"US imports of {mineral}, t/month", tuple(entries), f"+{folded} routes at 0" if folded else "")
 
 
 CHARTS: dict[str, Chart] = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sim.api import RunResult, simulate
 from sim.scenario.load import ResolvedScenario, load_scenario
-from sim.viz.dashboard_charts import CHARTS, ChartData, render_png
+from sim.viz.dashboard_charts import CHARTS, ChartData, Drawn, render_png
 from sim.viz.levers import Levers, apply_levers
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # as sim.hindcast finds its scenario
@@ -72,8 +72,8 @@ def compare(path: str, levers: Levers, reference_path: str) -> Comparison:
 
 
 @lru_cache(maxsize=256)  # about 0.1 MB an image
-def instant_chart(chart: str, path: str, levers: Levers, reference_path: str, mineral: str) -> bytes:
-    """A chart of the comparison as PNG bytes (cached: the same runs give the same picture)."""
+def instant_chart(chart: str, path: str, levers: Levers, reference_path: str, mineral: str) -> tuple[bytes, Drawn]:
+    """A chart of the comparison as PNG bytes, and what it drew (cached: the same runs, the same picture)."""
     comparison = compare(path, levers, reference_path)
     recorder = comparison.result.model.recorder
     data = ChartData(recorder, comparison.result.months, comparison.reference.model.recorder, mineral)
