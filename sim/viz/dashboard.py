@@ -110,10 +110,10 @@ class DashboardModel(SupplyChainModel):
         stockpile_release: bool | None = None,
         seed: int | None = None,
     ) -> None:
+        chosen = {name: value for name, value in locals().items() if name in LEVER_NAMES}  # the arguments so far
         base = loaded(scenario_file)
         self.scenario_file = scenario_file
-        values = {name: value for name, value in locals().items() if name in LEVER_NAMES}
-        self.levers = levers_from(base, values)
+        self.levers = levers_from(base, chosen)
         self.resolved = apply_levers(base, self.levers)
         super().__init__(self.resolved, seed=seed, recorder=Recorder)
 
