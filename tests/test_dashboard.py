@@ -2,6 +2,7 @@
 page in both modes, and `sim dashboard`'s checks before it serves anything."""
 
 import inspect
+import io
 import socket
 from dataclasses import fields
 from pathlib import Path
@@ -215,3 +216,25 @@ def test_dashboard_refuses_a_bad_scenario_and_a_taken_port(tmp_path):
         port = taken.getsockname()[1]
         result = runner.invoke(app, ["dashboard", "--port", str(port)])  # the scenario is optional
     assert result.exit_code == 2 and "choose another --host or --port" in result.output
+
+
+def test_a_chart_drawn_again_on_its_figure_is_the_same_as_on_a_new_one(ban_all):
+    """render_png keeps a figure per chart and draws on it again: nothing of the last picture may stay."""
+
+    def fresh(chart, data) -> bytes:
+        fig, ax = charts.new_chart()
+        chart(ax, data)
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=charts.DPI, pil_kwargs={"compress_level": 1})
+        return out.getvalue()
+
+    banned, lifted = compare(ban_all, Levers(), ban_all), compare(ban_all, Levers(lift="all"), ban_all)
+    quiet = compare(str(SCENARIOS / "baseline.yaml"), Levers(), str(SCENARIOS / "baseline.yaml"))
+    views = [
+        charts.ChartData(banned.result.model.recorder, 120, banned.reference.model.recorder, "gallium"),
+        charts.ChartData(quiet.result.model.recorder, 8, None, "antimony"),  # step mode, 8 months, nothing short
+        charts.ChartData(lifted.result.model.recorder, 120, lifted.reference.model.recorder, "tungsten"),
+    ]
+    for chart in charts.CHARTS.values():
+        for data in views:
+            assert charts.render_png(chart, data)[0] == fresh(chart, data)
