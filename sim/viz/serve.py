@@ -30,7 +30,8 @@ def check_setup(host: str, port: int) -> None:
 
 
 def check_viz_installed() -> None:
-    """Mesa's SolaraViz, the offline page assets and a Vue 2 ipyvue (Mesa's grid layout needs it)."""
+    """Mesa's visualisation (its step controls), the offline page assets and a Vue 2 ipyvue (the page's
+    ipyvuetify 1 menus and buttons need it)."""
     from importlib import metadata
 
     try:
@@ -41,7 +42,7 @@ def check_viz_installed() -> None:
     except (ImportError, metadata.PackageNotFoundError) as exc:
         raise DashboardError(f"the dashboard needs the viz extra ({exc}): {VIZ_EXTRA}") from None
     if ipyvue_major >= 2:
-        raise DashboardError(f"the dashboard needs ipyvue < 2 (Mesa's chart grid is Vue 2 only): {VIZ_EXTRA}")
+        raise DashboardError(f"the dashboard needs ipyvue < 2 (its ipyvuetify widgets are Vue 2 only): {VIZ_EXTRA}")
 
 
 def check_port_free(host: str, port: int) -> None:
