@@ -23,7 +23,7 @@ from sim.cli import app
 from sim.scenario.load import load_scenario
 from sim.viz import dashboard_charts as charts
 from sim.viz.dashboard import DashboardModel, dashboard_page
-from sim.viz.instant import AS_WRITTEN, BASELINE, compare, references, scenario_catalogue
+from sim.viz.instant import AS_WRITTEN, BASELINE, compare, reference_file, references, scenario_catalogue
 from sim.viz.levers import Levers, lever_menus
 from sim.viz.palette import mineral_colour
 
@@ -238,3 +238,19 @@ def test_a_chart_drawn_again_on_its_figure_is_the_same_as_on_a_new_one(ban_all):
     for chart in charts.CHARTS.values():
         for data in views:
             assert charts.render_png(chart, data)[0] == fresh(chart, data)
+
+
+def test_every_shipped_scenario_draws_in_instant_mode():
+    """Any scenario can be chosen in the page: each has its levers, its runs and its four charts."""
+    catalogue = scenario_catalogue(None)
+    for name, path in catalogue.items():
+        resolved = load_scenario(path)
+        assert all(menu.default in menu.values for menu in lever_menus(resolved) if menu.values), name
+        for reference in references(str(path), catalogue):
+            comparison = compare(str(path), Levers(), reference_file(str(path), reference, catalogue))
+            first = next(iter(resolved.world.minerals))
+            shown, other = comparison.result, comparison.reference.model.recorder
+            data = charts.ChartData(shown.model.recorder, shown.months, other, first)
+            for chart in charts.CHARTS.values():
+                png, drawn = charts.render_png(chart, data)
+                assert png.startswith(b"\x89PNG") and drawn.title, name

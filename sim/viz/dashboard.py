@@ -24,7 +24,16 @@ from sim.model.model import SupplyChainModel
 from sim.results.recorder import Recorder
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
-from sim.viz.dashboard_charts import CHARTS, HEIGHT_PX, WIDTH_PX, ChartData, Drawn, render_png, shock_windows
+from sim.viz.dashboard_charts import (
+    CHARTS,
+    HEIGHT_PX,
+    PER_MINERAL,
+    WIDTH_PX,
+    ChartData,
+    Drawn,
+    render_png,
+    shock_windows,
+)
 from sim.viz.instant import (
     AS_WRITTEN,
     REFERENCES,
@@ -60,7 +69,7 @@ html, body, .v-application { font-size: 16px; }
 .sim-main { flex: 1 1 auto; height: 100vh; overflow-y: auto; padding: 4px 8px !important; }
 .sim-levers h2 { font-size: 18px; margin: 2px 0 2px 0; }
 .sim-label { font-size: 15px; color: #333; margin: 5px 0 1px 0; line-height: 1.2; }
-.sim-label.moved { color: #a34d00; font-weight: 600; }
+.sim-label.moved, .v-input.moved label { color: #a34d00 !important; font-weight: 600; }
 .sim-pending { background: #fff1dc; border-left: 4px solid #d97a00; padding: 6px 8px; font-size: 15px; }
 .sim-step { margin-top: 4px; }
 .sim-controller .row { flex-wrap: nowrap; gap: 8px; margin: 0; }
@@ -203,7 +212,9 @@ def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference
     wall, cpu = time.perf_counter(), time.thread_time()
     result = run_with_levers(path, levers)
     reference = run_with_levers(reference_path, Levers())
-    charts = [instant_chart(chart, path, levers, reference_path, mineral) for chart in CHARTS]
+    charts = [
+        instant_chart(chart, path, levers, reference_path, mineral if chart in PER_MINERAL else "") for chart in CHARTS
+    ]
     wall, cpu = (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
     months = result.months
     Status(resolved, levers, result.resolved, reference_path == path, f"{months} months from {resolved.scenario.start}")

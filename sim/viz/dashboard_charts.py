@@ -216,6 +216,7 @@ def draw_imports_by_route(ax: Axes, data: ChartData) -> Drawn:
     return Drawn(f"US imports of {mineral}, t/month", tuple(entries), f"+{folded} routes at 0" if folded else "")
 
 
+PER_MINERAL = frozenset({"imports"})  # the charts that draw the one mineral chosen
 CHARTS: dict[str, Chart] = {
     "shortfall": draw_shortfall,
     "us_price": draw_us_price,
