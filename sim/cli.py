@@ -903,13 +903,18 @@ def dashboard(
     """Serve the workshop dashboard in a browser: every scenario, levers that redraw at once, step and play."""
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
+    from sim.viz.instant import DEFAULT_SCENARIO, SHIPPED, scenario_catalogue
     from sim.viz.serve import LOCAL_HOSTS, DashboardError, check_setup, dashboard_urls, serve_dashboard
 
     try:
-        first = "china_ban" if scenario is None else load_scenario(scenario).scenario.name
+        if scenario is not None:
+            load_scenario(scenario)  # refused here, in one line, rather than in the browser
         check_setup(host, port)
     except (ScenarioError, DashboardError) as exc:
         fail(str(exc))
+    first = DEFAULT_SCENARIO if scenario is None else scenario.stem  # the page lists scenarios by file name
+    if first not in scenario_catalogue(scenario):
+        fail(f"no {first}.yaml in {SHIPPED}: give the dashboard a scenario file")
     urls = " or ".join(dashboard_urls(host, port))
     out.print(f"Dashboard (first [bold]{first}[/]) at {urls}  (Ctrl-C to stop)", highlight=False)
     if host not in LOCAL_HOSTS:

@@ -36,6 +36,7 @@ from sim.viz.dashboard_charts import (
 )
 from sim.viz.instant import (
     AS_WRITTEN,
+    DEFAULT_SCENARIO,
     REFERENCES,
     instant_chart,
     loaded,
@@ -56,7 +57,6 @@ from sim.viz.levers import (
     levers_from,
 )
 
-DEFAULT_SCENARIO = "china_ban"  # selected first when `sim dashboard` is given no scenario
 INSTANT, STEP = "Instant", "Step by step"
 MONTHS_PER_FRAME = (1, 3, 6, 12)
 LEGEND_PX = 128  # beside each chart
