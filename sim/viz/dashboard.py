@@ -222,9 +222,8 @@ def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference
         for chart in charts:
             ChartCard(*chart)
     HeadlineTable(result.model.recorder, months, reference.model.recorder)
-    solara.HTML(
-        tag="div", unsafe_innerHTML=f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'>"
-    )
+    timing = f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'></span>"
+    solara.HTML(tag="div", unsafe_innerHTML=timing)
 
 
 @solara.component
