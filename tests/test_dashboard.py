@@ -23,7 +23,15 @@ from sim.cli import app
 from sim.scenario.load import load_scenario
 from sim.viz import dashboard_charts as charts
 from sim.viz.dashboard import DashboardModel, dashboard_page
-from sim.viz.instant import AS_WRITTEN, BASELINE, compare, reference_file, references, scenario_catalogue
+from sim.viz.instant import (
+    AS_WRITTEN,
+    BASELINE,
+    compare,
+    instant_chart,
+    reference_file,
+    references,
+    scenario_catalogue,
+)
 from sim.viz.levers import Levers, lever_menus
 from sim.viz.palette import mineral_colour
 
@@ -254,3 +262,19 @@ def test_every_shipped_scenario_draws_in_instant_mode():
             for chart in charts.CHARTS.values():
                 png, drawn = charts.render_png(chart, data)
                 assert png.startswith(b"\x89PNG") and drawn.title, name
+
+
+def test_an_instant_chart_can_be_drawn_from_the_runresult(monkeypatch):
+    """A picture drawn from a sim.api.RunResult (sim.viz.pictures) joins instant mode as one more chart."""
+    seen = []
+
+    def from_result(ax, data):
+        seen.append(data.result)
+        ax.plot(data.result.series("price_us")["gallium"].to_numpy())
+        return charts.Drawn("US gallium price, USD/t")
+
+    monkeypatch.setitem(charts.CHARTS, "from_result", from_result)
+    png, drawn = instant_chart("from_result", CHINA_BAN, Levers(leakage=0.2), CHINA_BAN, "")
+    (result,) = seen
+    assert result is compare(CHINA_BAN, Levers(leakage=0.2), CHINA_BAN).result and drawn.title.startswith("US gallium")
+    assert png.startswith(b"\x89PNG")

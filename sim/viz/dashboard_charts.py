@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sim.api import RunResult
 from sim.model.market import share
 from sim.results.recorder import ROUTES, Recorder
 from sim.scenario.schema import Scenario
@@ -45,6 +46,7 @@ class ChartData:
     months: int
     reference: Recorder | None = None
     mineral: str = ""  # for one-mineral charts
+    result: RunResult | None = None  # the finished run `shown` records (instant mode), for charts drawn from one
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,6 @@ def compare(path: str, levers: Levers, reference_path: str) -> Comparison:
 def instant_chart(chart: str, path: str, levers: Levers, reference_path: str, mineral: str) -> tuple[bytes, Drawn]:
     """A chart of the comparison as PNG bytes, and what it drew (cached: the same runs, the same picture)."""
     comparison = compare(path, levers, reference_path)
-    recorder = comparison.result.model.recorder
-    data = ChartData(recorder, comparison.result.months, comparison.reference.model.recorder, mineral)
+    result, reference = comparison.result, comparison.reference
+    data = ChartData(result.model.recorder, result.months, reference.model.recorder, mineral, result)
     return render_png(CHARTS[chart], data)
