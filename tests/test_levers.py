@@ -6,7 +6,16 @@ import pytest
 
 from sim.api import simulate
 from sim.scenario.load import load_scenario
-from sim.viz.levers import Levers, apply_levers, banned_minerals, exporters, restriction_pairs
+from sim.viz.levers import (
+    Levers,
+    apply_levers,
+    banned_minerals,
+    describe_levers,
+    exporters,
+    lever_menus,
+    levers_from,
+    restriction_pairs,
+)
 
 from .helpers import SCENARIOS, recorded
 
@@ -112,3 +121,19 @@ def test_a_ban_on_a_mineral_the_exporter_does_not_produce_bans_nothing(baseline)
     assert banned_minerals(baseline, levers) == []
     assert apply_levers(baseline, levers).scenario == baseline.scenario
     assert "Rest of world" not in exporters(baseline)
+
+
+def test_menus_start_where_the_scenario_is_and_there_change_nothing(china_ban):
+    menus = lever_menus(china_ban)
+    defaults = {menu.name: menu.default for menu in menus}
+    assert levers_from(china_ban, defaults) == Levers()
+    assert describe_levers(china_ban, levers_from(china_ban, defaults)) == "no lever moved"
+    (leakage,) = [menu for menu in menus if menu.name == "leakage"]
+    assert leakage.default in leakage.values  # the scenario's own value is on the menu
+    assert all(menu.default in menu.values for menu in menus if menu.values)
+
+
+def test_moved_levers_are_described_in_words(china_ban):
+    levers = levers_from(china_ban, {"lift": "all", "leakage": 0.3, "stockpile_release": False})
+    assert levers == Levers(lift="all", leakage=0.3, stockpile_release=False)
+    assert describe_levers(china_ban, levers) == "lifted: all; leakage 0.30; stockpile release off"

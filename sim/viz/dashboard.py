@@ -1,52 +1,113 @@
-"""The workshop dashboard: Mesa's SolaraViz around the model, with levers and live charts.
+"""The workshop dashboard: one page for every scenario, levers on the left, charts filling the rest.
 
-`sim dashboard SCENARIO` serves `sim.viz.dashboard_app`, which calls `dashboard_page`. Move a lever,
-press Reset to rebuild the model with it, then Step or Play: the charts follow month by month.
+Two modes. **Instant** (the default): moving a lever re-runs the whole horizon and redraws the scenario
+(solid) against a reference (dashed) at once. **Step by step**: Mesa's Step / Play / Reset controls
+advance a model month by month; a lever moved since the last Reset is marked "changed, not yet applied".
+`sim dashboard [SCENARIO]` serves `sim.viz.dashboard_app`, which calls `dashboard_page`.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import fields
 from html import escape
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import solara
-from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim.model.market import share
 from sim.model.model import SupplyChainModel
-from sim.results.recorder import ROUTES, Recorder
-from sim.scenario.load import ResolvedScenario, load_scenario
+from sim.results.recorder import Recorder
+from sim.scenario.load import ResolvedScenario
+from sim.scenario.schema import month_label
+from sim.viz.dashboard_charts import (
+    CHARTS,
+    HEIGHT_PX,
+    PER_MINERAL,
+    WIDTH_PX,
+    ChartData,
+    Drawn,
+    render_png,
+    shock_windows,
+)
+from sim.viz.instant import (
+    AS_WRITTEN,
+    DEFAULT_SCENARIO,
+    REFERENCES,
+    instant_chart,
+    loaded,
+    reference_file,
+    references,
+    run_with_levers,
+    scenario_catalogue,
+)
 from sim.viz.levers import (
     ALL,
     BAN_DESTINATIONS,
     NONE,
+    LeverMenu,
     Levers,
     apply_levers,
-    banned_minerals,
-    exporters,
-    restriction_pairs,
-    scenario_leakage,
+    describe_levers,
+    lever_menus,
+    levers_from,
 )
-from sim.viz.palette import ROUTE_COLOURS, mineral_colour
 
-DEFAULT_SCENARIO = "scenarios/china_ban.yaml"  # as `sim dashboard`'s default, from the project folder
-# Levers are menus of round values, not sliders: a menu always shows its value, and a workshop guide
-# can say "set leakage to 0.3" and be followed exactly.
-LEAKAGES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
-POWER_MULTIPLIERS = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
-POWER_MONTHS = [3, 6, 12, 24, 36, 60]
-GRANTS_MUSD = [0, 100, 250, 500, 1000, 2000]
+INSTANT, STEP = "Instant", "Step by step"
+MONTHS_PER_FRAME = (1, 3, 6, 12)
+LEGEND_PX = 128  # beside each chart
+LEVER_NAMES = {field.name for field in fields(Levers)}
+CSS = """
+html, body, .v-application { font-size: 16px; }
+.sim-page { height: 100vh; flex-wrap: nowrap !important; }
+.sim-levers { width: 300px; min-width: 300px; height: 100vh; overflow-y: auto; background: #f3f4f6;
+  padding: 6px 12px !important; }
+.sim-main { flex: 1 1 auto; height: 100vh; overflow-y: auto; padding: 4px 8px !important; }
+.sim-levers h2 { font-size: 18px; margin: 2px 0 2px 0; }
+.sim-label { font-size: 15px; color: #333; margin: 5px 0 1px 0; line-height: 1.2; }
+.sim-label.moved, .v-input.moved label { color: #a34d00 !important; font-weight: 600; }
+.sim-pending { background: #fff1dc; border-left: 4px solid #d97a00; padding: 6px 8px; font-size: 15px; }
+.sim-step { margin-top: 4px; }
+.sim-controller .row { flex-wrap: nowrap; gap: 8px; margin: 0; }
+.sim-bar { align-items: center; gap: 10px; flex-wrap: nowrap !important; }
+.sim-status { font-size: 15px; line-height: 1.3; margin: 2px 0 4px 0; color: #222; }
+.v-select__selection, .v-list-item__title, .v-input input, .v-label, .v-btn { font-size: 15px !important; }
+.v-text-field--outlined .v-label--active { transform: translateY(-20px) scale(1) !important; background: #fff;
+  padding: 0 3px; }
+.v-text-field--outlined.v-input--dense .v-label--active { transform: translateY(-15px) scale(1) !important; }
+.sim-bar { margin-top: 6px; }
+.v-input--selection-controls { margin-top: 4px !important; padding-top: 0 !important; }
+table.headline { border-collapse: collapse; margin-top: 6px; }
+table.headline td, table.headline th { font-size: 15px; padding: 2px 10px; border-bottom: 1px solid #e5e5e5;
+  text-align: right; }
+.sim-chart-body { flex-wrap: nowrap !important; margin: 0 !important; }
+.sim-chart-title { font-size: 16px; font-weight: 500; margin: 2px 0 0 6px; }
+.sim-key { display: inline-block; width: 18px; margin: 0 5px 4px 0; vertical-align: middle; }
+.sim-key.area { height: 12px; margin-bottom: 1px; }
+.sim-folded { color: #555; }
+table.headline caption { caption-side: bottom; text-align: left; font-size: 15px; }
+table.headline td:first-child, table.headline th:first-child { text-align: left; }
+"""
+# Charts at their native size: the text is as large on screen as drawn (dashboard_charts.FONT_PT).
+CSS += f"""
+.sim-charts {{ display: grid; grid-template-columns: repeat(2, {WIDTH_PX + LEGEND_PX}px); gap: 4px 10px; }}
+.sim-charts img {{ width: {WIDTH_PX}px; height: {HEIGHT_PX}px; flex: none; }}
+.sim-legend {{ width: {LEGEND_PX - 4}px; font-size: 15px; line-height: 1.25; padding-top: 4px; }}
+"""
 
 
 class DashboardModel(SupplyChainModel):
-    """The model of a scenario with the dashboard's levers applied. Every argument has a default, as
-    SolaraViz rebuilds the model from keyword arguments when Reset is pressed."""
+    """The model of a scenario with levers applied. Every argument has a default, as Mesa's controller
+    rebuilds the model from keyword arguments when Reset is pressed (and they are named one by one: a
+    model taking **kwargs would be handed a Mesa `scenario` too)."""
 
     def __init__(
         self,
-        scenario_file: str = DEFAULT_SCENARIO,
+        scenario_file: str = "",
         lift: str = NONE,
         ban_exporter: str = NONE,
         ban_mineral: str = ALL,
@@ -58,21 +119,11 @@ class DashboardModel(SupplyChainModel):
         stockpile_release: bool | None = None,
         seed: int | None = None,
     ) -> None:
-        base = load_scenario(scenario_file)
-        if leakage is not None and np.isclose(leakage, scenario_leakage(base)):
-            leakage = None  # the lever at the scenario's value: each restriction keeps its own leakage
-        self.levers = levers = Levers(
-            lift=lift,
-            ban_exporter=ban_exporter,
-            ban_mineral=ban_mineral,
-            ban_destinations=ban_destinations,
-            leakage=leakage,
-            power_multiplier=power_multiplier,
-            power_months=power_months,
-            grants_musd_per_yr=grants_musd_per_yr,
-            stockpile_release=stockpile_release,
-        )
-        self.resolved = apply_levers(base, levers)
+        chosen = {name: value for name, value in locals().items() if name in LEVER_NAMES}  # the arguments so far
+        base = loaded(scenario_file)
+        self.scenario_file = scenario_file
+        self.levers = levers_from(base, chosen)
+        self.resolved = apply_levers(base, self.levers)
         super().__init__(self.resolved, seed=seed, recorder=Recorder)
 
     def step(self) -> None:
@@ -82,205 +133,204 @@ class DashboardModel(SupplyChainModel):
         self.running = self.month < self.scenario_spec.horizon_months
 
 
-def lever_params(resolved: ResolvedScenario, scenario_file: str) -> dict:
-    """SolaraViz `model_params`: the levers with their ranges, starting where the scenario is."""
-    minerals = list(resolved.world.minerals)
-    policies = resolved.scenario.policies
-    pairs = restriction_pairs(resolved)
-    return {
-        "scenario_file": scenario_file,
-        "lift": {
-            "type": "Select",
-            "value": NONE,
-            "values": [NONE, *pairs, *([ALL] if pairs else [])],
-            "label": "Lift a restriction of the scenario",
-        },
-        "ban_exporter": {
-            "type": "Select",
-            "value": NONE,
-            "values": [NONE, *exporters(resolved)],
-            "label": "New ban on exports: exporter",
-        },
-        "ban_mineral": {"type": "Select", "value": ALL, "values": [ALL, *minerals], "label": "... of mineral"},
-        "ban_destinations": {
-            "type": "Select",
-            "value": BAN_DESTINATIONS[0],
-            "values": list(BAN_DESTINATIONS),
-            "label": "... to (the US only, or all destinations)",
-        },
-        "leakage": {
-            "type": "Select",
-            "value": scenario_leakage(resolved),
-            "values": sorted({*LEAKAGES, scenario_leakage(resolved)}),
-            "label": "Leakage through third countries (share)",
-        },
-        "power_multiplier": {
-            "type": "Select",
-            "value": 1.0,
-            "values": POWER_MULTIPLIERS,
-            "label": "Power price shock, x (from month 4)",
-        },
-        "power_months": {"type": "Select", "value": 12, "values": POWER_MONTHS, "label": "... lasting months"},
-        "grants_musd_per_yr": {
-            "type": "Select",
-            "value": 0,
-            "values": GRANTS_MUSD,
-            "label": "New processing grants, USD m a year",
-        },
-        "stockpile_release": {
-            "type": "Checkbox",
-            "value": policies.stockpile_release_in_shortfall,
-            "label": "Stockpile released in a shortfall",
-        },
-    }
-
-
-# --- charts: each reads the recorder's arrays up to the current month -------------------------------
-
-
-def _chart(model: SupplyChainModel, title: str, ylabel: str):
-    """A figure with room on the right for the legend (outside the lines, which grow from the left) and
-    a fixed layout (tight_layout would cost a third of the drawing time, every month)."""
-    fig = Figure(figsize=(6.8, 3.4))
-    fig.subplots_adjust(left=0.1, right=0.8, top=0.9, bottom=0.12)
-    ax = fig.subplots()
-    labels = model.recorder.months()
-    januaries = [i for i, label in enumerate(labels) if label.endswith("-01")]
-    every = max(1, len(januaries) // 10)
-    ax.set_xticks(januaries[::every], [labels[i][:4] for i in januaries[::every]], fontsize=7)
-    ax.set_xlim(0, len(labels) - 1)
-    ax.grid(alpha=0.3)
-    ax.set_title(title, fontsize=10)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
-    return fig, ax
-
-
-def _legend(ax) -> None:
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-
-
-def _mineral_lines(model: SupplyChainModel, values: np.ndarray, title: str, ylabel: str, baseline: float = 0.0):
-    """Lines per mineral over the months stepped so far; minerals that never leave `baseline` are left out."""
-    fig, ax = _chart(model, title, ylabel)
-    t = model.month
-    shown = [i for i in range(len(model.minerals)) if t and np.abs(values[:t, i] - baseline).max() > 1e-6]
-    for i in shown:
-        ax.plot(np.arange(t), values[:t, i], label=model.minerals[i], color=mineral_colour(model.minerals[i]), lw=1.8)
-    if shown:
-        _legend(ax)
-    else:
-        ax.text(0.5, 0.5, "none so far", ha="center", va="center", transform=ax.transAxes, color="#777")
-    ax.axhline(baseline, color="#999", lw=0.8)
-    return solara.FigureMatplotlib(fig, format="png")
-
-
-def ShortfallChart(model: SupplyChainModel):
-    series = model.recorder.series
-    return _mineral_lines(model, series["shortfall_share"] * 100, "US shortfall (demand not met)", "% of demand")
-
-
-def CapacityGapChart(model: SupplyChainModel):
-    series = model.recorder.series
-    gap = share(series["capacity_gap"], series["us_demand"] * 12) * 100
-    return _mineral_lines(model, gap, "Processing-capacity gap", "% of annual demand")
-
-
-def PriceChart(model: SupplyChainModel):
-    series = model.recorder.series
-    return _mineral_lines(
-        model, series["price_outside_ratio"], "Price outside restricting countries", "x baseline", baseline=1.0
-    )
+def dashboard_page(initial: str | Path | None = None):
+    """The dashboard for every shipped scenario, `initial` (a scenario file) selected first."""
+    return Dashboard(None if initial is None else Path(initial))
 
 
 @solara.component
-def FlowsChart(model: SupplyChainModel):
-    """US imports of one mineral by route, stacked; the mineral is chosen on the chart."""
-    update_counter.get()
-    mineral, set_mineral = solara.use_state(_most_restricted(model))
-    if mineral not in model.minerals:
-        mineral = model.minerals[0]
-    i, t = model.minerals.index(mineral), model.month
-    flows = model.recorder.flows[:t, i].sum(axis=1)  # [month, route]
-    fig, ax = _chart(model, f"US imports of {mineral} by route", "t/month")
-    if t:
-        ax.stackplot(np.arange(t), flows.T, labels=ROUTES, colors=[ROUTE_COLOURS[r] for r in ROUTES], alpha=0.9)
-        _legend(ax)
-    with solara.Column():
-        solara.Select("Mineral", value=mineral, values=model.minerals, on_value=set_mineral)
-        solara.FigureMatplotlib(fig, format="png")
+def Dashboard(initial: Path | None):
+    catalogue = solara.use_memo(lambda: scenario_catalogue(initial), [initial])
+    first = initial.stem if initial is not None else DEFAULT_SCENARIO
+    name, set_name = solara.use_state(first if first in catalogue else next(iter(catalogue)))
+    mode, set_mode = solara.use_state(INSTANT)
+    solara.Title(f"sim dashboard: {name}")
+    solara.Style(CSS)
+    ScenarioView(catalogue, name, set_name, mode, set_mode).key(name)  # a new scenario starts afresh
 
 
-def _most_restricted(model: SupplyChainModel) -> str:
-    """The first mineral the scenario restricts, else the first mineral."""
-    restricted = model.timeline.restricting.any(axis=(0, 2))
-    return model.minerals[int(np.argmax(restricted))] if restricted.any() else model.minerals[0]
+@solara.component
+def ScenarioView(catalogue: dict[str, Path], name: str, set_name, mode: str, set_mode):
+    path = str(catalogue[name])
+    resolved = loaded(path)
+    menus = solara.use_memo(lambda: lever_menus(resolved), [path])
+    values, set_values = solara.use_state({menu.name: menu.default for menu in menus})
+    reference, set_reference = solara.use_state(AS_WRITTEN)
+    mineral, set_mineral = solara.use_state(_most_restricted(resolved))
+    levers = levers_from(resolved, values)
+    choices = references(path, catalogue)
+    reference_path = reference_file(path, reference, catalogue)
+
+    with solara.Row(classes=["sim-page"], gap="0px"):
+        with solara.Column(classes=["sim-levers"], gap="0px"):
+            solara.HTML(tag="h2", unsafe_innerHTML="Levers")
+            for menu in menus:
+                LeverControl(menu, values[menu.name], lambda value, key=menu.name: set_values({**values, key: value}))
+        with solara.Column(classes=["sim-main"], gap="0px"):
+            with solara.Row(classes=["sim-bar"]):
+                _select("Scenario", name, list(catalogue), set_name)
+                solara.ToggleButtonsSingle(value=mode, values=[INSTANT, STEP], on_value=set_mode)
+                _select("Compare with", reference, choices, set_reference, {k: REFERENCES[k] for k in choices})
+                _select("Imports of", mineral, list(resolved.world.minerals), set_mineral)
+            if mode == INSTANT:
+                InstantView(path, resolved, levers, reference_path, mineral)
+            else:
+                StepView(path, values, levers, reference_path, mineral)
 
 
-def Headline(model: DashboardModel):
-    """Where things stand: the month, the levers in force, and per mineral the shortfall so far, the
-    capacity gap and the prices now."""
-    t = model.month
-    horizon = model.scenario_spec.horizon_months
-    when = f"{model.recorder.months()[t - 1]}, month {t} of {horizon}" if t else f"month 0 of {horizon}: press Step"
-    levers = f"<p style='color:#555;font-size:12px'>{escape(describe(model))}</p>"
-    header = f"<p><b>{escape(model.scenario_spec.name)}</b>: {when}</p>{levers}"
-    if t == 0:
-        return solara.HTML(tag="div", unsafe_innerHTML=header)
-    s = model.recorder.series
-    short = share(s["shortfall"][:t].sum(axis=0), s["us_demand"][:t].sum(axis=0))
-    columns = ("mineral", "short so far", "short now", "gap now, t/yr", "price outside", "price inside")
-    rows = [
-        (
-            mineral,
-            f"{short[i]:.1%}",
-            f"{s['shortfall_share'][t - 1, i]:.1%}",
-            f"{s['capacity_gap'][t - 1, i]:,.0f}",
-            f"{s['price_outside_ratio'][t - 1, i]:.2f}x",
-            f"{s['price_inside_ratio'][t - 1, i]:.2f}x",
-        )
-        for i, mineral in enumerate(model.minerals)
+def _select(label: str, value: Any, values: list, on_value, texts: dict | None = None, width: int = 250):
+    items = [{"text": (texts or {}).get(v, _text(v)), "value": v} for v in values]
+    return solara.v.Select(label=label, items=items, v_model=value, on_v_model=on_value, dense=True, outlined=True,
+                           hide_details=True, style_=f"max-width: {width}px")  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@solara.component
+def LeverControl(menu: LeverMenu, value: Any, on_value):
+    """A lever: its label (marked when moved from where the scenario is) above a menu showing its value."""
+    moved = value != menu.default
+    if not menu.values:
+        label = f"{menu.label}: {'yes' if value else 'no'}"
+        return solara.v.Checkbox(label=label, v_model=bool(value), on_v_model=on_value, hide_details=True,
+                                 class_="moved" if moved else "")  # fmt: skip
+    with solara.Column(gap="0px") as column:
+        classes = ["sim-label", *(["moved"] if moved else [])]
+        solara.HTML(tag="div", unsafe_innerHTML=escape(menu.label), classes=classes)
+        items = [{"text": _text(v), "value": v} for v in menu.values]
+        solara.v.Select(items=items, v_model=value, on_v_model=on_value, dense=True, outlined=True, hide_details=True)
+    return column
+
+
+@solara.component
+def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference_path: str, mineral: str):
+    """The whole horizon with the levers as they are, against the reference; redrawn on every change.
+    The time the run and charts took is left in the page (wall and this thread's CPU time, ms), so that a
+    browser test can tell a slow redraw from a busy machine."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    result = run_with_levers(path, levers)
+    reference = run_with_levers(reference_path, Levers())
+    charts = [
+        instant_chart(chart, path, levers, reference_path, mineral if chart in PER_MINERAL else "") for chart in CHARTS
     ]
-    cell = "padding:1px 8px;border-bottom:1px solid #eee;text-align:right;font-size:12px;line-height:1.3"
-    head = "".join(f"<th style='{cell}'>{c}</th>" for c in columns)
-    body = "".join(
-        f"<tr data-mineral='{escape(row[0])}'>" + "".join(f"<td style='{cell}'>{escape(v)}</td>" for v in row) + "</tr>"
-        for row in rows
+    wall, cpu = (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
+    months = result.months
+    Status(resolved, levers, result.resolved, reference_path == path, f"{months} months from {resolved.scenario.start}")
+    with solara.Div(classes=["sim-charts"]):
+        for chart in charts:
+            ChartCard(*chart)
+    HeadlineTable(result.model.recorder, months, reference.model.recorder)
+    timing = f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'></span>"
+    solara.HTML(tag="div", unsafe_innerHTML=timing)
+
+
+@solara.component
+def StepView(path: str, values: dict[str, Any], levers: Levers, reference_path: str, mineral: str):
+    """Month by month with Mesa's controller; Reset rebuilds the model with the levers as they are now."""
+    update_counter.get()  # redrawn after each step
+    initial = solara.use_memo(lambda: DashboardModel(path, **values), [])
+    model = solara.use_reactive(initial)
+    frame = solara.use_reactive(1)  # months per Step or Play frame
+    play_ms, threads = solara.use_reactive(100), solara.use_reactive(False)  # Mesa's controller reads .value
+    m: DashboardModel = model.value
+    reference = run_with_levers(reference_path, Levers())
+    with solara.Row(classes=["sim-bar", "sim-step"]):
+        with solara.Div(classes=["sim-controller"]):
+            ModelController(model, model_parameters={"scenario_file": path, **values}, play_interval=play_ms,
+                            render_interval=frame, use_threads=threads)  # fmt: skip
+        _select("Months per step", frame.value, list(MONTHS_PER_FRAME), frame.set, width=150)
+        if levers != m.levers:
+            solara.HTML(tag="div", unsafe_innerHTML="Levers changed, not yet applied: press <b>Reset</b>",
+                        classes=["sim-pending"])  # fmt: skip
+    t, horizon = m.month, m.scenario_spec.horizon_months
+    when = f"{m.recorder.months()[t - 1]}, month {t} of {horizon}" if t else f"month 0 of {horizon}: press Step"
+    Status(loaded(path), m.levers, m.resolved, reference_path == path, when)
+    data = ChartData(m.recorder, t, reference.model.recorder, mineral)
+    with solara.Div(classes=["sim-charts"]):
+        for chart in CHARTS.values():
+            ChartCard(*render_png(chart, data))
+    HeadlineTable(m.recorder, t, reference.model.recorder)
+
+
+def ChartCard(png: bytes, drawn: Drawn):
+    """A chart: its title, the image at native size, and its legend beside it."""
+    keys = {"line": "border-top: 3px solid {}", "dashed": "border-top: 2px dashed {}", "area": "background: {}"}
+    entries = "".join(
+        f"<div><span class='sim-key {style}' style='{keys[style].format(colour)}'></span>{escape(label)}</div>"
+        for label, colour, style in drawn.entries
     )
-    table = f"<table class='headline' style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>"
-    return solara.HTML(tag="div", unsafe_innerHTML=header + table)
+    folded = f"<div class='sim-folded'>{escape(drawn.folded)}</div>" if drawn.folded else ""
+    with solara.Div(classes=["sim-chart"]) as card:
+        solara.HTML(tag="div", unsafe_innerHTML=escape(drawn.title), classes=["sim-chart-title"])
+        with solara.Row(gap="4px", classes=["sim-chart-body"]):
+            solara.Image(png, format="png")
+            solara.HTML(tag="div", unsafe_innerHTML=entries + folded, classes=["sim-legend"])
+    return card
 
 
-def describe(model: DashboardModel) -> str:
-    """The levers in force, in words: what the model now running was built with (a menu changed since
-    then takes effect only at Reset)."""
-    levers = model.levers
-    parts = [f"lifted: {levers.lift}"]
-    if levers.ban_exporter != NONE:
-        banned = banned_minerals(model.resolved, levers)
-        what = ", ".join(banned) if banned else f"nothing ({levers.ban_exporter} produces no {levers.ban_mineral})"
-        parts.append(f"new ban by {levers.ban_exporter} to {levers.ban_destinations}: {what}")
-    leakage = scenario_leakage(model.resolved) if levers.leakage is None else levers.leakage
-    parts.append(f"leakage {leakage:.2f}")
-    if levers.power_multiplier != 1.0:
-        parts.append(f"power x{levers.power_multiplier:.1f} for {levers.power_months} months")
-    parts.append(f"grants USD {levers.grants_musd_per_yr:,.0f} m/yr")
-    release = model.scenario_spec.policies.stockpile_release_in_shortfall
-    parts.append(f"stockpile release {'on' if release else 'off'}")
-    return "Levers: " + "; ".join(parts)
+@solara.component
+def Status(base: ResolvedScenario, levers: Levers, shown: ResolvedScenario, as_written: bool, when: str):
+    """Which run is drawn, against what, and what the shading means."""
+    reference = "no lever moved" if as_written else "the baseline"
+    shocks = "; ".join(f"{what} {_period(shown, first, end)}" for first, end, what in shock_windows(shown.scenario))
+    parts = [
+        f"<b>{escape(base.scenario.name)}</b>, {escape(when)}",
+        f"levers: {escape(describe_levers(base, levers))}",
+        f"solid: with the levers, dashed: {reference}",
+        f"shaded: {escape(shocks)}" if shocks else "no shocks",
+    ]
+    solara.HTML(tag="div", unsafe_innerHTML=" · ".join(parts), classes=["sim-status"])
 
 
-COMPONENTS = [Headline, ShortfallChart, CapacityGapChart, PriceChart, FlowsChart]
+def _period(resolved: ResolvedScenario, first: int, end: int) -> str:
+    spec = resolved.scenario
+    start = month_label(spec.start, first)
+    return f"from {start}" if end >= spec.horizon_months else f"{start} to {month_label(spec.start, end - 1)}"
 
 
-def dashboard_page(scenario_file: str = DEFAULT_SCENARIO):
-    """The SolaraViz page for a scenario file (which must load; the CLI checks it first). Called inside
-    a component, so each browser session builds its own model."""
-    model = solara.use_memo(lambda: DashboardModel(scenario_file), [scenario_file])
-    return SolaraViz(
-        model,
-        components=[(component, 0) for component in COMPONENTS],
-        model_params=lever_params(model.resolved, scenario_file),  # untouched levers: the scenario itself
-        name=f"sim dashboard: {model.scenario_spec.name}",
-        play_interval=150,
-    )
+def HeadlineTable(shown: Recorder, months: int, reference: Recorder):
+    """Per mineral over the months shown: the shortfall, the peak prices and capacity gap, with the
+    reference's over the same months in brackets."""
+    if months == 0:
+        return solara.HTML(tag="div", unsafe_innerHTML="")
+    columns = ("mineral", "short so far", "worst month", "US price peak", "outside price peak", "gap peak, t/yr")
+
+    def figures(recorder: Recorder) -> list[np.ndarray]:
+        s, price0 = recorder.series, recorder.model.price0
+        now = slice(0, months)
+        return [
+            share(s["shortfall"][now].sum(axis=0), s["us_demand"][now].sum(axis=0)),
+            s["shortfall_share"][now].max(axis=0),
+            (s["price_us"][now] / price0).max(axis=0),
+            s["price_outside_ratio"][now].max(axis=0),
+            s["capacity_gap"][now].max(axis=0),
+        ]
+
+    formats = ("{:.1%}", "{:.1%}", "{:.2f}x", "{:.2f}x", "{:,.0f}")
+    mine, theirs = figures(shown), figures(reference)
+    rows = []
+    for i, mineral in enumerate(shown.model.minerals):
+        cells = []
+        for fmt, a, b in zip(formats, mine, theirs, strict=True):
+            text = fmt.format(a[i])
+            other = fmt.format(b[i])
+            cells.append(text if other == text else f"{text} ({other})")
+        rows.append(
+            f"<tr data-mineral='{escape(mineral)}'><td>{escape(mineral)}</td>"
+            + "".join(f"<td>{escape(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    note = "<caption>In brackets: the reference, where it differs.</caption>"
+    table = f"<table class='headline'>{note}<tr>{head}</tr>{''.join(rows)}</table>"
+    return solara.HTML(tag="div", unsafe_innerHTML=table)
+
+
+def _most_restricted(resolved: ResolvedScenario) -> str:
+    """The first mineral the scenario restricts, else the first mineral."""
+    for event in resolved.scenario.events:
+        if event.type == "export_restriction":
+            return event.minerals[0]
+    return next(iter(resolved.world.minerals))

@@ -30,7 +30,8 @@ def check_setup(host: str, port: int) -> None:
 
 
 def check_viz_installed() -> None:
-    """Mesa's SolaraViz, the offline page assets and a Vue 2 ipyvue (Mesa's grid layout needs it)."""
+    """Mesa's visualisation (its step controls), the offline page assets and a Vue 2 ipyvue (the page's
+    ipyvuetify 1 menus and buttons need it)."""
     from importlib import metadata
 
     try:
@@ -41,7 +42,7 @@ def check_viz_installed() -> None:
     except (ImportError, metadata.PackageNotFoundError) as exc:
         raise DashboardError(f"the dashboard needs the viz extra ({exc}): {VIZ_EXTRA}") from None
     if ipyvue_major >= 2:
-        raise DashboardError(f"the dashboard needs ipyvue < 2 (Mesa's chart grid is Vue 2 only): {VIZ_EXTRA}")
+        raise DashboardError(f"the dashboard needs ipyvue < 2 (its ipyvuetify widgets are Vue 2 only): {VIZ_EXTRA}")
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -74,18 +75,20 @@ def dashboard_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def dashboard_env(scenario_file: Path) -> dict[str, str]:
+def dashboard_env(scenario_file: Path | None) -> dict[str, str]:
     return {
         **os.environ,
-        "SIM_DASHBOARD_SCENARIO": str(scenario_file.resolve()),
+        "SIM_DASHBOARD_SCENARIO": "" if scenario_file is None else str(scenario_file.resolve()),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # a workshop laptop sends nothing anywhere
+        "SOLARA_THEME_SHOW_BANNER": "False",  # solara's "runs on Solara" corner would cover a chart's legend
+        "SOLARA_THEME_TITLE": "sim dashboard",  # the tab's name until the page names it after the scenario
         # A closed tab's model is dropped after 5 minutes, not solara's 24 hours: a room reloading pages
         # would otherwise fill the facilitator's memory (about 50 MB a session).
         "SOLARA_KERNEL_CULL_TIMEOUT": "5m",
     }
 
 
-def serve_dashboard(scenario_file: Path, host: str = "127.0.0.1", port: int = 8765) -> int:
+def serve_dashboard(scenario_file: Path | None, host: str = "127.0.0.1", port: int = 8765) -> int:
     """Run the dashboard server (after check_setup) until it stops or Ctrl-C; return its exit code."""
     server = subprocess.Popen(dashboard_command(host, port), env=dashboard_env(scenario_file))
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped `sim dashboard` takes its server along
