@@ -162,6 +162,11 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         key = f"{row['mineral']}/{row['country']}/{row['host']}"
         prov.append(Provenance("byproducts", key, "*", row["source"], int(row["year"])))
 
+    inputs: dict[str, dict[str, float]] = {}
+    for row in read_table("product_inputs"):
+        inputs.setdefault(row["product"], {})[row["input"]] = float(row["t_per_t"])
+        prov.append(_ranged("product_inputs", f"{row['product']}/{row['input']}", "t_per_t", row))
+
     world = {
         "minerals": minerals,
         "supply": supply,
@@ -173,6 +178,7 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
         "sanctions": sanctions,
         "contracts": contracts,
         "byproducts": byproducts,
+        "inputs": inputs,
     }
     World.model_validate(world)  # the shipped data must be valid on its own
     return world, tuple(_with_ranges(prov))
@@ -258,6 +264,9 @@ def _world_ranges() -> tuple[Range, ...]:
         if row.get("low", "").strip() or row.get("high", "").strip():
             path = f"regions.{row['region']}.demand_share.{row['mineral']}"
             rows.append((f"regions.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
+    for i, row in enumerate(read_table("product_inputs"), start=2):
+        path = f"inputs.{row['product']}.{row['input']}"
+        rows.append((f"product_inputs.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
     ranges: list[Range] = []
     seen: set[str] = set()
     for where, dotted, low_text, high_text, reason, year in rows:

@@ -208,6 +208,10 @@ class World(Strict):
     byproducts: dict[str, dict[str, dict[str, ByproductData]]] = Field(
         default_factory=dict, description="mineral -> country -> host -> what the host yields"
     )
+    inputs: dict[str, dict[str, Annotated[float, Field(gt=0, le=1)]]] = Field(
+        default_factory=dict,
+        description="product -> mineral of the world it is made from -> t of that input per t of product",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
@@ -241,6 +245,10 @@ class World(Strict):
                         )
         self._check_regions(minerals, allowed)
         self._check_byproducts(minerals, allowed)
+        for product, used in self.inputs.items():
+            for name in (product, *used):
+                if name not in minerals:
+                    raise ValueError(f"inputs.{product}: unknown mineral '{name}' (allowed: {allowed})")
         return self
 
     def _check_byproducts(self, minerals: set[str], allowed: str) -> None:
