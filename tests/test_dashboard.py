@@ -57,7 +57,7 @@ def test_the_page_renders_and_steps(tmp_path):
     banned.write_text(
         "name: ban_all\nextends: baseline\ndescription: China bans exports to every destination.\n"
         "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
-        "germanium, rare_earths], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
+        "germanium, ndpr, dytb, ndfeb_magnets], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
     )
 
     @solara.component

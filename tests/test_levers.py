@@ -103,7 +103,7 @@ def test_no_stockpile_release_means_no_release_and_no_smaller_shortfall(china_ba
     released, held = run(china_ban_all), run(china_ban_all, stockpile_release=False)
     assert recorded(held, "stockpile_release").sum() == 0
     assert recorded(released, "stockpile_release").sum() > 0
-    for mineral in ("antimony", "tungsten", "rare_earths"):
+    for mineral in ("antimony", "tungsten", "ndpr", "dytb", "ndfeb_magnets"):
         assert total(held, "shortfall", mineral) >= total(released, "shortfall", mineral)
 
 
