@@ -180,6 +180,22 @@ def test_a_range_end_outside_the_schema_is_caught():
         World.model_validate(_substituted(world, bad, bad.high))
 
 
+def test_product_inputs_name_minerals_of_the_world_and_carry_ranges():
+    from sim.world.load import default_world_dict, world_ranges
+    from sim.world.schema import World
+
+    world = default_world()
+    assert world.inputs, "product_inputs.csv is loaded"
+    for product, used in world.inputs.items():
+        assert product in world.minerals and set(used) <= set(world.minerals), product
+    ranged = {r.dotted for r in world_ranges()}
+    assert {f"inputs.{p}.{i}" for p, used in world.inputs.items() for i in used} <= ranged
+    bad = default_world_dict()
+    bad["inputs"] = {"ndfeb_magnets": {"unobtainium": 0.3}}
+    with pytest.raises(ValueError, match="inputs.ndfeb_magnets: unknown mineral 'unobtainium'"):
+        World.model_validate(bad)
+
+
 def test_every_behavioural_parameter_has_a_range_but_the_reporting_convention():
     from sim.world.load import world_ranges
     from sim.world.schema import MarketParams
