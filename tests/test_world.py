@@ -192,7 +192,7 @@ def test_product_inputs_name_minerals_of_the_world_and_carry_ranges():
     assert {f"inputs.{p}.{i}" for p, used in world.inputs.items() for i in used} <= ranged
     bad = default_world_dict()
     bad["inputs"] = {"ndfeb_magnets": {"unobtainium": 0.3}}
-    with pytest.raises(ValueError, match="inputs.ndfeb_magnets: unknown mineral 'unobtainium'"):
+    with pytest.raises(ValueError, match=r"inputs\.ndfeb_magnets: unknown mineral 'unobtainium'"):
         World.model_validate(bad)
 
 
