@@ -56,7 +56,7 @@ def test_run_prints_the_summary_table_and_writes_a_complete_run(china_run):
     assert manifest["scenario_resolved"]["events"][0]["exporter"] == "China"
     assert len(manifest["scenario_hash"]) == 64 and manifest["package_version"]
     summary = json.loads((folder / "summary.json").read_text())
-    assert set(summary["minerals"]) >= {"antimony", "tungsten", "gallium", "germanium", "rare_earths"}
+    assert set(summary["minerals"]) >= {"antimony", "tungsten", "gallium", "germanium", "ndpr", "dytb", "ndfeb_magnets"}
     ts = pd.read_parquet(folder / "timeseries.parquet")
     assert list(ts.columns) == ["month", "mineral", "scope", "entity", "variable", "unit", "value"]
     assert ts["month"].nunique() == 36

@@ -41,7 +41,7 @@ CHINA_BAN = str(SCENARIOS / "china_ban.yaml")
 BAN_ALL = (
     "name: ban_all\nextends: baseline\ndescription: China bans exports to every destination.\n"
     "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
-    "germanium, rare_earths], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
+    "germanium, ndpr, dytb, ndfeb_magnets], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
 )
 
 

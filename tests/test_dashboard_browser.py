@@ -52,7 +52,7 @@ def dashboard_url(tmp_path_factory):
     scenario.write_text(
         f"name: ban_all\nextends: {SCENARIOS / 'baseline.yaml'}\ndescription: China bans exports to all.\n"
         "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
-        "germanium, rare_earths], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
+        "germanium, ndpr, dytb, ndfeb_magnets], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
     )
     with running_dashboard(scenario, folder / "server.log") as port:
         yield f"http://127.0.0.1:{port}/"

@@ -113,7 +113,7 @@ def test_world_ranges_become_inputs_except_where_the_scenario_sets_the_figure():
     assert "world.minerals.antimony.build_lead_months" not in names  # mines_first writes its own
     assert {i.name for i in plain} - names <= {
         f"world.minerals.{m}.{f}"
-        for m in ("antimony", "tungsten", "gallium", "germanium", "rare_earths")
+        for m in ("antimony", "tungsten", "gallium", "germanium", "ndpr", "dytb", "ndfeb_magnets")
         for f in ("build_lead_months", "capex_usd_per_tpy")
     }
 

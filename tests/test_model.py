@@ -40,7 +40,7 @@ events:
      annual_budget_usd: 5.0e7, start: 2026-01}
   - {type: power_price_shock, multiplier: 2.0, start: 2026-05, months: 9}
   - {type: demand_shock, minerals: [copper, aluminium], multiplier: 1.1, extra_t_per_yr: 1000, start: 2027-01}
-  - {type: allied_supply, country: Australia, mineral: rare_earths, t_per_yr: 2000, start: 2027-01}
+  - {type: allied_supply, country: Malaysia, mineral: ndpr, t_per_yr: 2000, start: 2027-01}
   - {type: funding_programme, name: extra_grants, instrument: grant, annual_budget_usd: 3.0e8, start: 2026-01}
   - {type: stockpile_release, minerals: [antimony], t_per_yr: 600, start: 2026-03, months: 6}
 world:
@@ -123,7 +123,7 @@ def test_with_no_events_and_no_programmes_the_world_stays_near_its_baseline():
 
 def test_a_ban_on_the_us_raises_the_us_price_and_a_ban_on_all_splits_outside_from_inside(results):
     base, us_only, everyone = results["baseline"], results["china_ban"], results["china_ban_all"]
-    for mineral in ("antimony", "tungsten", "gallium", "germanium", "rare_earths"):
+    for mineral in ("antimony", "tungsten", "gallium", "germanium", "ndpr", "dytb", "ndfeb_magnets"):
         # Cut off from China, the US pays more than the rest of the world ...
         assert series(us_only, "price_us", mineral).max() > series(us_only, "price_outside", mineral).max()
         # ... which China still supplies, so China's market is not separated from it.

@@ -7,7 +7,7 @@ from sim.results.summary import region_key
 
 from .helpers import SCENARIOS, recorded, run
 
-BANNED = ("antimony", "tungsten", "rare_earths", "gallium", "germanium")
+BANNED = ("antimony", "tungsten", "ndpr", "dytb", "ndfeb_magnets", "gallium", "germanium")
 NO_FUNDERS = "policies.funders_respond=false"
 LIBRARY = sorted(p.stem for p in SCENARIOS.glob("*.yaml") if p.stem != "hindcast_2023_2025")
 
@@ -41,7 +41,9 @@ def test_a_ban_on_all_destinations_never_leaves_the_us_less_short_than_a_ban_on_
     [
         "antimony",
         "tungsten",
-        "rare_earths",
+        "ndpr",
+        "dytb",
+        "ndfeb_magnets",
         "gallium",
         "germanium",
     ],
@@ -87,7 +89,7 @@ def test_allied_supply_comes_from_named_capacity_never_from_nothing():
     capacity = model.capacity0 * model.growth[:, None]  # the last month's capacity, no disruption in this run
     assert (model.output <= capacity + 1e-9).all()
     allied = result.flows[result.flows["route"] == "allied"]
-    assert set(allied["exporter"]) <= {"Australia", "Japan", "Canada", "Bolivia"} and allied["t"].sum() > 0
+    assert set(allied["exporter"]) <= {"Malaysia", "Japan", "Canada", "Bolivia"} and allied["t"].sum() > 0
     # A commitment above the country's capacity is capped by what the country has: capacity and stock.
     huge = run("forge_allies", NO_FUNDERS, "events[5].t_per_yr=1e6", months=60)
     m, c = huge.model.mineral_index["tungsten"], huge.model.country_index["Bolivia"]

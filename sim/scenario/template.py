@@ -39,8 +39,8 @@ events: []
 #     multiplier: 1.08
 #     start: 2026-01
 #   - type: allied_supply
-#     country: Australia
-#     mineral: rare_earths
+#     country: Malaysia
+#     mineral: ndpr
 #     t_per_yr: 2000
 #     start: 2026-06
 #   - type: funding_programme

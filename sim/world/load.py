@@ -180,8 +180,7 @@ def _default_world_and_provenance() -> tuple[dict[str, Any], tuple[Provenance, .
     inputs: dict[str, Any] = {}
     for row in read_table("product_inputs"):
         inputs.setdefault(row["product"], {})[row["input"]] = float(row["t_per_t"])
-        key = f"{row['product']}/{row['input']}"
-        prov.append(Provenance("product_inputs", key, "t_per_t", row["source"], int(row["year"])))
+        prov.append(_ranged("product_inputs", f"{row['product']}/{row['input']}", "t_per_t", row))
 
     world = {
         "minerals": minerals,
@@ -282,6 +281,9 @@ def _world_ranges() -> tuple[Range, ...]:
         if row.get("low", "").strip() or row.get("high", "").strip():
             path = f"regions.{row['region']}.demand_share.{row['mineral']}"
             rows.append((f"regions.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
+    for i, row in enumerate(read_table("product_inputs"), start=2):
+        path = f"product_inputs.{row['product']}.{row['input']}"
+        rows.append((f"product_inputs.csv line {i}", path, row["low"], row["high"], row["source"], row["year"]))
     ranges: list[Range] = []
     seen: set[str] = set()
     for where, dotted, low_text, high_text, reason, year in rows:
