@@ -142,3 +142,44 @@ def test_a_mine_stage_restriction_needs_a_mine(write_scenario):
     )
     outcome = CliRunner().invoke(app, ["validate", str(write_scenario(text))])
     assert outcome.exit_code == 2 and "Belgium mines no antimony" in outcome.output, outcome.output
+
+
+def test_magnets_cannot_be_made_without_oxides(write_scenario):
+    """With every NdPr separator stopped, regions' NdPr stocks run out and so does every maker's magnet
+    output: a maker runs on the share of its region's NdPr demand that was met."""
+    from sim.api import simulate
+
+    world = run("baseline", months=1).model.world
+    producers = [c for c, rows in world.supply.items() if "ndpr" in rows]
+    events = "".join(
+        f"  - {{type: supply_disruption, country: {c}, minerals: [ndpr], capacity_loss: 1.0, start: 2026-01}}\n"
+        for c in producers
+    )
+    text = f"name: s\nextends: baseline\nhorizon_months: 24\npolicies: {{funders_respond: false}}\nevents:\n{events}"
+    result = simulate(load_scenario(write_scenario(text)))
+    model = result.model
+    magnets, ndpr = model.minerals.index("ndfeb_magnets"), model.minerals.index("ndpr")
+    world_magnets = recorded(result, "world_output")[:, magnets]
+    assert recorded(result, "world_output")[:, ndpr].max() == 0.0
+    assert world_magnets[-1] < 0.05 * world_magnets[0]
+    # Each maker's capacity follows the share of its region's NdPr demand that was met.
+    met = np.minimum(model.region_delivered[ndpr] / model.region_demand[ndpr], 1.0)
+    makers = model.output0[magnets] > 0
+    assert np.allclose(model.input_share[magnets][makers], met[model.home_region][makers])
+
+
+def test_magnet_controls_shows_dytb_and_magnet_shortfalls_and_where_the_gap_is():
+    """magnet_controls.yaml: licences on Dy/Tb oxide and magnets to every destination. The US runs short of
+    both (defence served first), others shorter still; the US gap is in separation and magnet making, while
+    most US rare-earth ore is processed abroad; NdPr, not covered, is not short."""
+    summary = run("magnet_controls").summary
+    for product in ("dytb", "ndfeb_magnets"):
+        assert summary[product]["cumulative_shortfall_share"] > 0.01
+        assert summary[product]["other_regions_shortfall_share_max"] > summary[product]["cumulative_shortfall_share"]
+        assert summary[product]["defence_shortfall_share"] <= summary[product]["cumulative_shortfall_share"]
+        assert summary[product]["capacity_gap_t_per_yr_peak"] > 0
+    assert summary["ndpr"]["cumulative_shortfall_share"] == 0.0
+    assert (
+        summary["ndpr"]["us_mine_processed_abroad_t_per_yr_end"] > 0.5 * summary["ndpr"]["us_mine_output_t_per_yr_end"]
+    )
+    assert summary["ndpr"]["mine_gap_t_per_yr_end"] == 0.0

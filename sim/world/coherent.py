@@ -16,7 +16,7 @@ PathKey = tuple[str | int, ...]
 
 
 def make_coherent(world: dict[str, Any], drawn: set[PathKey], default: dict[str, Any]) -> None:
-    """Rescale share groups with a drawn member and keep drawn supply rows' capacity with their output, in
+    """Rescale share groups with a drawn member and keep drawn supply and mine rows' capacity with their output, in
     place. `drawn` holds paths into `world` (without the leading "world"); `default` is the default world."""
     for path in sorted(drawn, key=lambda p: p[-1] != "output_t_per_yr"):  # outputs first: they move capacity
         kind = path[0] if path else None
@@ -25,9 +25,10 @@ def make_coherent(world: dict[str, Any], drawn: set[PathKey], default: dict[str,
         elif kind == "supply" and path[-1] == "us_import_share":  # supply.<country>.<mineral>.us_import_share
             mineral = path[2]
             _rescale([rows[mineral] for rows in world["supply"].values() if mineral in rows], "us_import_share")
-        elif kind == "supply" and path[-1] in ("capacity_t_per_yr", "output_t_per_yr"):
-            row = world["supply"][path[1]][path[2]]
-            was = default["supply"].get(path[1], {}).get(path[2])
+        elif kind in ("supply", "mines") and path[-1] in ("capacity_t_per_yr", "output_t_per_yr"):
+            # supply.<country>.<mineral>.* and mines.<mineral>.<country>.*: a row with output and capacity
+            row = world[kind][path[1]][path[2]]
+            was = default[kind].get(path[1], {}).get(path[2])
             capacity_drawn = (*path[:3], "capacity_t_per_yr") in drawn
             if path[-1] == "output_t_per_yr" and not capacity_drawn and was and was["output_t_per_yr"] > 0:
                 row["capacity_t_per_yr"] = row["output_t_per_yr"] * was["capacity_t_per_yr"] / was["output_t_per_yr"]
