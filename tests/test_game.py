@@ -38,7 +38,7 @@ BUSY_ROUNDS = [  # every team, money in every round (the funders' project draws)
         "mofcom": {"control.gallium": "ban", "destinations": "all", "enforcement": "strict"},
         "funders": {"grant_musd": "800", "loan_musd": "600", "stockpile_musd": "200"},
         "processors": {"build_mineral": "antimony", "build_musd": "300"},
-        "allies": {"deal_country": "Malaysia", "deal_mineral": "ndpr", "deal_t_per_yr": "1500"},
+        "allies": {"deal_country": "Japan", "deal_mineral": "ndpr", "deal_t_per_yr": "200"},
     },
     {
         "mofcom": {"control.antimony": "lift", "control.germanium": "quota"},
@@ -102,7 +102,7 @@ def test_the_world_card_reaches_the_baseline_too():
         ("funders", {"grant_musd": "lots"}, "'lots' is not a number"),
         ("mofcom", {"control.gallium": "embargo"}, "'embargo' is not one of unchanged, lift, licensing"),
         ("allies", {"deal_country": "Australia", "deal_mineral": "gallium", "deal_t_per_yr": "5"}, "no gallium"),
-        ("allies", {"deal_country": "Malaysia", "deal_mineral": "ndpr", "deal_t_per_yr": "1e6"}, "at most"),
+        ("allies", {"deal_country": "Japan", "deal_mineral": "ndpr", "deal_t_per_yr": "1e6"}, "at most"),
         ("processors", {"build_mineral": "antimony", "build_musd": "499", "offtake_country": "Bolivia",
                         "offtake_mineral": "antimony", "offtake_t_per_yr": "4000"}, "over the round's budget"),
         ("bankers", {}, "no team 'bankers'; the teams are mofcom, funders, processors, allies"),

@@ -61,7 +61,7 @@ def test_three_teams_and_a_facilitator_play_a_whole_game(browser, game):
         {
             "mofcom": {"control.gallium": "ban", "control.germanium": "licensing", "enforcement": "strict"},
             "funders": {"grant_musd": "600", "loan_musd": "900", "target": "all"},
-            "allies": {"deal_country": "Malaysia", "deal_mineral": "ndpr", "deal_t_per_yr": "1000"},
+            "allies": {"deal_country": "Japan", "deal_mineral": "ndpr", "deal_t_per_yr": "200"},
         },
         {
             "mofcom": {"control.gallium": "quota", "destinations": "all"},
