@@ -93,11 +93,7 @@ def test_a_us_plant_re_sources_feed_from_a_banned_country_after_the_lag():
 
 def test_a_stage_names_what_a_us_plant_buys(write_scenario):
     """A plant fed with Tajik ore is cut by a ban on ore, not by a ban on refined antimony."""
-    plant = (
-        "world: {plants: {ore_fed: {mineral: antimony, capacity_t_per_yr: 1200, status: operating, "
-        "electricity_mwh_per_t: 1.5, other_cost_usd_per_t: 4000, feedstock_country: Tajikistan, "
-        "feed_stage: mine, hedged_power_share: 0.7}}}\n"
-    )
+    plant = ORE_FED_PLANT
     outputs = {}
     for stages in ("[mine]", "[processing]"):
         text = (
@@ -183,3 +179,38 @@ def test_magnet_controls_shows_dytb_and_magnet_shortfalls_and_where_the_gap_is()
         summary["ndpr"]["us_mine_processed_abroad_t_per_yr_end"] > 0.5 * summary["ndpr"]["us_mine_output_t_per_yr_end"]
     )
     assert summary["ndpr"]["mine_gap_t_per_yr_end"] == 0.0
+
+
+ORE_FED_PLANT = (
+    "world: {plants: {ore_fed: {mineral: antimony, capacity_t_per_yr: 1200, status: operating, "
+    "electricity_mwh_per_t: 1.5, other_cost_usd_per_t: 4000, feedstock_country: Tajikistan, "
+    "feed_stage: mine, hedged_power_share: 0.7}}}\n"
+)
+
+
+def test_a_us_mine_closes_the_mine_stage_gap_of_a_plant_cut_off_from_its_ore(write_scenario):
+    """A plant on Tajik ore under a Tajik ore ban: the gap sits at the mine stage (ore the plant can neither
+    import nor get at home). A programme that builds US mines sizes them to that gap, and once the mine is
+    online the plant runs on US ore (before its switching lag would have re-sourced it abroad)."""
+    from sim.api import simulate
+    from sim.results.summary import gap_stages
+
+    ban = (
+        "events:\n  - {type: export_restriction, exporter: Tajikistan, minerals: [antimony], destinations: [all],"
+        " kind: ban, start: 2026-01, stages: [mine]}\n"
+    )
+    mine = (
+        "  - {type: funding_programme, name: mines, instrument: grant, builds: mine, minerals: [antimony],"
+        " annual_budget_usd: 1.0e8, success_rate: 1.0, start: 2026-01}\n"
+    )
+    head = "name: s\nextends: baseline\nhorizon_months: 120\npolicies: {funders_respond: false}\n"
+    # No re-sourcing abroad within the horizon: only a US mine can feed it.
+    world = ORE_FED_PLANT.replace("}}}\n", "}}, market: {feed_switch_months: 120}}\n")
+    cut = simulate(load_scenario(write_scenario(head + world + ban)))
+    mined = simulate(load_scenario(write_scenario(head + world + ban + mine)))
+    row = cut.summary["antimony"]
+    assert row["mine_gap_t_per_yr_end"] == pytest.approx(1200, rel=0.05) and "mine" in gap_stages(row)
+    built = mined.summary["antimony"]["mine_capacity_built_t_per_yr"]
+    assert 1000 < built <= 1200 * 1.5
+    assert mined.model.recorder.plants["ore_fed"]["output"][-1] > 0.9 * 100  # 1,200 t/yr at full use
+    assert mined.summary["antimony"]["mine_gap_t_per_yr_end"] < 1.0

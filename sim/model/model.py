@@ -401,6 +401,7 @@ class SupplyChainModel(Model):
         self.funded_mines: list[tuple[int, float, int]] = []  # mineral, t/yr, month online
         self.us_mine_added = np.zeros(len(self.minerals))  # t/yr of funded US mines online
         self.mine_gap = np.zeros(len(self.minerals))  # t/month, set each month by _mine_stage
+        self.us_ore_cover = np.zeros(len(self.minerals))  # share of cut-off ore US ore covers (plants.py)
 
     def _mine_stage(self) -> None:
         """This month's US ore: US plants on US ore first, then funded plants (before they divert foreign
@@ -413,16 +414,19 @@ class SupplyChainModel(Model):
                     self.us_mine_added[mineral] += capacity
         self.us_mine_output = feeds.us_mine0 * self.growth + self.us_mine_added / 12
         spare = np.maximum(self.us_mine_output - self.us_ore_output, 0.0)
-        # US ore left over goes to plants buying ore abroad (it replaces their imported ore), then to funded
-        # plants (before they divert foreign feed); what is still left is exported.
-        replacing = np.minimum(self.foreign_ore_output, spare)
-        on_us_ore = np.minimum(self.funded_output, spare - replacing)
-        self.us_mine_used = self.us_ore_output + replacing + on_us_ore
+        # US ore left over goes first to plants buying ore abroad that policies cut off (next month: they
+        # read us_ore_cover), then replaces the rest of their imported ore, then feeds funded plants (before
+        # they divert foreign feed); what is still left is exported.
+        covering = np.minimum(self.ore_lacking, spare)
+        self.us_ore_cover = np.divide(covering, self.ore_lacking, out=np.zeros_like(spare), where=self.ore_lacking > 0)
+        replacing = np.minimum(self.foreign_ore_output, spare - covering)
+        on_us_ore = np.minimum(self.funded_output, spare - covering - replacing)
+        self.us_mine_used = self.us_ore_output + covering + replacing + on_us_ore
         self.us_mine_exported = np.maximum(self.us_mine_output - self.us_mine_used, 0.0)
         self.foreign_fed_output = self.foreign_fed_output - replacing - on_us_ore
         self.diverting_output = self.funded_output - on_us_ore + self.resourced_output
-        # Ore US processing needs (mine-fed plants and funded plants) beyond what US mines give.
-        self.mine_gap = np.maximum(self.mine_fed_output + self.funded_output - self.us_mine_output, 0.0)
+        # The mine-stage gap: ore US plants need and can neither import (policies) nor get from US mines.
+        self.mine_gap = self.ore_lacking - covering
         export_share = np.divide(
             self.us_mine_exported, feeds.us_exports0, out=np.ones_like(feeds.us_exports0), where=feeds.us_exports0 > 0
         )

@@ -155,6 +155,9 @@ class PlantTable:
             m.mine_feed_share[fixed.fed_mineral, fixed.fed_country],
             m.feedstock_share[fixed.fed_mineral, fixed.fed_country],
         )
+        # US ore left over last month covers ore a plant buying abroad cannot get (model._mine_stage).
+        lacking = np.where(self.mine_fed & self.foreign_fed, 1.0 - feedstock, 0.0)
+        feedstock = feedstock + lacking * m.us_ore_cover[mi]
         short = feedstock < 1.0
         self.short_months = np.where(short, self.short_months + 1, 0)
         resourced = np.where(short & (self.short_months > params.feed_switch_months), 1.0 - feedstock, 0.0)
@@ -177,6 +180,8 @@ class PlantTable:
         m.mine_fed_output = per_mineral(self.output, self.mine_fed)
         m.us_ore_output = per_mineral(self.output, self.mine_fed & ~self.foreign_fed & ~fixed.funded)
         m.foreign_ore_output = per_mineral(self.output, self.mine_fed & self.foreign_fed & ~fixed.funded)
+        # t/month of ore running plants buying it abroad cannot get (policies on the mine stage), before US ore
+        m.ore_lacking = per_mineral(fixed.monthly_capacity * util * lacking, running & ~fixed.funded)
         m.under_construction = per_mineral(self.capacity_t_per_yr, fixed.funded & (status == CONSTRUCTION))
         m.domestic_capacity = per_mineral(usable, running)
 

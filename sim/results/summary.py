@@ -77,6 +77,8 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "us_mine_output_t_per_yr_end": staged(s["us_mine_output"][-1, i] * 12),
             "us_mine_processed_abroad_t_per_yr_end": staged(s["us_mine_processed_abroad"][-1, i] * 12),
             "mine_gap_t_per_yr_end": staged(s["mine_gap"][-1, i]),
+            "mine_gap_t_per_yr_peak": staged(s["mine_gap"][:, i].max()),
+            "mine_gap_share_peak": staged(share(s["mine_gap"][:, i], 12 * demand).max()),
             "mine_capacity_built_t_per_yr": _round(s["mine_capacity_built"][-1, i]),
             "import_reliance_start": _round(s["import_reliance"][0, i]),
             "import_reliance_end": _round(s["import_reliance"][-1, i]),
@@ -104,3 +106,18 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             out[mineral][region_key(region)] = shares[-1]
         out[mineral]["other_regions_shortfall_share_max"] = max(shares, default=0.0)
     return out
+
+
+def gap_stages(row: dict[str, Any], threshold: float = 0.005) -> str:
+    """Where a mineral's US gap sits, from its summary row: "mine" (US processing needs ore US mines do not
+    give), "processing" (capacity short of need; "ore abroad" when US ore is processed abroad meanwhile),
+    both, or "-". A gap counts above `threshold` of annual demand at its peak (the shortfall threshold's
+    0.5 % by default). Minerals without a mine stage in the data can only show processing."""
+    mine = (row.get("mine_gap_share_peak") or 0.0) > threshold
+    processing = row["capacity_gap_share_peak"] > threshold
+    abroad = (row.get("us_mine_processed_abroad_t_per_yr_end") or 0.0) > 0
+    if mine and processing:
+        return "mine + processing"
+    if processing:
+        return "processing, ore abroad" if abroad else "processing"
+    return "mine" if mine else "-"
