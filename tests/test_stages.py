@@ -13,6 +13,11 @@ TAJIK_BAN = (
     "events=[{type: export_restriction, exporter: Tajikistan, minerals: [antimony], destinations: [all], "
     "kind: ban, start: 2026-03%s}]"
 )
+ORE_FED_PLANT = (  # a US plant on Tajik ore
+    "world: {plants: {ore_fed: {mineral: antimony, capacity_t_per_yr: 1200, status: operating, "
+    "electricity_mwh_per_t: 1.5, other_cost_usd_per_t: 4000, feedstock_country: Tajikistan, "
+    "feed_stage: mine, hedged_power_share: 0.7}}}\n"
+)
 YEAR_ONE = slice(3, 14)  # the first twelve months of the ban: before any processor re-sources
 
 
@@ -179,13 +184,6 @@ def test_magnet_controls_shows_dytb_and_magnet_shortfalls_and_where_the_gap_is()
         summary["ndpr"]["us_mine_processed_abroad_t_per_yr_end"] > 0.5 * summary["ndpr"]["us_mine_output_t_per_yr_end"]
     )
     assert summary["ndpr"]["mine_gap_t_per_yr_end"] == 0.0
-
-
-ORE_FED_PLANT = (
-    "world: {plants: {ore_fed: {mineral: antimony, capacity_t_per_yr: 1200, status: operating, "
-    "electricity_mwh_per_t: 1.5, other_cost_usd_per_t: 4000, feedstock_country: Tajikistan, "
-    "feed_stage: mine, hedged_power_share: 0.7}}}\n"
-)
 
 
 def test_a_us_mine_closes_the_mine_stage_gap_of_a_plant_cut_off_from_its_ore(write_scenario):
