@@ -6,7 +6,7 @@ import pytest
 
 from sim.scenario.load import load_scenario
 
-from .helpers import recorded, run
+from .helpers import SCENARIOS, recorded, run
 
 CALM = "policies.funders_respond=false"
 TAJIK_BAN = (
@@ -212,3 +212,51 @@ def test_a_us_mine_closes_the_mine_stage_gap_of_a_plant_cut_off_from_its_ore(wri
     assert 1000 < built <= 1200 * 1.5
     assert mined.model.recorder.plants["ore_fed"]["output"][-1] > 0.9 * 100  # 1,200 t/yr at full use
     assert mined.summary["antimony"]["mine_gap_t_per_yr_end"] < 1.0
+
+
+def test_mass_balance_across_stages(kitchen_sink_like):
+    """No processor turns out more than the ore it can reach supports (nor its hosts and inputs allow), and
+    US ore is all used at home or exported, every month."""
+    result = kitchen_sink_like
+    model, t = result.model, result.model.month - 1
+    ceiling = (
+        model.capacity0
+        * model.growth[:, None]
+        * model.timeline.capacity_factor[t]
+        * model.feed_capacity_share
+        * model.input_share
+    )
+    ceiling = np.minimum(ceiling, model.host_capacity)
+    assert (model.output <= ceiling + model.timeline.allied_t_per_month[t] + 1e-9).all()
+    assert np.allclose(
+        model.us_mine_used + model.us_mine_exported, np.maximum(model.us_mine_output, model.us_mine_used)
+    )
+    abroad = recorded(result, "us_mine_processed_abroad")
+    assert (abroad >= 0).all() and (abroad <= recorded(result, "us_mine_output") + 1e-9).all()
+    assert (recorded(result, "mine_gap") >= -1e-9).all()
+    # And the processed product's own accounting still closes, US and world, with the stages in force.
+    scale = recorded(result, "world_output").max()
+    assert np.abs(recorded(result, "world_balance_residual")).max() < 1e-9 * scale
+    assert np.abs(recorded(result, "us_balance_residual")).max() < 1e-9 * scale
+
+
+@pytest.fixture(scope="module")
+def kitchen_sink_like(tmp_path_factory):
+    """Mine-stage and host-stage events together, cut at a month while they are in force."""
+    from sim.api import simulate
+
+    folder = tmp_path_factory.mktemp("stages")
+    (folder / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    (folder / "s.yaml").write_text(
+        "name: s\nextends: baseline\nhorizon_months: 30\n" + ORE_FED_PLANT + "events:\n"
+        "  - {type: export_restriction, exporter: Burma, minerals: [ndpr, dytb], destinations: [all], kind: ban,"
+        " start: 2026-02, stages: [mine]}\n"
+        "  - {type: export_restriction, exporter: Tajikistan, minerals: [antimony], destinations: [all],"
+        " kind: quota, quota_share: 0.3, start: 2026-03, stages: [mine]}\n"
+        "  - {type: supply_disruption, country: Chile, minerals: [copper], capacity_loss: 0.5, start: 2026-04,"
+        " stages: [mine]}\n"
+        "  - {type: supply_disruption, country: China, minerals: [aluminium], capacity_loss: 0.7, start: 2026-04}\n"
+        "  - {type: export_restriction, exporter: China, minerals: [dytb, ndfeb_magnets], destinations: [all],"
+        " kind: licensing, refused_share: 0.5, start: 2026-05}\n"
+    )
+    return simulate(load_scenario(folder / "s.yaml"))
