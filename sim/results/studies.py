@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.results.store import atomic_directory, new_id, write_json
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sim.discover import DiscoveryStudy
     from sim.hindcast import Hindcast
     from sim.robust import RobustStudy
+    from sim.scenario.load import ResolvedScenario
     from sim.sensitivity import SensitivityStudy
     from sim.sweep import Sweep
 
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
 class Saved:
     folder: Path
     files: list[str]  # what was written in it besides the manifest
+
+
+def about(run_id: str, kind: str, resolved: ResolvedScenario) -> dict[str, Any]:
+    """The manifest's fields common to the studies of one scenario: what it is and what it was run on."""
+    return {
+        "run_id": run_id,
+        "kind": kind,
+        "scenario_name": resolved.scenario.name,
+        "scenario_hash": resolved.hash,
+        "scenario_resolved": resolved.raw,
+    }
 
 
 def save_sweep(sweep: Sweep, indicator: str, root: Path) -> Saved:
@@ -39,11 +51,7 @@ def save_sweep(sweep: Sweep, indicator: str, root: Path) -> Saved:
         write_json(
             folder / "manifest.json",
             {
-                "run_id": run_id,
-                "kind": "sweep",
-                "scenario_name": resolved.scenario.name,
-                "scenario_hash": resolved.hash,
-                "scenario_resolved": resolved.raw,
+                **about(run_id, "sweep", resolved),
                 "seed": sweep.seed,
                 "months": sweep.months,
                 "sample": sweep.sample,
@@ -69,11 +77,7 @@ def save_sensitivity(study: SensitivityStudy, root: Path) -> Saved:
         write_json(
             folder / "manifest.json",
             {
-                "run_id": run_id,
-                "kind": "sensitivity",
-                "scenario_name": resolved.scenario.name,
-                "scenario_hash": resolved.hash,
-                "scenario_resolved": resolved.raw,
+                **about(run_id, "sensitivity", resolved),
                 "method": result.method,
                 "n": study.n,
                 "runs": result.samples,
@@ -112,11 +116,7 @@ def save_discovery(study: DiscoveryStudy, root: Path) -> Saved:
         write_json(
             folder / "manifest.json",
             {
-                "run_id": run_id,
-                "kind": "discover",
-                "scenario_name": resolved.scenario.name,
-                "scenario_hash": resolved.hash,
-                "scenario_resolved": resolved.raw,
+                **about(run_id, "discover", resolved),
                 "seed": study.seed,
                 "months": study.months,
                 "runs": study.runs,
