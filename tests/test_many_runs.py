@@ -75,7 +75,8 @@ def test_the_library_names_the_work_and_its_size_before_it_starts_then_counts_it
 
     ensemble_log: list = []
     ensemble = run_ensemble_file(SCENARIOS / "china_ban.yaml", 12, months=6, workers=1, progress=recorder(ensemble_log))
-    assert ensemble_log == [("china_ban: 12 runs (local)", 12), 10, 2] and len(ensemble.outcomes) == 12
+    assert ensemble_log[0] == ("china_ban: 12 runs (local)", 12) and sorted(ensemble_log[1:]) == [2, 10]  # batches
+    assert len(ensemble.outcomes) == 12
     sweep_log: list = []
     sweep = run_sweep(
         SCENARIOS / "china_ban.yaml", ["events[0].leakage=0:0.2:0.1"], months=6, workers=1, progress=recorder(sweep_log)

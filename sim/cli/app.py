@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sim.cli import check, decide, explore, run, scenario, serve, stored
-from sim.cli.console import err, out
+from sim.cli.console import out, print_error
 
 app = typer.Typer(
     help="Scenario simulator of US critical-mineral supply chains: export bans, power prices, funding.",
@@ -69,8 +69,6 @@ def _terminated(signum: int, frame: object) -> None:
 def entry() -> None:
     """The `sim` console script: the typer app, with a usage error (an unknown option, a value out of its
     range) reported in one line, as every other refusal is, instead of typer's boxed panel."""
-    from rich.markup import escape
-
     try:
         code = app(standalone_mode=False)
     except typer.Abort:
@@ -83,6 +81,6 @@ def entry() -> None:
             out.print(ctx.get_help(), highlight=False, markup=False)
         else:
             where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            err.print(f"[bold red]error:[/] {escape(exc.format_message() + where)}", highlight=False, soft_wrap=True)
+            print_error(exc.format_message() + where)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -77,6 +77,7 @@ def scores_text(result: Hindcast) -> str:
             f"log change; {int((scored['log_ratio'] > 0).sum())} in the right direction. Volume rows are inputs "
             "(not counted); run with --cross-validate for out-of-sample scores."
         )
+    assert result.fitted is not None  # cross-validated
     calibration, held = result.scored("calibration"), result.scored("held_out")
     return (
         f"counted: {len(scored)} price moves ({len(calibration)} from 2023-2024 events, {len(held)} with 2025 "
@@ -85,5 +86,5 @@ def scores_text(result: Hindcast) -> str:
         f"{len(calibration)} within a factor of 2 of the observed log change\n"
         f"out of sample (each event left out of the fit): {hits(calibration['out_of_sample_log_ratio'])} of "
         f"{len(calibration)}; 2025 outcomes: {hits(held['out_of_sample_log_ratio'])} of {len(held)}\n"
-        f"fitted: {result.fitted['all'] if result.fitted else ''}"
+        f"fitted: {result.fitted['all']}"
     )

@@ -28,19 +28,24 @@ REFUSALS = {
 }
 
 
-def fail(message: str) -> NoReturn:
-    """Refuse: one `error:` line on stderr, exit code 2."""
+def print_error(message: str) -> None:
+    """One `error:` line on stderr, the message shown as it is (no rich markup read into it)."""
     from rich.markup import escape
 
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Refuse: one `error:` line on stderr, exit code 2."""
+    print_error(message)
     raise typer.Exit(2)
 
 
 @contextmanager
 def refusals() -> Iterator[None]:
     """Turn a library refusal (REFUSALS) raised inside the block into `fail`. An error class whose module
-    was never imported cannot have been raised, so only loaded modules are looked in: nothing is imported
-    here, and `sim --help` stays quick."""
+    was never imported cannot have been raised, so only loaded modules are looked in: a command imports
+    nothing it does not use."""
     try:
         yield
     except Exception as exc:

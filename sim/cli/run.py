@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,10 @@ from sim.cli.options import (
     results_dir,
 )
 from sim.cli.tables import print_ensemble_tables, print_summary, print_summary_table
+
+if TYPE_CHECKING:
+    from sim.api import RunResult
+    from sim.ensemble import EnsembleResult
 
 
 def run(
@@ -56,31 +60,40 @@ def run(
     check_executor(executor, address)
     label = checked_label(label)
     if runs > 1 or executor == "dask":
-        run_many(
-            scenario, runs, seed, months, overrides, uncertain, executor, workers, address, out_dir, plots, label, wide
-        )
-    else:
-        run_once(scenario, seed, months, overrides, uncertain, out_dir, plots, label, wide)
+        from sim.ensemble import run_ensemble_file
+        from sim.results.store import save_ensemble
 
-
-def run_once(
-    scenario: Path,
-    seed: int | None,
-    months: int | None,
-    overrides: list[str] | None,
-    uncertain: bool,
-    out_dir: Path,
-    plots: bool,
-    label: str,
-    wide: bool,
-) -> None:
+        with refusals(), progress_bar() as progress:
+            ensemble = run_ensemble_file(
+                scenario,
+                runs,
+                seed=seed,
+                months=months,
+                overrides=overrides or [],
+                uncertain=uncertain,
+                executor=executor,
+                workers=workers,
+                address=address,
+                progress=progress,
+            )
+        with refusals():
+            folder = save_ensemble(ensemble, out_dir, with_plots=plots, label=label)
+        print_ensemble(ensemble, folder, wide)
+        return
     from sim.api import run_file
-    from sim.clock import process_age_s
     from sim.results.store import save_run
 
     with refusals():
         result = run_file(scenario, seed=seed, months=months, overrides=overrides or [], uncertain=uncertain)
         folder = save_run(result, out_dir, with_plots=plots, label=label)
+    print_run(result, folder, wide)
+
+
+def print_run(result: RunResult, folder: Path, wide: bool) -> None:
+    """The summary tables, then where the run was saved and how long it took: the model alone, and
+    everything since the process started (interpreter start-up and imports included)."""
+    from sim.clock import process_age_s
+
     print_summary(result, wide)
     out.print(
         f"Saved [bold]{folder}[/]  (model {result.timings['model_s'] * 1000:.0f} ms, "
@@ -89,39 +102,8 @@ def run_once(
     )
 
 
-def run_many(
-    scenario: Path,
-    runs: int,
-    seed: int | None,
-    months: int | None,
-    overrides: list[str] | None,
-    uncertain: bool,
-    executor: str,
-    workers: int | None,
-    address: str | None,
-    out_dir: Path,
-    plots: bool,
-    label: str,
-    wide: bool,
-) -> None:
-    from sim.ensemble import run_ensemble_file
-    from sim.results.store import save_ensemble
-
-    with refusals(), progress_bar() as progress:
-        result = run_ensemble_file(
-            scenario,
-            runs,
-            seed=seed,
-            months=months,
-            overrides=overrides or [],
-            uncertain=uncertain,
-            executor=executor,
-            workers=workers,
-            address=address,
-            progress=progress,
-        )
-    with refusals():
-        folder = save_ensemble(result, out_dir, with_plots=plots, label=label)
+def print_ensemble(result: EnsembleResult, folder: Path, wide: bool) -> None:
+    runs = len(result.outcomes)
     title = (
         f"{result.name} — {runs} runs from seed {result.seed}, {result.months} months"
         f"{', world data drawn (--uncertain)' if result.resolved.coherent else ''} (median \\[p5-p95])"

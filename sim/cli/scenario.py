@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.console import err, fail, out, refusals
+from sim.cli.console import fail, out, print_error, refusals
 
 
 def schema() -> None:
@@ -45,14 +45,12 @@ def new(
 
 def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML files")]) -> None:
     """Check scenario files without running them."""
-    from rich.markup import escape
-
     from sim.scenario.files import check_files
 
     checked = check_files(files)
     for file in checked:
         if file.error is not None:
-            err.print(f"[bold red]error:[/] {escape(str(file.error))}", highlight=False, soft_wrap=True)
+            print_error(str(file.error))
             continue
         spec = file.resolved.scenario
         out.print(
