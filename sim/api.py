@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.model.model import SupplyChainModel
 from sim.results.recorder import Recorder
 from sim.results.summary import summarise
-from sim.scenario.load import ResolvedScenario, load_scenario
+from sim.scenario.load import ResolvedScenario, load_scenario, with_horizon
+
+if TYPE_CHECKING:
+    from sim.results.compare import Compared
 
 
 @dataclass
@@ -73,3 +76,88 @@ def run(
 ) -> RunResult:
     """Load a scenario file (with `--set`-style overrides) and run it."""
     return simulate(load_scenario(scenario, overrides), seed=seed, months=months)
+
+
+def load_for_run(
+    scenario: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    months: int | None = None,
+    uncertain: bool = False,
+) -> ResolvedScenario:
+    """A scenario as `sim run` loads it: `--set` overrides, `months` as the horizon, and with `uncertain`
+    the world data's uncertain figures drawn from their ranges too."""
+    resolved = load_scenario(scenario, with_horizon(overrides, months))
+    if uncertain:
+        from sim.uncertain import with_uncertain_world
+
+        resolved = with_uncertain_world(resolved)
+    return resolved
+
+
+def run_file(
+    scenario: str | Path,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    uncertain: bool = False,
+) -> RunResult:
+    """One run of a scenario file as `sim run` makes it (see load_for_run)."""
+    return simulate(load_for_run(scenario, overrides, months, uncertain), seed=seed, months=months)
+
+
+@dataclass
+class ComparedRuns:
+    """Several runs side by side: the first is the one every difference is taken from."""
+
+    runs: list[Compared]
+    table: pd.DataFrame  # tidy: indicator, mineral, one column per run and the differences (compare_table)
+
+    @property
+    def labels(self) -> list[str]:
+        return [run.label for run in self.runs]
+
+
+def compare(
+    items: list[str],
+    seed: int | None = None,
+    months: int | None = None,
+    root: Path = Path("results"),
+    indicators: list[str] | None = None,
+    reference: str | None = None,
+) -> ComparedRuns:
+    """Compare stored runs (a folder or an id under `root`) and scenario files (run now, with `seed` and
+    `months`). `reference`: the label of the run the others are compared with (default: the first)."""
+    from sim.results.compare import compare_table, unique_labels
+    from sim.results.runs import RunError
+
+    runs = unique_labels([compared_item(item, seed, months, root) for item in items])
+    if reference is not None:  # the reference goes first: every difference is taken from the first
+        chosen = [run for run in runs if run.label == reference]
+        if not chosen:
+            names = ", ".join(run.label for run in runs)
+            raise RunError(f"--reference {reference!r} is none of the runs (allowed: {names})")
+        runs = [chosen[0], *(run for run in runs if run is not chosen[0])]
+    return ComparedRuns(runs, compare_table(runs, indicators))
+
+
+def compared_item(item: str, seed: int | None, months: int | None, root: Path) -> Compared:
+    """A scenario file (.yaml/.yml, run now) or a stored run, as `compare` sees it."""
+    from sim.results.compare import Compared
+    from sim.results.runs import find_run
+    from sim.viz.compare_plots import OVERLAYS
+
+    if item.endswith((".yaml", ".yml")):
+        result = simulate(load_scenario(item, with_horizon(None, months)), seed=seed)
+        source = provenance(item, result.name, result.resolved.hash, result.seed, result.months)
+        return Compared(f"{result.name} s{result.seed}", result.summary, result.series, source)
+    run = find_run(item, root)
+    for variable in OVERLAYS:  # a damaged time series is found before anything is printed
+        run.series(variable)
+    m = run.manifest
+    source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, m.months)
+    return Compared(run.label, run.minerals, run.series, source)
+
+
+def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months: int) -> dict[str, object]:
+    """Where a compared run comes from: enough to rerun it."""
+    return {"source": source, "scenario": scenario, "scenario_hash": scenario_hash, "seed": seed, "months": months}

@@ -19,20 +19,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.ensemble import child_seeds
-from sim.executors import ExecutorKind
+from sim.executors import ExecutorKind, StartProgress, no_progress
 from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import ResolvedScenario
-from sim.target import Target
+from sim.scenario.load import ResolvedScenario, load_scenario, with_horizon
+from sim.target import Target, parse_target
 from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
 
 MIN_FUTURES = 20  # below this PRIM's peeling (5 % at a time, 5 % least mass) has nothing to work with
+WEAK_LIFT = 1.25  # boxes whose density is below this multiple of the share of all futures on target are weak
 
 
 @dataclass
@@ -48,6 +50,70 @@ class Discovery:
     @property
     def base_rate(self) -> float:
         return float(self.design["target"].mean()) if len(self.design) else 0.0
+
+
+@dataclass
+class DiscoveryStudy:
+    """`sim discover`'s result: the boxes found and what they were searched for in."""
+
+    resolved: ResolvedScenario
+    runs: int
+    seed: int  # the seed used (the scenario's when none was given)
+    months: int | None
+    density: float
+    found: Discovery
+
+    @property
+    def note(self) -> str:
+        """How to read the boxes (or why there is none), in a sentence or two."""
+        if not len(self.found.boxes):
+            return self.found.no_box
+        note = "Boxes restrict only the inputs listed; every other input may take any sampled value."
+        if self.found.boxes["lift"].max() < WEAK_LIFT:
+            note += (
+                f" Read them as weak: their density is barely above the share of all futures on target (lift under "
+                f"{WEAK_LIFT}), so no combination of inputs stands out."
+            )
+        return note
+
+
+def discover_file(
+    scenario: str | Path,
+    target: str,
+    runs: int = 500,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    density: float = 0.8,
+    max_boxes: int = 3,
+    only: list[str] | None = None,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: StartProgress = no_progress,
+) -> DiscoveryStudy:
+    """`sim discover`: load the scenario file (`--set` overrides; `months` is the horizon), read the target
+    (its syntax checked against a one-month run's summary), then discover."""
+    from sim.api import simulate
+
+    resolved = load_scenario(scenario, with_horizon(overrides, months))
+    goal = parse_target(target, simulate(resolved, months=1).summary)
+    advance = progress(f"{resolved.scenario.name}: {runs} futures", runs)
+    found = discover(
+        resolved,
+        goal,
+        runs,
+        seed=seed,
+        months=months,
+        density=density,
+        max_boxes=max_boxes,
+        only=only,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=advance,
+    )
+    return DiscoveryStudy(resolved, runs, resolved.scenario.seed if seed is None else seed, months, density, found)
 
 
 def discover(

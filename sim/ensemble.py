@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.executors import ExecutorKind, map_batches
+from sim.executors import ExecutorKind, StartProgress, map_batches, no_progress
 from sim.limits import check_run_count
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
@@ -139,3 +140,25 @@ def run_ensemble(
     horizon = months or resolved.scenario.horizon_months
     minerals = list(resolved.world.minerals)
     return EnsembleResult(resolved, seed, horizon, minerals, outcomes, {"wall_s": time.perf_counter() - started})
+
+
+def run_ensemble_file(
+    scenario: str | Path,
+    runs: int,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    uncertain: bool = False,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: StartProgress = no_progress,
+) -> EnsembleResult:
+    """`sim run --runs N`: load the scenario file as one run would (sim.api.load_for_run), then run_ensemble."""
+    from sim.api import load_for_run
+
+    resolved = load_for_run(scenario, overrides, months, uncertain)
+    advance = progress(f"{resolved.scenario.name}: {runs} runs ({executor})", runs)
+    return run_ensemble(
+        resolved, runs, seed=seed, months=months, executor=executor, workers=workers, address=address, progress=advance
+    )

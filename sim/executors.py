@@ -20,6 +20,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 ExecutorKind = Literal["local", "dask"]
+Advance = Callable[[int], None]  # told that n more items are done
+StartProgress = Callable[[str, int], Advance]  # (what is running, how many items) -> the Advance to call
+
+
+def no_progress(label: str, total: int) -> Advance:
+    """A StartProgress that shows nothing (the default outside the command line)."""
+    return lambda n: None
+
 
 # Imported once by the forkserver, so each worker starts with them loaded instead of importing numpy,
 # pandas and mesa itself (about a second of a short ensemble's wall time).

@@ -147,6 +147,33 @@ def cross_validate(
     return CrossValidation(table, fitted)
 
 
+@dataclass
+class Hindcast:
+    """`sim hindcast`'s result: the replay (or its cross-validation) beside the observed moves."""
+
+    table: pd.DataFrame  # run_hindcast's table, or cross_validate's
+    fitted: dict[str, dict[str, float]] | None = None  # cross-validation's fitted parameters; None for a replay
+
+    @property
+    def cross_validated(self) -> bool:
+        return self.fitted is not None
+
+    def scored(self, role: str | None = None) -> pd.DataFrame:
+        """The counted rows (see `counted`), only those of `role` if given."""
+        rows = counted(self.table)
+        return rows if role is None else rows[rows["role"] == role]
+
+
+def hindcast(
+    scenario: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (), cross_validated: bool = False
+) -> Hindcast:
+    """`sim hindcast`: replay the hindcast scenario (default: DEFAULT_SCENARIO), or cross-validate it."""
+    if cross_validated:
+        cv = cross_validate(scenario or DEFAULT_SCENARIO, overrides)
+        return Hindcast(cv.table, cv.fitted)
+    return Hindcast(run_hindcast(scenario or DEFAULT_SCENARIO, overrides))
+
+
 def counted(table: pd.DataFrame) -> pd.DataFrame:
     """The rows that count in a score: price moves that the model could get wrong."""
     return table[table["role"].isin(["calibration", "held_out"])]

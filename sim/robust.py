@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.ensemble import child_seeds
-from sim.executors import ExecutorKind
+from sim.executors import ExecutorKind, StartProgress, no_progress
 from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import ResolvedScenario
-from sim.target import Metric, Target
+from sim.scenario.load import ResolvedScenario, load_scenario, with_horizon
+from sim.target import Metric, Target, parse_metric, parse_target
 from sim.uncertain import Input, chosen_inputs, future_values, latin_hypercube, run_futures, uncertain_inputs
 
 SHORTFALL = Metric("cumulative_shortfall_share")  # at the worst mineral
@@ -46,6 +47,56 @@ class RobustResult:
         """Every policy whose maximum regret is the least (within 1e-12)."""
         least = self.table["regret_max"].min()
         return [str(p) for p in self.table.loc[self.table["regret_max"] <= least + 1e-12, "policy"]]
+
+
+@dataclass
+class RobustStudy:
+    """`sim robust`'s result: the policies as loaded and how they fared."""
+
+    policies: list[ResolvedScenario]
+    futures: int
+    seed: int  # the seed used (the first policy's when none was given)
+    months: int | None
+    result: RobustResult
+
+
+def robust_files(
+    policies: list[str | Path],
+    futures: int = 200,
+    threshold: str = "all.cumulative_shortfall_share<=0.01",
+    metric: str = "cumulative_shortfall_share",
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    only: list[str] | None = None,
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: StartProgress = no_progress,
+) -> RobustStudy:
+    """`sim robust`: load each policy file (`--set` overrides; `months` is the horizon), read the threshold
+    and the metric (checked against a one-month run's summary), then run robust."""
+    from sim.api import simulate
+
+    loaded = [load_scenario(p, with_horizon(overrides, months)) for p in policies]
+    sample = simulate(loaded[0], months=1).summary
+    goal = parse_target(threshold, sample, option="--threshold")
+    outcome = parse_metric(metric, sample)
+    advance = progress(f"{len(loaded)} policies x {futures} futures", futures * len(loaded))
+    result = robust(
+        loaded,
+        futures,
+        goal,
+        outcome,
+        seed=seed,
+        months=months,
+        only=only,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=advance,
+    )
+    return RobustStudy(loaded, futures, loaded[0].scenario.seed if seed is None else seed, months, result)
 
 
 def robust(

@@ -14,9 +14,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.executors import StartProgress, no_progress
 from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import ResolvedScenario, is_integer_field, path_text
+from sim.scenario.load import ResolvedScenario, is_integer_field, load_scenario, path_text, with_horizon
 from sim.sweep import run_points
 
 Method = Literal["morris", "sobol"]
@@ -29,6 +30,21 @@ class SensitivityResult:
     inputs: list[str]
     samples: int
     ranking: pd.DataFrame  # mineral, input, effect, spread, rank
+
+
+@dataclass
+class SensitivityStudy:
+    """`sim sensitivity`'s result: the ranking and what it was computed from."""
+
+    resolved: ResolvedScenario
+    n: int  # trajectories (morris) or base samples (sobol)
+    seed: int | None
+    result: SensitivityResult
+
+
+def run_count(method: Method, d: int, n: int) -> int:
+    """Runs for `n` trajectories (Morris: (D + 1) x N) or base samples (Sobol, first order: N x (D + 2))."""
+    return (d + 1) * n if method == "morris" else n * (d + 2)
 
 
 def problem_of(resolved: ResolvedScenario) -> dict[str, Any]:
@@ -67,7 +83,7 @@ def run_sensitivity(
     problem = problem_of(resolved)
     d = problem["num_vars"]
     check_run_count(
-        (d + 1) * n if method == "morris" else n * (d + 2),
+        run_count(method, d, n),
         f"--n {n} with {d} uncertain inputs",
         "Use a smaller --n, or fewer distributions.",
     )
@@ -115,3 +131,24 @@ def run_sensitivity(
                 }
             )
     return SensitivityResult(method, indicator, problem["names"], len(points), pd.DataFrame(rows))
+
+
+def run_sensitivity_file(
+    scenario: str | Path,
+    method: Method = "morris",
+    n: int = 10,
+    indicator: str = "cumulative_shortfall_share",
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: StartProgress = no_progress,
+    **executor: Any,
+) -> SensitivityStudy:
+    """`sim sensitivity`: rank the scenario file's distributions (with `--set` overrides; `months` is the
+    horizon) by their effect on `indicator`."""
+    base = with_horizon(overrides, months)
+    resolved = load_scenario(scenario, base)
+    total = run_count(method, problem_of(resolved)["num_vars"], n)
+    advance = progress(f"{resolved.scenario.name}: {method}, {total} runs", total)
+    result = run_sensitivity(scenario, resolved, base, method, n, indicator, seed, months, progress=advance, **executor)
+    return SensitivityStudy(resolved, n, seed, result)

@@ -11,14 +11,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from sim.executors import ExecutorKind, map_batches
+from sim.executors import ExecutorKind, StartProgress, map_batches, no_progress
 from sim.limits import check_run_count
 from sim.scenario.errors import ScenarioError
+from sim.scenario.load import ResolvedScenario, load_scenario, with_horizon
 from sim.scenario.yaml_lines import parse_value
 
 SPLIT_SWEEP = "Split the sweep into several (narrower ranges or coarser steps), or use --sample lhs --n N."
@@ -171,3 +172,66 @@ def sweep_table(points: list[dict[str, Any]], summaries: list[dict[str, dict[str
                         {"point": k, **point, "mineral": mineral, "indicator": indicator, "value": float(value)}
                     )
     return pd.DataFrame(rows)
+
+
+Sample = Literal["grid", "lhs"]
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: what was varied and how, and the tidy table of indicators per point."""
+
+    resolved: ResolvedScenario
+    vary: list[str]  # the --vary texts as given
+    inputs: list[str]  # the varied field paths, in --vary order
+    sample: Sample
+    seed: int | None
+    months: int | None
+    points: list[dict[str, Any]]
+    table: pd.DataFrame  # sweep_table
+
+    def per_point(self, indicator: str) -> pd.DataFrame:
+        """`indicator` as a point x mineral table, only the minerals it moves for (or the first five if it
+        moves for none); a point with no value (e.g. never recovered) is NaN."""
+        table = self.table
+        shown = table[table["indicator"] == indicator].pivot_table(index="point", columns="mineral", values="value")
+        shown = shown.reindex(range(len(self.points)))
+        moving = [m for m in shown.columns if shown[m].nunique(dropna=False) > 1] or list(shown.columns)[:5]
+        return shown[moving]
+
+
+def run_sweep(
+    scenario: str | Path,
+    vary: list[str],
+    sample: Sample = "grid",
+    n: int = 20,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    executor: ExecutorKind = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: StartProgress = no_progress,
+) -> Sweep:
+    """`sim sweep`: the scenario file at every point of a grid of the --vary inputs, or of a Latin
+    hypercube of `n` points over them; `months` is the horizon."""
+    base = with_horizon(overrides, months)
+    resolved = load_scenario(scenario, base)
+    varies = [parse_vary(text) for text in vary]
+    base_seed = resolved.scenario.seed if seed is None else seed
+    points = grid_points(varies) if sample == "grid" else lhs_points(varies, n, base_seed)
+    advance = progress(f"{resolved.scenario.name}: {len(points)} points", len(points))
+    summaries = run_points(
+        scenario,
+        base,
+        points,
+        seed=seed,
+        months=months,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=advance,
+    )
+    return Sweep(
+        resolved, list(vary), [v.path for v in varies], sample, seed, months, points, sweep_table(points, summaries)
+    )

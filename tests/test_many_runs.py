@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.ensemble import child_seeds, run_ensemble
+from sim.ensemble import child_seeds, run_ensemble, run_ensemble_file
 from sim.scenario.load import load_scenario
-from sim.sweep import grid_points, lhs_points, parse_vary, run_points
+from sim.sweep import grid_points, lhs_points, parse_vary, run_points, run_sweep
 
 from .helpers import SCENARIOS
 
@@ -61,6 +61,28 @@ def test_ensemble_on_a_dask_local_cluster_gives_the_same_numbers(uncertain_ban):
 def test_ensemble_bands_are_ordered_and_contain_the_median(uncertain_ban):
     bands = run_ensemble(uncertain_ban, 10, months=24, workers=1).bands()
     assert (bands["p5"] <= bands["p50"] + 1e-12).all() and (bands["p50"] <= bands["p95"] + 1e-12).all()
+
+
+def test_the_library_names_the_work_and_its_size_before_it_starts_then_counts_it_done():
+    """What a progress bar needs: one announcement once the size is known, then advances summing to it."""
+
+    def recorder(log: list):
+        def start(label: str, total: int):
+            log.append((label, total))
+            return log.append
+
+        return start
+
+    ensemble_log: list = []
+    ensemble = run_ensemble_file(SCENARIOS / "china_ban.yaml", 12, months=6, workers=1, progress=recorder(ensemble_log))
+    assert ensemble_log[0] == ("china_ban: 12 runs (local)", 12) and sorted(ensemble_log[1:]) == [2, 10]  # batches
+    assert len(ensemble.outcomes) == 12
+    sweep_log: list = []
+    sweep = run_sweep(
+        SCENARIOS / "china_ban.yaml", ["events[0].leakage=0:0.2:0.1"], months=6, workers=1, progress=recorder(sweep_log)
+    )
+    assert sweep_log == [("china_ban: 3 points", 3), 3] and sweep.inputs == ["events[0].leakage"]
+    assert len(sweep.per_point("cumulative_shortfall_share")) == 3
 
 
 def test_cli_ensemble_writes_bands_and_is_listed_by_runs(tmp_path):

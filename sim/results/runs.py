@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
@@ -248,6 +249,31 @@ def partials(root: Path, older_than_s: float = 3600.0) -> list[Partial]:
         else:
             found.append(Partial(path, True, f"partial run untouched for {age / 3600:.1f} h"))
     return found
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What `sim runs --clean` did with one partial folder: removed it, left it (and why), or failed."""
+
+    path: Path
+    outcome: Literal["removed", "left", "failed"]
+    reason: str
+
+
+def clean_partials(root: Path, older_than_s: float = 3600.0) -> list[Cleaned]:
+    """Remove the partial folders sim made and left over `older_than_s` ago (see `partials`); report each."""
+    done = []
+    for partial in partials(root, older_than_s):
+        if not partial.removable:
+            done.append(Cleaned(partial.path, "left", partial.reason))
+            continue
+        try:
+            shutil.rmtree(partial.path)
+        except OSError as exc:
+            done.append(Cleaned(partial.path, "failed", str(exc.strerror or exc)))
+            continue
+        done.append(Cleaned(partial.path, "removed", partial.reason))
+    return done
 
 
 def last_change(folder: Path) -> float:

@@ -1,7 +1,7 @@
 """The shapes of what `sim` stores, checked whenever it is read back.
 
 A stored folder is trusted only as far as these models say: readers never index raw JSON. Each model
-accepts exactly what the writers in sim/results/store.py and sim/cli.py write (extra fields are kept, so a
+accepts exactly what the writers in sim/results/store.py and sim/results/studies.py write (extra fields are kept, so a
 newer sim's folders still read), and file names listed in a folder must be plain names inside it.
 """
 

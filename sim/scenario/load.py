@@ -135,6 +135,12 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     return validate_raw(raw, origins, files)
 
 
+def with_horizon(overrides: list[str] | tuple[str, ...] | None, months: int | None) -> list[str]:
+    """The overrides, with `months` (the command line's --months) as a horizon override, so that events
+    beyond it are reported, not silently dropped."""
+    return [*(overrides or []), *([f"horizon_months={months}"] if months else [])]
+
+
 def load_scenario_text(text: str, filename: str = "<text>") -> ResolvedScenario:
     """Validate a scenario given as YAML text (no `extends` across files)."""
     data, lines = parse_yaml(text, filename)

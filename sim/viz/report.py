@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
-from sim.results.runs import RunError, load_run, read_comparison
+from sim.results.runs import RunError, find_run, load_run, read_comparison
 
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
@@ -220,3 +222,24 @@ against what is needed once restricted supply is gone; prices are against the 20
 <p class="meta">Written {esc(str(document.get("created_utc", "")))} by critical-minerals-sim
 {esc(str(document.get("package_version", "")))}. A run's figures are rerun by its scenario (hash) and seed.</p>"""
     return html_page(f"Comparison: {' vs '.join(labels)}", body)
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str  # the run's id or the comparison folder's name
+    text: str  # the whole HTML page
+
+
+def report_of(run: str, root: Path) -> Report:
+    """The report of a stored run (a folder, an id or a unique prefix of one under `root`) or of a compare
+    folder; RunError, on one line, if it cannot be built."""
+    try:
+        compared = next((p for p in (Path(run), root / run) if (p / COMPARE_RUNS).is_file()), None)
+        if compared is not None:
+            return Report(Path(os.path.abspath(compared)).name, build_compare_report(compared))
+        stored = find_run(run, root)
+        return Report(stored.run_id, build_report(stored.path))
+    except RunError:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        raise RunError(f"{run}: cannot build a report ({exc.__class__.__name__}: {exc})") from None

@@ -1,0 +1,138 @@
+"""The per-mineral tables that several commands print: a run's summary, an ensemble's bands, the runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from sim.cli.console import out
+from sim.results.summary import gap_stages
+
+if TYPE_CHECKING:
+    from sim.api import RunResult
+    from sim.results.runs import StoredRun
+
+Column = tuple[str, int, Callable[[dict], str]]  # header, part, cell (of one mineral's row)
+
+
+def print_mineral_tables(
+    title: str, rows: dict[str, dict], parts: dict[int, str], columns: list[Column], wide: bool = False
+) -> None:
+    """Per-mineral tables, one per part (each fitting 80 columns) under its name, or all parts in one."""
+    out.print(title, highlight=False, style="bold")
+    for shown in [tuple(parts)] if wide else [(k,) for k in parts]:
+        chosen = [c for c in columns if c[1] in shown]
+        table = Table(title=None if wide else parts[shown[0]], title_justify="left")
+        table.add_column("mineral")
+        for header, _, _ in chosen:
+            table.add_column(header, justify="right")
+        for mineral, row in rows.items():
+            table.add_row(mineral, *(cell(row) for _, _, cell in chosen))
+        out.print(table)
+
+
+def _percent(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}"
+
+
+# The run summary's columns. Each part fits an 80-column terminal; --wide prints all of them in one table.
+SUMMARY_PARTS = {
+    1: "US shortfall",
+    2: "capacity and funding",
+    3: "prices and import reliance",
+    4: "where the US gap sits: mine or processing stage",
+}
+SUMMARY_COLUMNS: list[Column] = [
+    ("shortfall\n% demand", 1, lambda r: _percent(r["cumulative_shortfall_share"])),
+    ("peak\n% month", 1, lambda r: _percent(r["peak_shortfall_share"])),
+    ("months\nshort", 1, lambda r: str(r["months_in_shortfall"])),
+    ("defence\nshort %", 1, lambda r: _percent(r["defence_shortfall_share"])),
+    ("others\nshort max %", 1, lambda r: _percent(r.get("other_regions_shortfall_share_max", 0))),
+    ("capacity gap\npeak, t/yr", 2, lambda r: f"{r['capacity_gap_t_per_yr_peak']:,.0f}"),
+    ("gap peak\n% demand", 2, lambda r: _percent(r["capacity_gap_share_peak"], 0)),
+    ("funding\nUSD m", 2, lambda r: f"{r['funding_committed_usd'] / 1e6:,.0f}"),
+    ("built\nt/yr", 2, lambda r: f"{r['capacity_built_t_per_yr']:,.0f}"),
+    (
+        "price peak x\nUS / out",
+        3,
+        lambda r: (
+            f"{r.get('price_us_peak_ratio', r['price_outside_peak_ratio']):.2f} / {r['price_outside_peak_ratio']:.2f}"
+        ),
+    ),
+    ("price in\nmin x", 3, lambda r: f"{r['price_inside_min_ratio']:.2f}"),
+    (
+        "import reliance\nend / with feed",
+        3,
+        lambda r: (
+            f"{_percent(r['import_reliance_end'], 0)}% / "
+            f"{_percent(r.get('import_reliance_incl_feedstock_end', r['import_reliance_end']), 0)}%"
+        ),
+    ),
+]
+
+SUMMARY_COLUMNS += [
+    ("gap at", 4, lambda r: gap_stages(r) if "capacity_gap_share_peak" in r else "-"),
+    ("mine gap\npeak, t/yr", 4, lambda r: _tonnes(r.get("mine_gap_t_per_yr_peak"))),
+    ("US ore processed\nabroad, t/yr", 4, lambda r: _tonnes(r.get("us_mine_processed_abroad_t_per_yr_end"))),
+]
+
+
+def _tonnes(value: float | None) -> str:
+    """t/yr, or "-" where the mineral has no mine stage in the data (or an older run did not record it)."""
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def print_summary_table(title: str, summary: dict, wide: bool = False) -> None:
+    """The headline tables, one per part, each fitting 80 columns; or one with `wide`. "with feed": the
+    import reliance counting the imported feedstock of US processors as imports too."""
+    print_mineral_tables(title, summary, SUMMARY_PARTS, SUMMARY_COLUMNS, wide)
+
+
+def print_summary(result: RunResult, wide: bool = False) -> None:
+    title = f"{result.name} — seed {result.seed}, {result.months} months from {result.resolved.scenario.start}"
+    if result.resolved.coherent:
+        title += ", world data drawn from their ranges (--uncertain)"
+    print_summary_table(title, result.summary, wide)
+
+
+def _band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f") -> str:
+    p5, p50, p95 = (values[k] * scale for k in ("p5", "p50", "p95"))
+    return f"{p50:{fmt}} [{p5:{fmt}}-{p95:{fmt}}]"
+
+
+# An ensemble's columns, of each mineral's percentiles. Each part fits 80 columns.
+ENSEMBLE_PARTS = {1: "US shortfall and capacity", 2: "prices and funding"}
+ENSEMBLE_COLUMNS: list[Column] = [
+    ("shortfall\n% demand", 1, lambda v: _band(v["cumulative_shortfall_share"], 100, ".1f")),
+    ("months\nshort", 1, lambda v: _band(v["months_in_shortfall"], 1, ".0f")),
+    ("capacity gap\npeak, t/yr", 1, lambda v: _band(v["capacity_gap_t_per_yr_peak"], 1, ",.0f")),
+    ("price US\npeak x", 2, lambda v: _band(v.get("price_us_peak_ratio", v["price_outside_peak_ratio"]))),
+    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"])),
+    ("funding\nUSD m", 2, lambda v: _band(v["funding_committed_usd"], 1e-6, ",.0f")),
+]
+
+
+def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
+    print_mineral_tables(title, stats, ENSEMBLE_PARTS, ENSEMBLE_COLUMNS, wide)
+
+
+def runs_table(found: list[StoredRun], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for header in ("run id", "label", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak price"):
+        table.add_column(header)
+    for run in found:
+        minerals, m = run.minerals, run.manifest
+        worst = max(minerals, key=lambda k: minerals[k]["cumulative_shortfall_share"])
+        priciest = max(minerals, key=lambda k: minerals[k]["price_outside_peak_ratio"])
+        table.add_row(
+            run.run_id,
+            run.label,
+            f"{m.runs} runs" if run.kind == "ensemble" else str(m.seed),
+            str(m.months),
+            m.created_utc,
+            f"{worst} {100 * minerals[worst]['cumulative_shortfall_share']:.1f}%",
+            f"{priciest} {minerals[priciest]['price_outside_peak_ratio']:.2f}x",
+        )
+    return table
