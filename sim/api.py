@@ -26,17 +26,22 @@ class RunResult:
     draws: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     model: SupplyChainModel | None = None
+    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return self.resolved.scenario.name
 
     def series(self, variable: str, scope: str = "us") -> pd.DataFrame:
-        """One variable as a month x mineral table."""
-        ts = self.timeseries
-        rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
-        table = rows.pivot(index="month", columns="mineral", values="value")
-        return table[[m for m in self.summary if m in table.columns]]  # the world's mineral order, as in the tables
+        """One variable as a month x mineral table (a copy: the plots and reports ask for the same tables
+        many times, so each is pivoted once)."""
+        key = (variable, scope)
+        if key not in self._tables:
+            ts = self.timeseries
+            rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
+            table = rows.pivot(index="month", columns="mineral", values="value")
+            self._tables[key] = table[[m for m in self.summary if m in table.columns]]  # the world's order
+        return self._tables[key].copy()
 
 
 def simulate(resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> RunResult:
