@@ -705,7 +705,11 @@ class SupplyChainModel(Model):
         imports under a ban or quota; the curtailed capacity under a power spike."""
         t = self.month
         needed = capacity_need(
-            self.us_demand_total, recycling, self.domestic_capacity0, self.reliable_share[t], self.timeline.allied_total[t]
+            self.us_demand_total,
+            recycling,
+            self.domestic_capacity0,
+            self.reliable_share[t],
+            self.timeline.allied_total[t],
         )
         capacity = self.domestic_capacity if capacity is None else capacity
         return np.maximum(needed - capacity, 0.0)

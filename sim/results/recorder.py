@@ -214,7 +214,11 @@ class Recorder:
         s["domestic_capacity"][now] = self.domestic_capacity[now] * 12
         s["capacity_gap"][now] = self.capacity_gap[now] * 12
         need = capacity_need(
-            s["us_demand"][now], s["recycling"][now], m.domestic_capacity0, m.reliable_share[now], m.timeline.allied_total[now]
+            s["us_demand"][now],
+            s["recycling"][now],
+            m.domestic_capacity0,
+            m.reliable_share[now],
+            m.timeline.allied_total[now],
         )
         s["capacity_need"][now] = need * 12  # what the gap is measured against (Model._capacity_gap)
         s["price_outside_ratio"][now] = price_outside / m.price0

@@ -45,10 +45,8 @@ STYLE = {
     "legend.handlelength": 1.5,
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
-    # FreeType's own outlines at the size drawn: a fifth less time per label than autohinting at 8x width,
-    # and as sharp at 14 px.
+    # FreeType's outlines as they are: less time per label than autohinting, and as sharp at 14 px.
     "text.hinting": "no_hinting",
-    "text.hinting_factor": 1,
 }
 EVENT_SHADE = "#888888"
 ZERO = 1e-6  # in the series' own unit: anything smaller is a rounding residue, drawn as nothing

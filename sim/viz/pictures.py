@@ -77,7 +77,9 @@ def draw_capacity_vs_need(
     if data["funded"].max(initial=0.0) > ZERO:
         ax.plot(x, data["funded"], color="#555555", ls="--", lw=1.8, label="funded")
     ax.plot(x, data["need"], color="#000000", label="need")
-    ax.set_ylim(0, max(top.max(initial=0.0), data["need"].max(initial=0.0), data["funded"].max(initial=0.0)) * 1.08 or 1)
+    ax.set_ylim(
+        0, max(top.max(initial=0.0), data["need"].max(initial=0.0), data["funded"].max(initial=0.0)) * 1.08 or 1
+    )
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_title(mineral, loc="left")
     _time_chart(ax, result, labels, every)

@@ -21,8 +21,8 @@ from sim.viz.charts import (
     PNG_META as PNG_META,  # re-exported: the stamp every PNG of sim carries
 )
 from sim.viz.charts import (
-    TEXT_PX,
     WIDTH_PX,
+    EventWindow,
     Margins,
     figure,
     label_ends,
@@ -181,26 +181,43 @@ def sankey_figure(result: RunResult) -> Figure:
     return fig
 
 
+def run_figures(result: RunResult) -> dict[str, Figure]:
+    """The run's figures by file name (make them inside `style()`). A picture with nothing to show (no
+    capacity gap, no mineral short) is left out, and each figure names the series it folded away."""
+    figures: dict[str, Figure] = {}
+    if (shortfall := shortfall_figure(result)) is not None:
+        figures["shortfall.png"] = shortfall
+    gap, met = pictures.minerals_with_gap(result)
+    if gap:
+        figures["capacity_vs_need.png"] = capacity_figure(result, gap, met)
+    figures["prices.png"] = prices_figure(result)
+    short, others = pictures.short_minerals(result, limit=3)
+    if short:
+        figures["shortfall_by_sector.png"] = sector_figure(result, short, others)
+    figures["utilisation.png"] = utilisation_figure(result)
+    if len(result.flows):
+        figures["imports_sankey.png"] = sankey_figure(result)
+    return figures
+
+
 def save_run_plots(result: RunResult, folder: Path) -> list[str]:
-    """Write the run's PNGs into `folder`; return their file names. A picture with nothing to show (no
-    capacity gap, no mineral short) is left out, and each figure says which series it folded away."""
+    """Write the run's PNGs into `folder`; return their file names."""
     with style():
-        figures: dict[str, Figure] = {}
-        if (shortfall := shortfall_figure(result)) is not None:
-            figures["shortfall.png"] = shortfall
-        gap, met = pictures.minerals_with_gap(result)
-        if gap:
-            figures["capacity_vs_need.png"] = capacity_figure(result, gap, met)
-        figures["prices.png"] = prices_figure(result)
-        short, others = pictures.short_minerals(result, limit=3)
-        if short:
-            figures["shortfall_by_sector.png"] = sector_figure(result, short, others)
-        figures["utilisation.png"] = utilisation_figure(result)
-        if len(result.flows):
-            figures["imports_sankey.png"] = sankey_figure(result)
+        figures = run_figures(result)
         for name, fig in figures.items():
             save_png(fig, folder / name)
     return list(figures)
+
+
+def small_multiples(n: int, panel_height: int = 190, top: int = 60, bottom: int = 60) -> tuple[Figure, list[Axes]]:
+    """One panel per mineral, three to a row (a 14-px year label needs about a third of the width), the
+    panels left over hidden."""
+    cols = min(3, max(n, 1))
+    rows = math.ceil(max(n, 1) / cols)
+    fig, axes = figure(rows, cols, panel_height, Margins(left=90, top=top, bottom=bottom, wspace=80, hspace=50))
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 BAND_PLOTS = {
@@ -210,28 +227,34 @@ BAND_PLOTS = {
 }
 
 
-def save_band_plots(bands: pd.DataFrame, title: str, folder: Path) -> list[str]:
-    """p5-p95 band and median per mineral for the main series of an ensemble."""
+def save_band_plots(bands: pd.DataFrame, title: str, folder: Path, windows: list[EventWindow] = ()) -> list[str]:
+    """p5-p95 band and median per mineral for the main series of an ensemble, in the mineral's colour, with
+    the scenario's events shaded; minerals whose p95 is zero throughout are named under the panels."""
     names = []
-    for variable, (label, unit, scale) in BAND_PLOTS.items():
-        sub = bands[bands["variable"] == variable]
-        minerals = list(dict.fromkeys(sub["mineral"]))
-        fig, axes = grid(len(minerals))
-        for ax, mineral in zip(axes, minerals, strict=False):
-            rows = sub[sub["mineral"] == mineral]
-            x = np.arange(len(rows))
-            ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color="#4477aa", alpha=0.25, label="p5-p95")
-            ax.plot(x, rows["p50"] * scale, color="#4477aa", lw=1.5, label="median")
-            ax.set_title(mineral, fontsize=9)
-            month_axis(ax, pd.Index(rows["month"]))
-        axes[0].set_ylabel(unit)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
-        fig.suptitle(f"{label}: {title}")
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
-        name = f"bands_{variable}.png"
-        fig.savefig(folder / name, dpi=100, metadata=PNG_META)
-        plt.close(fig)
-        names.append(name)
+    with style():
+        for variable, (label, unit, scale) in BAND_PLOTS.items():
+            sub = bands[bands["variable"] == variable]
+            by_mineral = {m: rows for m, rows in sub.groupby("mineral", sort=False)}
+            rest = 1.0 if unit == "x baseline" else 0.0  # the value of a series that never moves
+            tolerance = 1e-3 if variable == "capacity_gap" else 1e-6
+            zero_in = {m: np.r_[rows["p5"], rows["p95"]] - rest for m, rows in by_mineral.items()}
+            shown, folded = split_zero(zero_in, tolerance)
+            fig, axes = small_multiples(len(shown))
+            for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
+                rows = by_mineral[mineral]
+                x = np.arange(len(rows))
+                colour = mineral_colour(mineral)
+                ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color=colour, alpha=0.3, lw=0)
+                ax.plot(x, rows["p50"] * scale, color=colour)
+                ax.set_title(mineral, loc="left")
+                shade_events(ax, windows)
+                time_axis(ax, list(rows["month"]), labels=k >= len(shown) - 3, every=label_every(3))
+            fig.suptitle(f"{label}, {unit}: {title} (median, band p5-p95)", x=12 / WIDTH_PX, ha="left")
+            if folded:
+                note(fig, f"{rest:g} throughout: " + ", ".join(folded))
+            name = f"bands_{variable}.png"
+            save_png(fig, folder / name)
+            names.append(name)
     return names
 
 
@@ -239,44 +262,55 @@ def save_sweep_plot(table: pd.DataFrame, inputs: list[str], indicator: str, fold
     """The indicator against each varied input, one line per mineral that moves (mean over the others)."""
     names = []
     sub = table[table["indicator"] == indicator]
-    for k, name in enumerate(inputs):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for mineral, rows in sub.groupby("mineral", sort=False):
-            if rows["value"].nunique() <= 1:
-                continue
-            numeric = pd.to_numeric(rows[name], errors="coerce")
-            if numeric.notna().all():
-                mean = rows.assign(x=numeric).groupby("x")["value"].mean()
-                style = "o" if len(inputs) > 1 and mean.size > 25 else "o-"
-                ax.plot(mean.index, mean.to_numpy(), style, ms=3, label=mineral)
-            else:
-                mean = rows.groupby(name, sort=False)["value"].mean()
-                ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral)
-        ax.set_xlabel(name)
-        ax.set_ylabel(indicator)
-        ax.grid(alpha=0.3)
-        ax.set_title(f"{indicator} against {name}" + (" (mean over the other inputs)" if len(inputs) > 1 else ""))
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        file = f"sweep_{k}.png"
-        fig.savefig(folder / file, dpi=110, metadata=PNG_META)
-        plt.close(fig)
-        names.append(file)
+    with style():
+        for k, name in enumerate(inputs):
+            fig, (ax,) = figure(1, 1, 380, Margins(left=100, right=LEGEND_PX, top=50, bottom=70), sharex=False)
+            still = []
+            for mineral, rows in sub.groupby("mineral", sort=False):
+                if rows["value"].nunique() <= 1:
+                    still.append(str(mineral))
+                    continue
+                numeric = pd.to_numeric(rows[name], errors="coerce")
+                colour = mineral_colour(str(mineral))
+                if numeric.notna().all():
+                    mean = rows.assign(x=numeric).groupby("x")["value"].mean()
+                    style_ = "o" if len(inputs) > 1 and mean.size > 25 else "o-"
+                    ax.plot(mean.index, mean.to_numpy(), style_, ms=5, label=mineral, color=colour)
+                else:
+                    mean = rows.groupby(name, sort=False)["value"].mean()
+                    ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral, color=colour)
+            ax.set_xlabel(name)
+            ax.set_ylabel(indicator)
+            ax.set_title(
+                f"{indicator} against {name}" + (" (mean over the other inputs)" if len(inputs) > 1 else ""),
+                loc="left",
+            )
+            name_lines(ax)
+            if still:
+                note(fig, "the same at every point: " + ", ".join(still))
+            file = f"sweep_{k}.png"
+            save_png(fig, folder / file)
+            names.append(file)
     return names
 
 
 def save_sensitivity_plot(ranking: pd.DataFrame, title: str, folder: Path) -> str:
+    """Each input's effect on the indicator, one panel of bars per mineral in the mineral's colour."""
     minerals = list(dict.fromkeys(ranking["mineral"]))
-    fig, axes = grid(max(1, len(minerals)))
-    for ax, mineral in zip(axes, minerals, strict=False):
-        rows = ranking[ranking["mineral"] == mineral].sort_values("effect")
-        ax.barh(rows["input"], rows["effect"], color="#4477aa")
-        ax.set_title(mineral, fontsize=9)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.grid(alpha=0.3, axis="x")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(folder / "sensitivity.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
+    inputs = ranking["input"].nunique()
+    with style():
+        cols = min(2, max(len(minerals), 1))
+        rows = math.ceil(max(len(minerals), 1) / cols)
+        fig, axes = figure(
+            rows, cols, max(120, 26 * inputs), Margins(left=330, top=60, bottom=40, wspace=340, hspace=60), sharex=False
+        )
+        for ax, mineral in zip(axes, minerals, strict=False):
+            part = ranking[ranking["mineral"] == mineral].sort_values("effect")
+            ax.barh(part["input"], part["effect"], color=mineral_colour(mineral))
+            ax.set_title(mineral, loc="left")
+            ax.grid(axis="y", visible=False)
+        for ax in axes[len(minerals) :]:
+            ax.set_visible(False)
+        fig.suptitle(title, x=12 / WIDTH_PX, ha="left")
+        save_png(fig, folder / "sensitivity.png")
     return "sensitivity.png"
