@@ -18,9 +18,6 @@ from matplotlib.figure import Figure
 
 from sim.viz import pictures
 from sim.viz.charts import (
-    PNG_META as PNG_META,  # re-exported: the stamp every PNG of sim carries
-)
-from sim.viz.charts import (
     WIDTH_PX,
     EventWindow,
     Margins,
