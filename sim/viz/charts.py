@@ -189,9 +189,9 @@ def label_ends(ax: Axes, ends: dict[str, tuple[float, str]], gap_px: float = TEX
     """Name each line right of the axes, in its colour, level with a value of it (`ends`: name -> (value,
     colour)), nudged apart so that no two names overlap (a name may hold several lines): cheaper than a
     legend, and read without looking back and forth. Call it once the y limits are set."""
-    low, high = ax.get_ylim()
+    to_axes = ax.transScale + ax.transLimits  # data to axes fraction, on a linear or a log scale
     line = gap_px / (ax.get_position().height * ax.figure.bbox.height)  # one line of text, in axes fraction
-    placed = sorted(((value - low) / (high - low), name) for name, (value, _) in ends.items())
+    placed = sorted((float(to_axes.transform((0.0, value))[1]), name) for name, (value, _) in ends.items())
     half = [line * (name.count("\n") + 1) / 2 for _, name in placed]
     centres = [y for y, _ in placed]
     for k in range(1, len(centres)):  # push up what sits too close to the name below it

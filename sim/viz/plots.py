@@ -119,30 +119,45 @@ def capacity_figure(result: RunResult, minerals: list[str], met: list[str]) -> F
     return fig
 
 
+PRICE_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)
+
+
 def prices_figure(result: RunResult) -> Figure:
-    """Prices against baseline: outside (solid) and inside (dashed) the restricting countries, and what US
-    buyers pay with duties; minerals within FLAT_PRICE of baseline throughout are named, not drawn."""
+    """Prices against baseline on one log scale (a doubling and a halving look alike): outside the
+    restricting countries (solid), inside them (dashed) and as US buyers pay with duties (dotted), the last
+    two only where they differ from the first; minerals within FLAT_PRICE of baseline throughout are named,
+    not drawn."""
     outside = result.series("price_outside_ratio")
     inside = result.series("price_inside_ratio")
     us = result.series("price_us") / result.series("price_outside") * outside
     moves = {m: max(np.abs(t[m].to_numpy() - 1).max() for t in (outside, inside, us)) for m in outside.columns}
     moving = [m for m in outside.columns if moves[m] > FLAT_PRICE]
     flat = [m for m in outside.columns if m not in moving]
-    fig, (world, paid) = figure(2, 1, 210, Margins(right=LEGEND_PX, top=40, bottom=80, hspace=44))
+    fig, (ax,) = figure(1, 1, 330, Margins(right=LEGEND_PX, top=70, bottom=80))
     x = np.arange(len(outside))
     for mineral in moving:
-        colour = mineral_colour(mineral)
-        world.plot(x, outside[mineral], color=colour, label=mineral)
-        if not np.array_equal(inside[mineral].to_numpy(), outside[mineral].to_numpy()):
-            world.plot(x, inside[mineral], color=colour, ls=(0, (2, 1.5)))
-        paid.plot(x, us[mineral], color=colour)
-    world.set_title("Price outside (solid) and inside (dashed) the restricting countries, x baseline", loc="left")
-    paid.set_title("Price paid by US buyers (with duties), x baseline", loc="left")
-    for ax in (world, paid):
-        ax.axhline(1.0, color="#777777", lw=1)
-        shade_events(ax, pictures.windows_of(result))
-        time_axis(ax, list(outside.index), labels=ax is paid)
-    name_lines(world)
+        colour, solid = mineral_colour(mineral), outside[mineral].to_numpy()
+        drawn = [ax.plot(x, solid, color=colour)[0]]
+        for table, dashes in ((inside, (0, (3, 2))), (us, (0, (1, 1.5)))):
+            if not np.allclose(table[mineral].to_numpy(), solid, rtol=1e-6):
+                drawn.extend(ax.plot(x, table[mineral], color=colour, ls=dashes))
+        # The name goes by the end of whichever of its lines ends furthest from baseline.
+        max(drawn, key=lambda line: abs(np.log(line.get_ydata()[-1]))).set_label(mineral)
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ticks = [t for t in PRICE_TICKS if low <= t <= high] or [1.0]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.axhline(1.0, color="#777777", lw=1)
+    ax.set_title(
+        "Prices, x baseline: outside (solid) and inside (dashed) the restricting countries,\n"
+        "and as US buyers pay them with duties (dotted), where they differ",
+        loc="left",
+    )
+    shade_events(ax, pictures.windows_of(result))
+    time_axis(ax, list(outside.index))
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])  # time_axis' value ticks are for linear scales
+    name_lines(ax)
     if flat:
         note(fig, f"within {FLAT_PRICE:.0%} of baseline throughout: " + ", ".join(flat))
     return fig
