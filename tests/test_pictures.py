@@ -3,6 +3,7 @@ utilisation, the import Sankey; and every chart keeps the rules (text of 14 px o
 one tick a year, events shaded, series that never move named instead of drawn, a mineral's own colour)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.text import Text
@@ -137,3 +138,16 @@ def test_event_windows_are_the_months_each_event_is_in_force(china, short):
     assert (ban.first, ban.end, ban.label) == (2, 48, "China ban")
     labels = [w.label for w in event_windows(short.resolved.scenario, 48)]
     assert "Tajikistan disruption, Russia disruption" in labels  # the same months: one window, both named
+
+
+def test_a_runs_series_are_the_tidy_tables_numbers(china):
+    """RunResult.series reads the recorder's arrays when the run kept its model: the same table as
+    pivoting the stored tidy rows, to the bit."""
+    from sim.results.recorder import MINERAL_SERIES, WORLD_SERIES
+
+    ts = china.timeseries
+    for variable in MINERAL_SERIES:
+        scope = "world" if variable in WORLD_SERIES else "us"
+        rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
+        pivoted = rows.pivot(index="month", columns="mineral", values="value")[list(china.summary)]
+        pd.testing.assert_frame_equal(china.series(variable, scope), pivoted, check_exact=True)

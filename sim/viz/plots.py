@@ -83,7 +83,7 @@ def shortfall_figure(result: RunResult) -> Figure | None:
     return fig
 
 
-CAPACITY_PANELS = 3  # the minerals with the deepest gaps; the others are named under them
+CAPACITY_PANELS = 2  # the minerals with the deepest gaps; the others are named under them
 
 
 def capacity_figure(result: RunResult, minerals: list[str], met: list[str]) -> Figure:
