@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from pydantic import BaseModel
 
 from sim.scenario.schema import Scenario
 
@@ -124,22 +125,21 @@ class EventWindow:
     label: str
 
 
-def event_label(event: object) -> str:
+# What an event is called on a chart, from its fields (the scenario schema's names).
+EVENT_WORDS = {
+    "export_restriction": "{exporter} {kind}",
+    "tariff": "{importer} tariff",
+    "supply_disruption": "{country} disruption",
+    "power_price_shock": "power price x{multiplier:g}",
+    "allied_supply": "{country} allied supply",
+    "funding_programme": "{name} funding",
+}
+
+
+def event_label(event: BaseModel) -> str:
     """A few words for an event: who does what."""
-    kind = getattr(event, "type", "event")
-    if kind == "export_restriction":
-        return f"{event.exporter} {event.kind}"  # type: ignore[attr-defined]
-    if kind == "tariff":
-        return f"{event.importer} tariff"  # type: ignore[attr-defined]
-    if kind == "supply_disruption":
-        return f"{event.country} disruption"  # type: ignore[attr-defined]
-    if kind == "power_price_shock":
-        return f"power price x{event.multiplier:g}"  # type: ignore[attr-defined]
-    if kind == "allied_supply":
-        return f"{event.country} allied supply"  # type: ignore[attr-defined]
-    if kind == "funding_programme":
-        return f"{event.name} funding"  # type: ignore[attr-defined]
-    return kind.replace("_", " ")
+    kind = str(getattr(event, "type", "event"))
+    return EVENT_WORDS.get(kind, kind.replace("_", " ")).format(**event.model_dump())
 
 
 def event_windows(scenario: Scenario, months: int) -> list[EventWindow]:

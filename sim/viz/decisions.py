@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.discover import BOX_COLUMNS, box_cells
 from sim.target import Metric
 from sim.viz.charts import DPI, WIDTH_PX, Margins, figure, save_png, style
 from sim.viz.report import embedded_pngs, render
@@ -75,22 +76,7 @@ def discover_page(
     plots: list[str],
     note: str,
 ) -> str:
-    rows = [
-        [
-            int(r.box),
-            r.input,
-            f"{r.low:.4g}",
-            f"{r.high:.4g}",
-            f"{r.full_low:.4g} to {r.full_high:.4g}",
-            f"{r.qp:.2g}",
-            f"{100 * r.coverage:.0f}%",
-            f"{100 * r.density:.0f}%",
-            f"{100 * r.mass:.0f}%",
-            f"{r.lift:.2f}",
-        ]
-        for r in boxes.itertuples()
-    ]
-    header = ["box", "input", "low", "high", "sampled range", "qp", "coverage", "density", "mass", "lift"]
+    rows = [box_cells(r) for r in boxes.itertuples()]
     return render(
         "discover.html.j2",
         title=title,
@@ -99,7 +85,7 @@ def discover_page(
         runs=runs,
         inputs=inputs,
         note=note,
-        boxes={"header": header, "rows": rows} if rows else None,  # without boxes the note says why
+        boxes={"header": BOX_COLUMNS, "rows": rows} if rows else None,  # without boxes the note says why
         images=embedded_pngs(folder, plots),
     )
 
