@@ -30,7 +30,7 @@ def save_overlays(items: list[Compared], folder: Path) -> list[str]:
                 m: np.concatenate([table[m].to_numpy() - rest for _, table in tables if m in table]) for m in minerals
             }
             shown, folded = split_zero(values, 1e-3 if variable == "capacity_gap" else 1e-6)
-            fig, axes = small_multiples(len(shown), top=60 + 20 * len(tables), bottom=60)
+            fig, axes = small_multiples(len(shown), top=84 + 20 * len(tables), bottom=60)
             for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
                 for (label, table), colour in zip(tables, RUN_COLOURS * 4, strict=False):
                     if mineral in table:
@@ -39,7 +39,7 @@ def save_overlays(items: list[Compared], folder: Path) -> list[str]:
                 time_axis(ax, list(tables[0][1].index), labels=k >= len(shown) - 3, every=label_every(3))
             fig.suptitle(f"{title}, {unit}", x=12 / WIDTH_PX, ha="left")
             for row, ((label, _), colour) in enumerate(zip(tables, RUN_COLOURS * 4, strict=False)):
-                fig.text(12 / WIDTH_PX, 1 - (44 + 20 * row) / fig.bbox.height, f"— {label}", color=colour, va="top")
+                fig.text(12 / WIDTH_PX, 1 - (40 + 20 * row) / fig.bbox.height, f"— {label}", color=colour, va="top")
             if folded:
                 note(fig, f"{rest:g} in every run: " + ", ".join(folded))
             name = f"compare_{variable}.png"

@@ -221,12 +221,13 @@ def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     return list(figures)
 
 
-def small_multiples(n: int, panel_height: int = 190, top: int = 60, bottom: int = 60) -> tuple[Figure, list[Axes]]:
+def small_multiples(n: int, panel_height: int = 190, top: int = 84, bottom: int = 60) -> tuple[Figure, list[Axes]]:
     """One panel per mineral, three to a row (a 14-px year label needs about a third of the width), the
-    panels left over hidden."""
+    panels left over hidden; the caller labels the years of the last panel in each column."""
     cols = min(3, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
-    fig, axes = figure(rows, cols, panel_height, Margins(left=90, top=top, bottom=bottom, wspace=80, hspace=50))
+    margins = Margins(left=90, top=top, bottom=bottom, wspace=80, hspace=50)
+    fig, axes = figure(rows, cols, panel_height, margins, sharex=False)
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -259,6 +260,8 @@ def save_band_plots(bands: pd.DataFrame, title: str, folder: Path, windows: list
                 ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color=colour, alpha=0.3, lw=0)
                 ax.plot(x, rows["p50"] * scale, color=colour)
                 ax.set_title(mineral, loc="left")
+                if unit == "t/yr":
+                    ax.yaxis.set_major_formatter(pictures.THOUSANDS)
                 shade_events(ax, windows)
                 time_axis(ax, list(rows["month"]), labels=k >= len(shown) - 3, every=label_every(3))
             fig.suptitle(f"{label}, {unit}: {title} (median, band p5-p95)", x=12 / WIDTH_PX, ha="left")
