@@ -94,9 +94,9 @@ def test_utilisation_is_plant_output_over_standing_capacity(china):
     output = plant[plant["variable"] == "output"].groupby("month")["value"].sum()
     capacity = plant[plant["variable"] == "capacity"].groupby("month")["value"].sum() / 12
     with style():
-        drawn, full = pictures.draw_utilisation(axes(), china)
+        drawn, steady = pictures.draw_utilisation(axes(), china)
     assert np.allclose(drawn["tungsten"], 100 * output / capacity)
-    assert "graphite" in full and "graphite" not in drawn  # its one plant runs flat out
+    assert steady["graphite"] == pytest.approx(100) and "graphite" not in drawn  # its one plant runs flat out
 
 
 def test_no_shortfall_picture_when_no_mineral_is_short_and_the_rest_are_named(china, short):

@@ -150,17 +150,18 @@ def utilisation(result: RunResult) -> dict[str, np.ndarray]:
     return shares
 
 
-def draw_utilisation(ax: Axes, result: RunResult) -> tuple[dict[str, np.ndarray], list[str]]:
-    """One line per mineral whose plants are ever below full use; returns them and the minerals at full use."""
+def draw_utilisation(ax: Axes, result: RunResult) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """One line per mineral whose plants' use changes during the run; returns those lines and, for the
+    minerals whose use holds steady throughout (often at full use), that level in %."""
     shares = utilisation(result)
-    below = {mineral: 100 - values for mineral, values in shares.items()}
-    curtailed, full = split_zero(below, tolerance=0.05)
-    for mineral in curtailed:
+    moves = {mineral: values - values[0] for mineral, values in shares.items()}
+    changing, steady = split_zero(moves, tolerance=0.05)
+    for mineral in changing:
         ax.plot(np.arange(len(shares[mineral])), shares[mineral], color=mineral_colour(mineral), label=mineral)
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(0, 105)
     _time_chart(ax, result)
-    return {mineral: shares[mineral] for mineral in curtailed}, full
+    return {mineral: shares[mineral] for mineral in changing}, {m: float(shares[m][0]) for m in steady}
 
 
 # --- Sankey of imports ---------------------------------------------------------------------------------

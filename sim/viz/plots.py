@@ -178,11 +178,11 @@ def sector_figure(result: RunResult, minerals: list[str], others: list[str]) -> 
 
 def utilisation_figure(result: RunResult) -> Figure:
     fig, (ax,) = figure(1, 1, 300, Margins(right=LEGEND_PX, bottom=80, top=46))
-    _, full = pictures.draw_utilisation(ax, result)
+    _, steady = pictures.draw_utilisation(ax, result)
     ax.set_title("US plants: output, % of standing capacity (the rest curtailed, idle or short of feed)", loc="left")
     name_lines(ax)
-    if full:
-        note(fig, "at full use throughout: " + ", ".join(full))
+    if steady:
+        note(fig, "steady throughout: " + ", ".join(f"{m} {level:.0f}%" for m, level in steady.items()))
     return fig
 
 
