@@ -22,6 +22,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.results.recorder import ROUTES
+from sim.scenario.schema import month_label
 from sim.viz.charts import ZERO, EventWindow, event_windows, shade_events, split_zero, time_axis
 from sim.viz.palette import ROUTE_COLOURS, mineral_colour, sector_colour
 
@@ -34,7 +35,9 @@ OTHERS_SHARE = 0.03  # exporters under this share of the period's imports are dr
 
 
 def months_of(result: RunResult) -> list[str]:
-    return list(result.series("us_demand").index)
+    """The run's month labels (YYYY-MM), as its tables hold them."""
+    start = result.resolved.scenario.start
+    return [month_label(start, t) for t in range(result.months)]
 
 
 def windows_of(result: RunResult) -> list[EventWindow]:

@@ -76,7 +76,7 @@ def shortfall_figure(result: RunResult) -> Figure | None:
     ax.yaxis.set_major_formatter(pictures.PERCENT)
     ax.set_title(f"US shortfall, % of demand: {result.name} (seed {result.seed})", loc="left")
     shade_events(ax, pictures.windows_of(result), labelled=True)
-    time_axis(ax, list(table.index))
+    time_axis(ax, pictures.months_of(result))
     name_lines(ax, at="peak")
     if never:
         note(fig, "not short: " + ", ".join(never))
@@ -155,7 +155,7 @@ def prices_figure(result: RunResult) -> Figure:
         loc="left",
     )
     shade_events(ax, pictures.windows_of(result))
-    time_axis(ax, list(outside.index))
+    time_axis(ax, pictures.months_of(result))
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])  # time_axis' value ticks are for linear scales
     name_lines(ax)
     if flat:
