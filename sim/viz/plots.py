@@ -163,7 +163,7 @@ def prices_figure(result: RunResult) -> Figure:
     return fig
 
 
-def sector_figure(result: RunResult, minerals: list[str], others: list[str]) -> Figure:
+def sector_figure(result: RunResult, minerals: list[str]) -> Figure:
     fig, axes = figure(len(minerals), 1, 170, Margins(right=LEGEND_PX, top=40, bottom=80, hspace=50))
     never_by_mineral = []
     for ax, mineral in zip(axes, minerals, strict=True):
@@ -203,9 +203,9 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
     if gap:
         figures["capacity_vs_need.png"] = capacity_figure(result, gap, met)
     figures["prices.png"] = prices_figure(result)
-    short, others = pictures.short_minerals(result, limit=3)
+    short, _ = pictures.short_minerals(result, limit=3)
     if short:
-        figures["shortfall_by_sector.png"] = sector_figure(result, short, others)
+        figures["shortfall_by_sector.png"] = sector_figure(result, short)
     figures["utilisation.png"] = utilisation_figure(result)
     if len(result.flows):
         figures["imports_sankey.png"] = sankey_figure(result)
