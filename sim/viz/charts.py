@@ -40,6 +40,10 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    # The grid marks each year and value; tick marks beside the labels would only repeat it (and cost a
+    # line drawn per tick).
+    "xtick.bottom": False,
+    "ytick.left": False,
     "grid.alpha": 0.3,
     "lines.linewidth": 2.5,
     "legend.frameon": False,
