@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.model.model import SupplyChainModel
-from sim.results.recorder import Recorder
+from sim.results.recorder import MINERAL_SERIES, WORLD_SERIES, Recorder
 from sim.results.summary import summarise
 from sim.scenario.load import ResolvedScenario, load_scenario, with_horizon
 
@@ -29,17 +29,38 @@ class RunResult:
     draws: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     model: SupplyChainModel | None = None
+    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return self.resolved.scenario.name
 
     def series(self, variable: str, scope: str = "us") -> pd.DataFrame:
-        """One variable as a month x mineral table."""
-        ts = self.timeseries
-        rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
-        table = rows.pivot(index="month", columns="mineral", values="value")
-        return table[[m for m in self.summary if m in table.columns]]  # the world's mineral order, as in the tables
+        """One variable as a month x mineral table (a copy: the plots and reports ask for the same tables
+        many times, so each is made once)."""
+        key = (variable, scope)
+        if key not in self._tables:
+            table = self._recorded(variable, scope)
+            if table is None:
+                ts = self.timeseries
+                rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
+                table = rows.pivot(index="month", columns="mineral", values="value")
+            self._tables[key] = table[[m for m in self.summary if m in table.columns]]  # the world's order
+        return self._tables[key].copy()
+
+    def _recorded(self, variable: str, scope: str) -> pd.DataFrame | None:
+        """The table straight from the recorder's [month, mineral] array, the one the tidy table was made
+        from (the same numbers, without a pass over its ~100,000 rows); None if the run kept no model."""
+        if self.model is None or variable not in MINERAL_SERIES:
+            return None
+        if scope != ("world" if variable in WORLD_SERIES else "us"):
+            return None
+        recorder = self.model.recorder
+        return pd.DataFrame(
+            recorder.series[variable].astype(float),
+            index=pd.Index(recorder.months(), dtype="string", name="month"),
+            columns=pd.Index(self.model.minerals, dtype="string", name="mineral"),
+        )
 
 
 def simulate(resolved: ResolvedScenario, seed: int | None = None, months: int | None = None) -> RunResult:

@@ -116,6 +116,25 @@ def discover_file(
     return DiscoveryStudy(resolved, runs, resolved.scenario.seed if seed is None else seed, months, density, found)
 
 
+BOX_COLUMNS = ("box", "input", "low", "high", "sampled range", "qp", "coverage", "density", "mass", "lift")
+
+
+def box_cells(row: Any) -> list[str]:
+    """One row of `Discovery.boxes` as the text of BOX_COLUMNS (the report page and the terminal table)."""
+    return [
+        str(int(row.box)),
+        row.input,
+        f"{row.low:.4g}",
+        f"{row.high:.4g}",
+        f"{row.full_low:.4g} to {row.full_high:.4g}",
+        f"{row.qp:.2g}",
+        f"{100 * row.coverage:.0f}%",
+        f"{100 * row.density:.0f}%",
+        f"{100 * row.mass:.0f}%",
+        f"{row.lift:.2f}",
+    ]
+
+
 def discover(
     resolved: ResolvedScenario,
     target: Target,

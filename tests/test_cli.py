@@ -24,11 +24,11 @@ RUN_FILES = {
     "summary.json",
     "timeseries.parquet",
     "flows.parquet",
-    "shortfall_by_mineral.png",
-    "capacity_gap.png",
+    "capacity_vs_need.png",
     "prices.png",
-    "flows_by_route.png",
-}
+    "utilisation.png",
+    "imports_sankey.png",
+}  # no shortfall pictures: china_ban leaves no mineral short in the US (the report says so)
 
 
 def sim(*args: str):
@@ -219,6 +219,8 @@ def test_each_run_carries_a_self_contained_html_report(china_run, tmp_path):
     html = (folder / "report.html").read_text()
     assert "<table>" in html and "antimony" in html and "Provenance" in html
     assert html.count("data:image/png;base64,") == 4
+    assert "No mineral was short in the US in any month" in html
+    assert html.count('width="1080"') == 4 and "max-width:none" in html  # each picture at its native size
     assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
     target = tmp_path / "again.html"
     result = sim("report", str(folder), "--output", str(target))
@@ -251,11 +253,13 @@ def test_version_and_the_allowed_choices_are_in_the_help():
 
 
 def test_a_label_names_the_run_in_runs_compare_and_the_report(tmp_path):
-    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--label", "team A", "--out", str(tmp_path))
+    label = "team A <b>&</b>"
+    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--label", label, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     (folder,) = run_dirs(tmp_path)
-    assert json.loads((folder / "manifest.json").read_text())["label"] == "team A"
-    assert "<h1>team A <small>(china_ban)</small></h1>" in (folder / "report.html").read_text()
+    assert json.loads((folder / "manifest.json").read_text())["label"] == label
+    page = (folder / "report.html").read_text()
+    assert "<h1>team A &lt;b&gt;&amp;&lt;/b&gt; <small>(china_ban)</small></h1>" in page  # text, not markup
     assert "team A" in sim("runs", "--out", str(tmp_path)).output
     compared = sim("compare", str(folder), str(SCENARIOS / "baseline.yaml"), "--months", "6", "--out", str(tmp_path))
     assert compared.exit_code == 0 and "team A" in compared.output

@@ -255,10 +255,10 @@ def test_a_plot_linked_to_a_file_outside_the_run_is_never_embedded(results, tmp_
     secret = tmp_path / "secret.png"
     secret.write_bytes(PNG)
     good = good_run(results)
-    (good / "capacity_gap.png").unlink()
-    (good / "capacity_gap.png").symlink_to(secret)
+    (good / "prices.png").unlink()
+    (good / "prices.png").symlink_to(secret)
     line = one_error_line(sim("report", good.name, "--out", results, "--output", tmp_path / "r.html"))
-    assert "capacity_gap.png" in line and "outside the folder" in line
+    assert "prices.png" in line and "outside the folder" in line
     assert not (tmp_path / "r.html").exists()
 
 

@@ -90,22 +90,13 @@ def discover(
 
 
 def boxes_table(study: DiscoveryStudy) -> Table:
+    from sim.discover import BOX_COLUMNS, box_cells
+
     table = Table(title="PRIM boxes: where the target holds", title_justify="left")
-    for header in ("box", "input", "low", "high", "sampled", "qp", "coverage", "density", "mass", "lift"):
+    for header in BOX_COLUMNS:
         table.add_column(header, justify="left" if header == "input" else "right")
-    for r in study.found.boxes.itertuples():
-        table.add_row(
-            str(r.box),
-            r.input,
-            f"{r.low:.4g}",
-            f"{r.high:.4g}",
-            f"{r.full_low:.4g} to {r.full_high:.4g}",
-            f"{r.qp:.2g}",
-            f"{100 * r.coverage:.0f}%",
-            f"{100 * r.density:.0f}%",
-            f"{100 * r.mass:.0f}%",
-            f"{r.lift:.2f}",
-        )
+    for row in study.found.boxes.itertuples():
+        table.add_row(*box_cells(row))
     return table
 
 

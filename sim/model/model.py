@@ -41,6 +41,17 @@ from sim.world.schema import REST, US, ProgrammeData, World
 US_R = 0  # the United States is region 0
 
 
+def capacity_need(
+    demand: np.ndarray, recycling: np.ndarray, domestic0: np.ndarray, reliable_share: np.ndarray, allied: np.ndarray
+) -> np.ndarray:
+    """t/month of domestic processing the US needs: demand less recycling, less the imports policies still let
+    through (the baseline import need, demand beyond recycling and baseline domestic capacity `domestic0`,
+    times `reliable_share`) and less allied commitments. Element by element, so it takes one month's
+    [mineral] arrays or a run's [month, mineral] arrays alike."""
+    import_need = np.maximum(demand - recycling - domestic0, 0.0)
+    return demand - recycling - (reliable_share * import_need + allied)
+
+
 class MonthObserver(Protocol):
     """Whoever records a run: called once a month after the market has cleared."""
 
@@ -871,10 +882,13 @@ class SupplyChainModel(Model):
         against domestic `capacity` (default: what can run now). Zero in a baseline; the withheld share of
         imports under a ban or quota; the curtailed capacity under a power spike."""
         t = self.month
-        reliable_share = self.reliable_share[t]
-        import_need = np.maximum(self.us_demand_total - recycling - self.domestic_capacity0, 0.0)
-        reliable = reliable_share * import_need + self.timeline.allied_total[t]
-        needed = self.us_demand_total - recycling - reliable
+        needed = capacity_need(
+            self.us_demand_total,
+            recycling,
+            self.domestic_capacity0,
+            self.reliable_share[t],
+            self.timeline.allied_total[t],
+        )
         capacity = self.domestic_capacity if capacity is None else capacity
         return np.maximum(needed - capacity, 0.0)
 

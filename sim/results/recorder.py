@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.market import share
+from sim.model.model import capacity_need
 from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 from sim.scenario.schema import month_label
 
@@ -42,6 +43,7 @@ MINERAL_SERIES = {
     "us_mine_processed_abroad": "t/month",
     "mine_gap": "t/yr",
     "mine_capacity_built": "t/yr",
+    "capacity_need": "t/yr",
     "import_reliance": "share",
     "import_reliance_incl_feedstock": "share",
     "import_bill_usd": "USD/month",
@@ -78,6 +80,7 @@ PLANT_STATE = ("status", "utilisation", "output", "margin", "restart_cost_usd") 
 DERIVED_SERIES = (
     "domestic_capacity",
     "capacity_gap",
+    "capacity_need",
     "price_outside_ratio",
     "price_inside_ratio",
     "import_reliance",
@@ -218,6 +221,14 @@ class Recorder:
         imports, price_outside = s["imports"][now], s["price_outside"][now]
         s["domestic_capacity"][now] = self.domestic_capacity[now] * 12
         s["capacity_gap"][now] = self.capacity_gap[now] * 12
+        need = capacity_need(
+            s["us_demand"][now],
+            s["recycling"][now],
+            m.domestic_capacity0,
+            m.reliable_share[now],
+            m.timeline.allied_total[now],
+        )
+        s["capacity_need"][now] = need * 12  # what the gap is measured against (Model._capacity_gap)
         s["price_outside_ratio"][now] = price_outside / m.price0
         s["price_inside_ratio"][now] = s["price_inside"][now] / m.price0
         supplied = s["domestic_output"][now] + imports + s["recycling"][now] + s["stockpile_release"][now]

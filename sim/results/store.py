@@ -267,9 +267,11 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, l
         )
         plots: list[str] = []
         if with_plots:
+            from sim.viz.charts import event_windows
             from sim.viz.plots import save_band_plots
 
-            plots = save_band_plots(bands, f"{result.name}: {len(result.outcomes)} runs", tmp)
+            windows = event_windows(result.resolved.scenario, result.months)
+            plots = save_band_plots(bands, f"{result.name}: {len(result.outcomes)} runs", tmp, windows)
         resolved = result.resolved
         import mesa
 

@@ -2,72 +2,66 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
+from sim.discover import BOX_COLUMNS, box_cells
 from sim.target import Metric
-from sim.viz.plots import PNG_META
-from sim.viz.report import embedded_pngs, html_page
+from sim.viz.charts import DPI, WIDTH_PX, Margins, figure, save_png, style
+from sim.viz.report import embedded_pngs, render
 
 
 def save_peeling_plot(trajectories: list[pd.DataFrame], folder: Path) -> list[str]:
     """Coverage against density along each box's peeling trajectory; the chosen point ringed."""
     if not trajectories:
         return []
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for number, trajectory in enumerate(trajectories, start=1):
-        points = ax.scatter(
-            trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=18
-        )
-        chosen = trajectory[trajectory["chosen"]]
-        ax.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none", edgecolors="#cc3311", lw=2)
-        ax.annotate(
-            f"box {number}",
-            (chosen["coverage"].iloc[0], chosen["density"].iloc[0]),
-            xytext=(6, 6),
-            textcoords="offset points",
-            fontsize=11,
-        )
-    fig.colorbar(points, ax=ax, label="inputs restricted")
-    ax.set_xlabel("coverage (share of target futures inside the box)", fontsize=11)
-    ax.set_ylabel("density (share of the box's futures on target)", fontsize=11)
-    ax.set_xlim(0, 1.12)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.set_title("PRIM peeling trade-off", fontsize=12)
-    fig.tight_layout()
-    fig.savefig(folder / "peeling.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
+    with style():
+        fig, (ax,) = figure(1, 1, 460, Margins(left=90, right=150, top=50, bottom=70), width=840)
+        for number, trajectory in enumerate(trajectories, start=1):
+            points = ax.scatter(
+                trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=30
+            )
+            chosen = trajectory[trajectory["chosen"]]
+            ax.scatter(chosen["coverage"], chosen["density"], s=200, facecolors="none", edgecolors="#cc3311", lw=2)
+            ax.annotate(
+                f"box {number}",
+                (chosen["coverage"].iloc[0], chosen["density"].iloc[0]),
+                xytext=(8, 8),
+                textcoords="offset points",
+            )
+        fig.colorbar(points, ax=ax, label="inputs restricted")
+        ax.set_xlabel("coverage (share of target futures inside the box)")
+        ax.set_ylabel("density (share on target)")
+        ax.set_xlim(0, 1.12)
+        ax.set_ylim(0, 1.02)
+        ax.set_title("PRIM peeling trade-off", loc="left")
+        save_png(fig, folder / "peeling.png")
     return ["peeling.png"]
 
 
 def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: Metric, folder: Path) -> list[str]:
     """Regret per policy across futures (box plot) beside the share of futures meeting the threshold."""
     policies = list(table["policy"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.6 * len(policies) + 2.5), width_ratios=[2, 1])
-    data = [outcomes.loc[outcomes["policy"] == p, "regret"] * metric.scale for p in policies]
-    left.boxplot(data, orientation="horizontal", tick_labels=policies, whis=(10, 90), showfliers=True)
     unit = "percentage points" if metric.is_share else metric.unit
-    left.set_xlabel(
-        f"regret: {metric.words} less the best policy's{f', {unit}' if unit else ''} (whiskers p10-p90)", fontsize=10
-    )
-    left.grid(alpha=0.3, axis="x")
-    right.barh(policies, table["meets_share"] * 100, color="#4477aa")
-    right.set_xlim(0, 100)
-    right.set_xlabel("futures meeting the threshold, %", fontsize=10)
-    right.set_yticks([])
-    right.grid(alpha=0.3, axis="x")
-    for ax in (left, right):
-        ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(folder / "regret.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
+    with style():
+        fig = Figure(figsize=(WIDTH_PX / DPI, (44 * len(policies) + 140) / DPI), dpi=DPI)
+        grid = fig.add_gridspec(1, 2, width_ratios=[2, 1], left=0.2, right=0.98, top=0.95, bottom=110 / fig.bbox.height)
+        left, right = grid.subplots()
+        data = [outcomes.loc[outcomes["policy"] == p, "regret"] * metric.scale for p in policies]
+        left.boxplot(data, orientation="horizontal", tick_labels=policies, whis=(10, 90), showfliers=True)
+        left.set_xlabel(
+            f"regret: {metric.words} less the best policy's{f', {unit}' if unit else ''}\n(whiskers p10-p90)"
+        )
+        right.barh(policies, table["meets_share"] * 100, color="#4477aa")
+        right.set_xlim(0, 100)
+        right.set_xlabel("futures meeting the threshold, %")
+        right.set_yticks([])
+        for ax in (left, right):
+            ax.grid(axis="y", visible=False)
+            ax.invert_yaxis()
+        save_png(fig, folder / "regret.png")
     return ["regret.png"]
 
 
@@ -82,28 +76,18 @@ def discover_page(
     plots: list[str],
     note: str,
 ) -> str:
-    rows = "".join(
-        f"<tr><td>{int(r.box)}</td><td>{html.escape(r.input)}</td><td>{r.low:.4g}</td><td>{r.high:.4g}</td>"
-        f"<td>{r.full_low:.4g} to {r.full_high:.4g}</td><td>{r.qp:.2g}</td><td>{100 * r.coverage:.0f}%</td>"
-        f"<td>{100 * r.density:.0f}%</td><td>{100 * r.mass:.0f}%</td><td>{r.lift:.2f}</td></tr>"
-        for r in boxes.itertuples()
+    rows = [box_cells(r) for r in boxes.itertuples()]
+    return render(
+        "discover.html.j2",
+        title=title,
+        target=target,
+        base_rate=f"{100 * base_rate:.1f}%",
+        runs=runs,
+        inputs=inputs,
+        note=note,
+        boxes={"header": BOX_COLUMNS, "rows": rows} if rows else None,  # without boxes the note says why
+        images=embedded_pngs(folder, plots),
     )
-    table = (
-        "<table><tr><th>box</th><th>input</th><th>low</th><th>high</th><th>sampled range</th><th>qp</th>"
-        f"<th>coverage</th><th>density</th><th>mass</th><th>lift</th></tr>{rows}</table>"
-        if len(boxes)
-        else ""  # the note says why there is none
-    )
-    body = (
-        f"<h1>{html.escape(title)}</h1><p class='meta'>target <code>{html.escape(target)}</code> held in "
-        f"{100 * base_rate:.1f}% of {runs} futures (a Latin hypercube over {inputs} uncertain inputs).</p>"
-        f"<p>{html.escape(note)}</p>{table}{embedded_pngs(folder, plots)}"
-        "<p class='meta'>coverage: share of the target futures inside the box; density: share of the box's "
-        "futures on target; mass: share of all futures in the box; qp: quasi-p value of the restriction "
-        "(restrictions above 0.05 are lifted); lift: density over the share of all futures on target (near 1, "
-        "the box says little). PRIM: EMA Workbench.</p>"
-    )
-    return html_page(title, body)
 
 
 def robust_page(
@@ -117,23 +101,37 @@ def robust_page(
     plots: list[str],
 ) -> str:
     k = metric.scale
-    rows = "".join(
-        f"<tr{' class=hot' if r.policy in tied else ''}><td>{html.escape(r.policy)}</td>"
-        f"<td>{100 * r.meets_share:.0f}%</td><td>{k * r.metric_median:.4g}</td><td>{k * r.regret_median:.4g}</td>"
-        f"<td>{k * r.regret_p90:.4g}</td><td>{k * r.regret_max:.4g}</td><td>{100 * r.best_share:.0f}%</td>"
-        f"<td>{r.cost_usd_median / 1e6:,.0f}</td></tr>"
+    rows = [
+        [
+            r.policy,
+            f"{100 * r.meets_share:.0f}%",
+            f"{k * r.metric_median:.4g}",
+            f"{k * r.regret_median:.4g}",
+            f"{k * r.regret_p90:.4g}",
+            f"{k * r.regret_max:.4g}",
+            f"{100 * r.best_share:.0f}%",
+            f"{r.cost_usd_median / 1e6:,.0f}",
+        ]
         for r in table.itertuples()
+    ]
+    header = [
+        "policy",
+        "futures meeting threshold",
+        "outcome median",
+        "regret median",
+        "regret p90",
+        "regret max",
+        "best in",
+        "funding committed, median USD m",
+    ]
+    return render(
+        "robust.html.j2",
+        title=title,
+        futures=futures,
+        threshold=threshold,
+        outcome=metric.words + (f", {metric.unit}" if metric.unit else ""),
+        gap="percentage points" if metric.is_share else metric.unit,
+        policies={"header": header, "rows": rows, "hot": [i for i, p in enumerate(table["policy"]) if p in tied]},
+        tied=tied,
+        images=embedded_pngs(folder, plots),
     )
-    unit = f", {metric.unit}" if metric.unit else ""
-    gap = "percentage points" if metric.is_share else metric.unit
-    body = (
-        f"<h1>{html.escape(title)}</h1><p class='meta'>{futures} futures, the same for every policy. Threshold: "
-        f"<code>{html.escape(threshold)}</code>. Outcome: {html.escape(metric.words)}{html.escape(unit)} (lower is "
-        f"better; regret{f' in {html.escape(gap)}' if gap else ''}: against the best policy in the same future).</p>"
-        "<table><tr><th>policy</th><th>futures meeting threshold</th><th>outcome median</th>"
-        "<th>regret median</th><th>regret p90</th><th>regret max</th><th>best in</th>"
-        f"<th>funding committed, median USD m</th></tr>{rows}</table>"
-        f"<p>Least maximum regret: <b>{html.escape(' = '.join(tied))}</b> (highlighted"
-        f"{'; a tie' if len(tied) > 1 else ''}).</p>{embedded_pngs(folder, plots)}"
-    )
-    return html_page(title, body)

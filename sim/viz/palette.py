@@ -24,10 +24,35 @@ MINERAL_COLOURS: dict[str, str] = {
 }
 FALLBACK = ("#44aa99", "#ddcc77", "#88ccee", "#000000", "#997700", "#ee8866")
 ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
+# US sectors, by name (shortfall by sector); defence keeps the strongest colour.
+SECTOR_COLOURS: dict[str, str] = {
+    "defence": "#000000",
+    "energy": "#ee7733",
+    "electronics": "#0077bb",
+    "optoelectronics": "#33bbee",
+    "telecom": "#009988",
+    "industry": "#777777",
+    "metallurgy": "#aa3377",
+    "chemicals": "#cc3311",
+    "construction": "#997700",
+    "transport": "#ee3377",
+    "medical": "#117733",
+    "research": "#882255",
+    "other": "#aaaaaa",
+}
 
 
 def mineral_colour(mineral: str) -> str:
     """The mineral's colour; a mineral not listed gets a fixed colour from its name."""
-    if mineral in MINERAL_COLOURS:
-        return MINERAL_COLOURS[mineral]
-    return FALLBACK[sum(map(ord, mineral)) % len(FALLBACK)]
+    return _by_name(MINERAL_COLOURS, mineral)
+
+
+def sector_colour(sector: str) -> str:
+    """The US sector's colour; a sector not listed gets a fixed colour from its name."""
+    return _by_name(SECTOR_COLOURS, sector)
+
+
+def _by_name(colours: dict[str, str], name: str) -> str:
+    if name in colours:
+        return colours[name]
+    return FALLBACK[sum(map(ord, name)) % len(FALLBACK)]

@@ -1,128 +1,236 @@
-"""Matplotlib figures of one run, saved as PNG beside its data."""
+"""Matplotlib figures of one run, saved as PNG beside its data, and the figures of many runs.
+
+A run's figures are a fixed part of `sim run`, so they are few and laid out once (sim/viz/charts.py):
+the US shortfall by mineral, capacity against need, prices, shortfall by sector (when a mineral is short),
+plant utilisation and a Sankey of imports. The drawing of each picture lives in sim/viz/pictures.py.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from sim.results.recorder import ROUTES
-from sim.viz.palette import ROUTE_COLOURS, mineral_colour
+from sim.viz import pictures
+from sim.viz.charts import (
+    WIDTH_PX,
+    EventWindow,
+    Margins,
+    figure,
+    label_ends,
+    save_png,
+    shade_events,
+    split_zero,
+    style,
+    time_axis,
+)
+from sim.viz.palette import mineral_colour
 
 if TYPE_CHECKING:
     from sim.api import RunResult
 
-PNG_META = {"Software": None}  # no version stamp: same run, same bytes
+LEGEND_PX = 190  # the right-hand column that holds a legend
+FLAT_PRICE = 0.01  # a price within 1 % of baseline throughout is drawn as a note, not a line
 
 
-def month_axis(ax: plt.Axes, months: pd.Index | list[str]) -> None:
-    ticks = np.arange(0, len(months), max(1, len(months) // 6))
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([months[i] for i in ticks], rotation=30, ha="right", fontsize=7)
-    ax.grid(alpha=0.3)
+def note(fig: Figure, text: str, y_px: int = 8) -> None:
+    """A line of grey text at the figure's bottom left (e.g. the series folded away)."""
+    fig.text(12 / fig.bbox.width, y_px / fig.bbox.height, text, color="#444444")
 
 
-def grid(n: int) -> tuple[plt.Figure, np.ndarray]:
-    cols = 5 if n > 4 else n
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows + 0.6), squeeze=False, sharex=True)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, axes.flat
+def name_lines(ax: Axes, at: str = "end") -> None:
+    """Each labelled line named right of the axes in its colour, level with its last value (`at="end"`) or,
+    for series that fall back to zero, with its peak (`at="peak"`); see charts.label_ends."""
+    pick = (lambda y: float(y[-1])) if at == "end" else (lambda y: float(np.nanmax(y)))
+    label_ends(
+        ax,
+        {
+            line.get_label(): (pick(np.asarray(line.get_ydata())), line.get_color())
+            for line in ax.lines
+            if not line.get_label().startswith("_")
+        },
+    )
 
 
-def _lines(
-    result: RunResult,
-    variable: str,
-    title: str,
-    ylabel: str,
-    path: Path,
-    scale: float = 100.0,
-    divide_by: str | None = None,
-) -> None:
-    table = result.series(variable)
-    if divide_by is not None:
-        table = table / (result.series(divide_by) * 12)
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    for mineral in table.columns:
-        ax.plot(np.arange(len(table)), table[mineral] * scale, label=mineral, color=mineral_colour(mineral), lw=1.6)
-    month_axis(ax, table.index)
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{title} — {result.name} (seed {result.seed})")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata=PNG_META)
-    plt.close(fig)
+def label_every(cols: int) -> int:
+    """A year label on every tick that fits a panel of 1 / cols of the width (a label is about 45 px)."""
+    return max(1, math.ceil(11 * 45 / ((WIDTH_PX - 100) / cols)))
+
+
+def shortfall_figure(result: RunResult) -> Figure | None:
+    """US shortfall by mineral over time; None when no mineral is ever short (the report says so)."""
+    table = result.series("shortfall_share") * 100
+    short, never = split_zero({m: table[m].to_numpy() for m in table.columns}, tolerance=1e-3)
+    if not short:
+        return None
+    fig, (ax,) = figure(1, 1, 330, Margins(right=LEGEND_PX, bottom=80, top=46))
+    x = np.arange(len(table))
+    for mineral in short:
+        ax.plot(x, table[mineral], color=mineral_colour(mineral), label=mineral)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(pictures.PERCENT)
+    ax.set_title(f"US shortfall, % of demand: {result.name} (seed {result.seed})", loc="left")
+    shade_events(ax, pictures.windows_of(result), labelled=True)
+    time_axis(ax, pictures.months_of(result))
+    name_lines(ax, at="peak")
+    if never:
+        note(fig, "not short: " + ", ".join(never))
+    return fig
+
+
+CAPACITY_PANELS = 2  # the minerals with the deepest gaps; the others are named under them
+
+
+def capacity_figure(result: RunResult, minerals: list[str], met: list[str]) -> Figure:
+    """Capacity against need for the minerals with the deepest gaps (peak gap over need)."""
+    gap, need = result.series("capacity_gap"), result.series("capacity_need")
+    depth = {m: float((gap[m] / need[m].where(need[m] > 0)).max()) for m in minerals}
+    shown = sorted(minerals, key=lambda m: -(depth[m] if depth[m] == depth[m] else 0.0))[:CAPACITY_PANELS]
+    shown = [m for m in minerals if m in shown]  # in the world's order
+    cols = len(shown)
+    fig, axes = figure(1, cols, 220, Margins(left=100, top=100, bottom=80, wspace=90), sharex=False)
+    for ax, mineral in zip(axes, shown, strict=True):
+        pictures.draw_capacity_vs_need(ax, result, mineral, every=label_every(cols))
+    fig.suptitle(
+        "Domestic processing capacity against need, t/yr (need: demand less recycling, reliable imports "
+        "and allied supply)",
+        x=12 / WIDTH_PX,
+        ha="left",
+        fontsize=16,
+    )
+    fig.text(
+        12 / WIDTH_PX,
+        1 - 40 / fig.bbox.height,
+        "dark: operating   pale: being built with federal money   dashed: all federally funded   black: need",
+        va="top",
+        color="#444444",
+    )
+    notes = []
+    if rest := [m for m in minerals if m not in shown]:
+        notes.append("also short of capacity: " + ", ".join(rest))
+    if met:
+        notes.append("capacity meets the need throughout: " + ", ".join(met))
+    note(fig, "; ".join(notes))
+    return fig
+
+
+PRICE_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)
+
+
+def prices_figure(result: RunResult) -> Figure:
+    """Prices against baseline on one log scale (a doubling and a halving look alike): outside the
+    restricting countries (solid), inside them (dashed) and as US buyers pay with duties (dotted), the last
+    two only where they differ from the first; minerals within FLAT_PRICE of baseline throughout are named,
+    not drawn."""
+    outside = result.series("price_outside_ratio")
+    inside = result.series("price_inside_ratio")
+    us = result.series("price_us") / result.series("price_outside") * outside
+    moves = {m: max(np.abs(t[m].to_numpy() - 1).max() for t in (outside, inside, us)) for m in outside.columns}
+    moving = [m for m in outside.columns if moves[m] > FLAT_PRICE]
+    flat = [m for m in outside.columns if m not in moving]
+    fig, (ax,) = figure(1, 1, 330, Margins(right=LEGEND_PX, top=70, bottom=80))
+    x = np.arange(len(outside))
+    for mineral in moving:
+        colour, solid = mineral_colour(mineral), outside[mineral].to_numpy()
+        drawn = [ax.plot(x, solid, color=colour)[0]]
+        for table, dashes in ((inside, (0, (3, 2))), (us, (0, (1, 1.5)))):
+            if not np.allclose(table[mineral].to_numpy(), solid, rtol=1e-6):
+                drawn.extend(ax.plot(x, table[mineral], color=colour, ls=dashes))
+        # The name goes by the end of whichever of its lines ends furthest from baseline.
+        max(drawn, key=lambda line: abs(np.log(line.get_ydata()[-1]))).set_label(mineral)
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ticks = [t for t in PRICE_TICKS if low <= t <= high] or [1.0]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.axhline(1.0, color="#777777", lw=1)
+    ax.set_title(
+        "Prices, x baseline: outside (solid) and inside (dashed) the restricting countries,\n"
+        "and as US buyers pay them with duties (dotted), where they differ",
+        loc="left",
+    )
+    shade_events(ax, pictures.windows_of(result))
+    time_axis(ax, pictures.months_of(result))
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])  # time_axis' value ticks are for linear scales
+    name_lines(ax)
+    if flat:
+        note(fig, f"within {FLAT_PRICE:.0%} of baseline throughout: " + ", ".join(flat))
+    return fig
+
+
+def sector_figure(result: RunResult, minerals: list[str]) -> Figure:
+    fig, axes = figure(len(minerals), 1, 170, Margins(right=LEGEND_PX, top=40, bottom=80, hspace=50))
+    never_by_mineral = []
+    for ax, mineral in zip(axes, minerals, strict=True):
+        _, never = pictures.draw_shortfall_by_sector(ax, result, mineral, labels=ax is axes[-1])
+        ax.set_title(f"{mineral}: shortfall by US sector, % of the sector's demand", loc="left")
+        name_lines(ax, at="peak")
+        if never:
+            never_by_mineral.append(f"{mineral}: {', '.join(never)}")
+    note(fig, "never short: " + "; ".join(never_by_mineral) if never_by_mineral else "")
+    return fig
+
+
+def utilisation_figure(result: RunResult) -> Figure:
+    fig, (ax,) = figure(1, 1, 300, Margins(right=LEGEND_PX, bottom=80, top=46))
+    _, steady = pictures.draw_utilisation(ax, result)
+    ax.set_title("US plants: output, % of standing capacity (the rest curtailed, idle or short of feed)", loc="left")
+    name_lines(ax)
+    if steady:
+        note(fig, "steady throughout: " + ", ".join(f"{m} {level:.0f}%" for m, level in steady.items()))
+    return fig
+
+
+def sankey_figure(result: RunResult) -> Figure:
+    mineral, first, last = pictures.sankey_choice(result)
+    fig, (ax,) = figure(1, 1, 440, Margins(left=10, right=10, top=40, bottom=10))
+    pictures.draw_sankey(ax, result, mineral, first, last)
+    return fig
+
+
+def run_figures(result: RunResult) -> dict[str, Figure]:
+    """The run's figures by file name (make them inside `style()`). A picture with nothing to show (no
+    capacity gap, no mineral short) is left out, and each figure names the series it folded away."""
+    figures: dict[str, Figure] = {}
+    if (shortfall := shortfall_figure(result)) is not None:
+        figures["shortfall.png"] = shortfall
+    gap, met = pictures.minerals_with_gap(result)
+    if gap:
+        figures["capacity_vs_need.png"] = capacity_figure(result, gap, met)
+    figures["prices.png"] = prices_figure(result)
+    short, _ = pictures.short_minerals(result, limit=3)
+    if short:
+        figures["shortfall_by_sector.png"] = sector_figure(result, short)
+    figures["utilisation.png"] = utilisation_figure(result)
+    if len(result.flows):
+        figures["imports_sankey.png"] = sankey_figure(result)
+    return figures
 
 
 def save_run_plots(result: RunResult, folder: Path) -> list[str]:
     """Write the run's PNGs into `folder`; return their file names."""
-    names = []
-    _lines(
-        result, "shortfall_share", "US shortfall, share of demand", "% of demand", folder / "shortfall_by_mineral.png"
-    )
-    names.append("shortfall_by_mineral.png")
-    _lines(
-        result,
-        "capacity_gap",
-        "Processing-capacity gap, share of demand",
-        "% of annual demand",
-        folder / "capacity_gap.png",
-        divide_by="us_demand",
-    )
-    names.append("capacity_gap.png")
+    with style():
+        figures = run_figures(result)
+        for name, fig in figures.items():
+            save_png(fig, folder / name)
+    return list(figures)
 
-    outside, inside = result.series("price_outside_ratio"), result.series("price_inside_ratio")
-    us = result.series("price_us") / result.series("price_outside") * outside  # x baseline, as the others
-    fig, axes = grid(len(outside.columns))
-    for ax, mineral in zip(axes, outside.columns, strict=False):
-        x = np.arange(len(outside))
-        ax.plot(x, us[mineral], color="#000000", lw=1.2, label="paid by US buyers (with duties)")
-        ax.plot(x, outside[mineral], color="#cc3311", label="outside restricting countries")
-        ax.plot(x, inside[mineral], color="#0077bb", ls="--", label="inside restricting countries")
-        ax.axhline(1.0, color="grey", lw=0.8)
-        low = min(outside[mineral].min(), inside[mineral].min(), us[mineral].min())
-        high = max(outside[mineral].max(), inside[mineral].max(), us[mineral].max())
-        ax.set_ylim(min(0.9, low * 0.97), max(1.1, high * 1.03))  # a flat line looks flat
-        ax.set_title(mineral, fontsize=9)
-        month_axis(ax, outside.index)
-    axes[0].set_ylabel("price, x baseline")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
-    fig.suptitle(f"Prices against baseline — {result.name}")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(folder / "prices.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
-    names.append("prices.png")
 
-    flows = result.flows
-    months = outside.index
-    fig, axes = grid(len(outside.columns))
-    for ax, mineral in zip(axes, outside.columns, strict=False):
-        sub = flows[flows["mineral"] == mineral]
-        table = sub.pivot_table(index="month", columns="route", values="t", aggfunc="sum").reindex(months)
-        table = table.reindex(columns=list(ROUTES)).fillna(0.0)
-        ax.stackplot(
-            np.arange(len(months)),
-            *(table[r].to_numpy() for r in ROUTES),
-            colors=[ROUTE_COLOURS[r] for r in ROUTES],
-            labels=list(ROUTES),
-        )
-        ax.set_title(mineral, fontsize=9)
-        month_axis(ax, months)
-    axes[0].set_ylabel("imports, t/month")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
-    fig.suptitle(f"US imports by route — {result.name}")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(folder / "flows_by_route.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
-    names.append("flows_by_route.png")
-    return names
+def small_multiples(n: int, panel_height: int = 190, top: int = 84, bottom: int = 60) -> tuple[Figure, list[Axes]]:
+    """One panel per mineral, three to a row (a 14-px year label needs about a third of the width), the
+    panels left over hidden; the caller labels the years of the last panel in each column."""
+    cols = min(3, max(n, 1))
+    rows = math.ceil(max(n, 1) / cols)
+    margins = Margins(left=90, top=top, bottom=bottom, wspace=80, hspace=50)
+    fig, axes = figure(rows, cols, panel_height, margins, sharex=False)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 BAND_PLOTS = {
@@ -132,28 +240,36 @@ BAND_PLOTS = {
 }
 
 
-def save_band_plots(bands: pd.DataFrame, title: str, folder: Path) -> list[str]:
-    """p5-p95 band and median per mineral for the main series of an ensemble."""
+def save_band_plots(bands: pd.DataFrame, title: str, folder: Path, windows: list[EventWindow] = ()) -> list[str]:
+    """p5-p95 band and median per mineral for the main series of an ensemble, in the mineral's colour, with
+    the scenario's events shaded; minerals whose p95 is zero throughout are named under the panels."""
     names = []
-    for variable, (label, unit, scale) in BAND_PLOTS.items():
-        sub = bands[bands["variable"] == variable]
-        minerals = list(dict.fromkeys(sub["mineral"]))
-        fig, axes = grid(len(minerals))
-        for ax, mineral in zip(axes, minerals, strict=False):
-            rows = sub[sub["mineral"] == mineral]
-            x = np.arange(len(rows))
-            ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color="#4477aa", alpha=0.25, label="p5-p95")
-            ax.plot(x, rows["p50"] * scale, color="#4477aa", lw=1.5, label="median")
-            ax.set_title(mineral, fontsize=9)
-            month_axis(ax, pd.Index(rows["month"]))
-        axes[0].set_ylabel(unit)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
-        fig.suptitle(f"{label}: {title}")
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
-        name = f"bands_{variable}.png"
-        fig.savefig(folder / name, dpi=100, metadata=PNG_META)
-        plt.close(fig)
-        names.append(name)
+    with style():
+        for variable, (label, unit, scale) in BAND_PLOTS.items():
+            sub = bands[bands["variable"] == variable]
+            by_mineral = {m: rows for m, rows in sub.groupby("mineral", sort=False)}
+            rest = 1.0 if unit == "x baseline" else 0.0  # the value of a series that never moves
+            tolerance = 1e-3 if variable == "capacity_gap" else 1e-6
+            zero_in = {m: np.r_[rows["p5"], rows["p95"]] - rest for m, rows in by_mineral.items()}
+            shown, folded = split_zero(zero_in, tolerance)
+            fig, axes = small_multiples(len(shown))
+            for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
+                rows = by_mineral[mineral]
+                x = np.arange(len(rows))
+                colour = mineral_colour(mineral)
+                ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color=colour, alpha=0.3, lw=0)
+                ax.plot(x, rows["p50"] * scale, color=colour)
+                ax.set_title(mineral, loc="left")
+                if unit == "t/yr":
+                    ax.yaxis.set_major_formatter(pictures.THOUSANDS)
+                shade_events(ax, windows)
+                time_axis(ax, list(rows["month"]), labels=k >= len(shown) - 3, every=label_every(3))
+            fig.suptitle(f"{label}, {unit}: {title} (median, band p5-p95)", x=12 / WIDTH_PX, ha="left")
+            if folded:
+                note(fig, f"{rest:g} throughout: " + ", ".join(folded))
+            name = f"bands_{variable}.png"
+            save_png(fig, folder / name)
+            names.append(name)
     return names
 
 
@@ -161,44 +277,55 @@ def save_sweep_plot(table: pd.DataFrame, inputs: list[str], indicator: str, fold
     """The indicator against each varied input, one line per mineral that moves (mean over the others)."""
     names = []
     sub = table[table["indicator"] == indicator]
-    for k, name in enumerate(inputs):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for mineral, rows in sub.groupby("mineral", sort=False):
-            if rows["value"].nunique() <= 1:
-                continue
-            numeric = pd.to_numeric(rows[name], errors="coerce")
-            if numeric.notna().all():
-                mean = rows.assign(x=numeric).groupby("x")["value"].mean()
-                style = "o" if len(inputs) > 1 and mean.size > 25 else "o-"
-                ax.plot(mean.index, mean.to_numpy(), style, ms=3, label=mineral)
-            else:
-                mean = rows.groupby(name, sort=False)["value"].mean()
-                ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral)
-        ax.set_xlabel(name)
-        ax.set_ylabel(indicator)
-        ax.grid(alpha=0.3)
-        ax.set_title(f"{indicator} against {name}" + (" (mean over the other inputs)" if len(inputs) > 1 else ""))
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        file = f"sweep_{k}.png"
-        fig.savefig(folder / file, dpi=110, metadata=PNG_META)
-        plt.close(fig)
-        names.append(file)
+    with style():
+        for k, name in enumerate(inputs):
+            fig, (ax,) = figure(1, 1, 380, Margins(left=100, right=LEGEND_PX, top=50, bottom=70), sharex=False)
+            still = []
+            for mineral, rows in sub.groupby("mineral", sort=False):
+                if rows["value"].nunique() <= 1:
+                    still.append(str(mineral))
+                    continue
+                numeric = pd.to_numeric(rows[name], errors="coerce")
+                colour = mineral_colour(str(mineral))
+                if numeric.notna().all():
+                    mean = rows.assign(x=numeric).groupby("x")["value"].mean()
+                    style_ = "o" if len(inputs) > 1 and mean.size > 25 else "o-"
+                    ax.plot(mean.index, mean.to_numpy(), style_, ms=5, label=mineral, color=colour)
+                else:
+                    mean = rows.groupby(name, sort=False)["value"].mean()
+                    ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral, color=colour)
+            ax.set_xlabel(name)
+            ax.set_ylabel(indicator)
+            ax.set_title(
+                f"{indicator} against {name}" + (" (mean over the other inputs)" if len(inputs) > 1 else ""),
+                loc="left",
+            )
+            name_lines(ax)
+            if still:
+                note(fig, "the same at every point: " + ", ".join(still))
+            file = f"sweep_{k}.png"
+            save_png(fig, folder / file)
+            names.append(file)
     return names
 
 
 def save_sensitivity_plot(ranking: pd.DataFrame, title: str, folder: Path) -> str:
+    """Each input's effect on the indicator, one panel of bars per mineral in the mineral's colour."""
     minerals = list(dict.fromkeys(ranking["mineral"]))
-    fig, axes = grid(max(1, len(minerals)))
-    for ax, mineral in zip(axes, minerals, strict=False):
-        rows = ranking[ranking["mineral"] == mineral].sort_values("effect")
-        ax.barh(rows["input"], rows["effect"], color="#4477aa")
-        ax.set_title(mineral, fontsize=9)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.grid(alpha=0.3, axis="x")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(folder / "sensitivity.png", dpi=100, metadata=PNG_META)
-    plt.close(fig)
+    inputs = ranking["input"].nunique()
+    with style():
+        cols = min(2, max(len(minerals), 1))
+        rows = math.ceil(max(len(minerals), 1) / cols)
+        fig, axes = figure(
+            rows, cols, max(120, 26 * inputs), Margins(left=330, top=60, bottom=40, wspace=340, hspace=60), sharex=False
+        )
+        for ax, mineral in zip(axes, minerals, strict=False):
+            part = ranking[ranking["mineral"] == mineral].sort_values("effect")
+            ax.barh(part["input"], part["effect"], color=mineral_colour(mineral))
+            ax.set_title(mineral, loc="left")
+            ax.grid(axis="y", visible=False)
+        for ax in axes[len(minerals) :]:
+            ax.set_visible(False)
+        fig.suptitle(title, x=12 / WIDTH_PX, ha="left")
+        save_png(fig, folder / "sensitivity.png")
     return "sensitivity.png"

@@ -1,19 +1,22 @@
-"""Self-contained HTML reports: one run (headline table, plots, resolved scenario, provenance) or a
+"""Self-contained HTML reports: one run (headline table, pictures, resolved scenario, provenance) or a
 comparison of several runs (each indicator side by side with differences, overlay plots, provenance).
 
-One file, no external assets: it opens offline in any browser.
+One file, no external assets: it opens offline in any browser. The pages are jinja2 templates
+(sim/viz/templates, autoescaped); this module gathers what they show.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import os
+import struct
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
@@ -34,23 +37,38 @@ COLUMNS = [
     ("funding_committed_usd", "Funding, USD m", 1e-6, "{:,.0f}"),
     ("capacity_built_t_per_yr", "Capacity built, t/yr", 1, "{:,.0f}"),
 ]
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}
-h1{margin-bottom:.2em} .meta{color:#555} table{border-collapse:collapse;margin:1em 0;font-size:.92em}
-th,td{border-bottom:1px solid #ddd;padding:.35em .6em;text-align:right} th:first-child,td:first-child{text-align:left}
-th{background:#f4f6f8} tr.hot td{background:#fff3f0} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
-pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em} details{margin:1em 0}
-"""
+# What each picture of a run shows, under it in the report (sim/viz/plots.py writes them).
+CAPTIONS = {
+    "shortfall.png": "US demand not met, by mineral; grey bands: the scenario's events in force.",
+    "capacity_vs_need.png": "Domestic processing capacity (operating, and being built with federal money) "
+    "against the need once restricted supply is gone; where the black line rises above the areas is the "
+    "capacity gap. The minerals with the deepest gaps are drawn; the note names the others.",
+    "prices.png": "Prices against the 2024 baseline, outside and inside the restricting countries and as "
+    "paid by US buyers (with duties).",
+    "shortfall_by_sector.png": "Shortfall by US sector for the minerals short the most; sectors short "
+    "alike share a line (they are served pro rata at the same priority), defence is served first.",
+    "utilisation.png": "US plants' output as a share of their standing capacity; below 100 % they are "
+    "curtailed (running at a loss), idle, ramping up or short of feed.",
+    "imports_sankey.png": "US imports of one mineral over one year: from each exporter, by route, to the "
+    "United States (the mineral most imported by other routes than direct, in the first year of the first "
+    "export restriction).",
+}
 
 
-def html_page(title: str, body: str) -> str:
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>{STYLE}</style></head><body>
-{body}
-</body></html>
-"""
+@cache
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.viz", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    """A page from sim/viz/templates (everything inserted is escaped)."""
+    return templates().get_template(template).render(**context)
 
 
 def inside(folder: Path, name: str) -> Path:
@@ -63,17 +81,29 @@ def inside(folder: Path, name: str) -> Path:
     return path
 
 
-def embedded_pngs(folder: Path, names: list[str]) -> str:
-    """<img> tags with the PNGs in `folder` as data URLs (names that are not PNG files are skipped)."""
-    tags = []
+@dataclass(frozen=True)
+class Image:
+    name: str
+    src: str  # a data URL
+    width: int  # px, from the PNG's header: the page shows it at this size
+    height: int
+    caption: str = ""
+
+
+def embedded_pngs(folder: Path, names: list[str], captions: dict[str, str] | None = None) -> list[Image]:
+    """The PNGs in `folder` named in `names` as data URLs with their native size (names that are not PNG
+    files are skipped)."""
+    images = []
     for name in names:
         if not name.endswith(".png"):
             continue
         path = inside(folder, name)
         if path.is_file():
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-            tags.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
-    return "".join(tags)
+            data = path.read_bytes()
+            width, height = struct.unpack(">II", data[16:24]) if data[12:16] == b"IHDR" else (0, 0)
+            src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+            images.append(Image(name, src, width, height, (captions or {}).get(name, "")))
+    return images
 
 
 def _cell(value: Any, scale: float, fmt: str) -> str:
@@ -82,20 +112,32 @@ def _cell(value: Any, scale: float, fmt: str) -> str:
     return fmt.format(value * scale)
 
 
-def _region_table(minerals: dict[str, dict[str, Any]]) -> str:
+def _region_table(minerals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """Mineral x buyer region cumulative shortfall shares (the US's, then the summary's region keys)."""
     keys = [k for k in next(iter(minerals.values()), {}) if k.startswith("shortfall_share_")]
     if not keys:
-        return "<p>(this run has no region figures)</p>"
+        return None
     names = ["United States", *(k[len("shortfall_share_") :].replace("_", " ").title() for k in keys)]
-    header = "".join(f"<th>{html.escape(name)}</th>" for name in names)
-    rows = []
-    for mineral, values in minerals.items():
-        cells = [values.get("cumulative_shortfall_share"), *(values.get(k) for k in keys)]
-        rows.append(
-            f"<tr><td>{html.escape(mineral)}</td>{''.join(f'<td>{_cell(v, 100, "{:.1f}")}</td>' for v in cells)}</tr>"
-        )
-    return f"<table><tr><th>Mineral</th>{header}</tr>{''.join(rows)}</table>"
+    rows = [
+        [
+            mineral,
+            *(_cell(v, 100, "{:.1f}") for v in (values.get("cumulative_shortfall_share"), *map(values.get, keys))),
+        ]
+        for mineral, values in minerals.items()
+    ]
+    return {"header": ["Mineral", *names], "rows": rows}
+
+
+def picture_notes(minerals: dict[str, dict[str, Any]], files: list[str]) -> list[str]:
+    """What the pictures leave out because there is nothing to draw."""
+    if not any(name.endswith(".png") for name in files):
+        return []
+    notes = []
+    if "shortfall.png" not in files and all(not v.get("peak_shortfall_share") for v in minerals.values()):
+        notes.append("No mineral was short in the US in any month, so there is no shortfall picture.")
+    if "capacity_vs_need.png" not in files and all(not v.get("capacity_gap_t_per_yr_peak") for v in minerals.values()):
+        notes.append("Domestic capacity met the need throughout, so there is no capacity picture.")
+    return notes
 
 
 def build_report(folder: Path) -> str:
@@ -104,58 +146,47 @@ def build_report(folder: Path) -> str:
     stored = load_run(folder)
     manifest, summary = stored.manifest.model_dump(), stored.summary
     minerals = stored.minerals
-    esc = html.escape
-    rows = []
-    for mineral, values in minerals.items():
-        hot = ' class="hot"' if values.get("cumulative_shortfall_share", 0) > 0.005 else ""
-        cells = "".join(f"<td>{_cell(values.get(key), scale, fmt)}</td>" for key, _, scale, fmt in COLUMNS)
-        rows.append(f"<tr{hot}><td>{esc(mineral)}</td>{cells}</tr>")
-    header = "".join(f"<th>{esc(label)}</th>" for _, label, _, _ in COLUMNS)
-    plots = embedded_pngs(folder, manifest.get("files", []))
+    files = manifest.get("files", [])
     scenario = manifest.get("scenario_resolved", {})
-    description = esc(str(scenario.get("description", "")).strip()) or "(no description)"
     kind = manifest.get("kind", "run")
-    size = f"{manifest['runs']} runs (medians)" if kind == "ensemble" else f"seed {manifest.get('seed')}"
-    resolved = esc(yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True))
-    provenance = "".join(
-        f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
-        for k, v in (
-            ("run id", folder.name if not folder.name.startswith(".tmp-") else folder.name[len(".tmp-") :]),
-            ("label", manifest.get("label") or "(none)"),
-            ("scenario files", ", ".join(manifest.get("scenario_files", []))),
-            ("scenario hash (sha256)", manifest.get("scenario_hash")),
-            ("seed", manifest.get("seed")),
-            ("months", manifest.get("months")),
-            ("created (UTC)", manifest.get("created_utc")),
-            ("critical-minerals-sim", manifest.get("package_version")),
-            ("python / mesa", f"{manifest.get('python')} / {manifest.get('mesa')}"),
-            ("drawn inputs", json.dumps(manifest.get("distribution_draws") or {})),
-        )
+    run_id = folder.name if not folder.name.startswith(".tmp-") else folder.name[len(".tmp-") :]
+    provenance = [
+        ("run id", run_id),
+        ("label", manifest.get("label") or "(none)"),
+        ("scenario files", ", ".join(manifest.get("scenario_files", []))),
+        ("scenario hash (sha256)", manifest.get("scenario_hash")),
+        ("seed", manifest.get("seed")),
+        ("months", manifest.get("months")),
+        ("created (UTC)", manifest.get("created_utc")),
+        ("critical-minerals-sim", manifest.get("package_version")),
+        ("python / mesa", f"{manifest.get('python')} / {manifest.get('mesa')}"),
+        ("drawn inputs", json.dumps(manifest.get("distribution_draws") or {})),
+    ]
+    return render(
+        "run.html.j2",
+        title=f"{manifest['scenario_name']}: sim report",
+        label=manifest.get("label") or "",
+        scenario_name=manifest["scenario_name"],
+        size=f"{manifest['runs']} runs (medians)" if kind == "ensemble" else f"seed {manifest.get('seed')}",
+        months=manifest.get("months"),
+        start=summary.get("start", ""),
+        description=str(scenario.get("description", "")).strip(),
+        headline={
+            "header": ["Mineral", *(label for _, label, _, _ in COLUMNS)],
+            "rows": [
+                [mineral, *(_cell(values.get(key), scale, fmt) for key, _, scale, fmt in COLUMNS)]
+                for mineral, values in minerals.items()
+            ],
+            "hot": [
+                k for k, values in enumerate(minerals.values()) if values.get("cumulative_shortfall_share", 0) > 0.005
+            ],
+        },
+        regions=_region_table(minerals),
+        notes=picture_notes(minerals, files),
+        images=embedded_pngs(folder, files, CAPTIONS),
+        provenance=[(str(k), str(v)) for k, v in provenance],
+        resolved=yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True),
     )
-    title = esc(manifest["scenario_name"])
-    if manifest.get("label"):
-        title = f"{esc(manifest['label'])} <small>({title})</small>"
-    body = f"""<h1>{title}</h1>
-<p class="meta">{size}, {esc(str(manifest.get("months")))} months from {esc(str(summary.get("start", "")))}.
-Shortfall is US demand not met; the capacity gap is domestic processing capacity missing against what is
-needed once restricted supply is gone; prices are against the 2024 baseline, outside and inside the
-restricting countries.</p>
-<p>{description}</p>
-<h2>Headline by mineral</h2>
-<table><tr><th>Mineral</th>{header}</tr>{"".join(rows)}</table>
-<h2>Shortfall by buyer region, % of its demand</h2>
-<p>No region is served first: contracts flow first, the rest clears by price, short supply is rationed
-pro rata to requests weighted by the price each region pays (docs/model.md, "The world market").</p>
-{_region_table(minerals)}
-<h2>Plots</h2>
-{plots or "<p>(this run was saved without plots)</p>"}
-<h2>Provenance</h2>
-<table>{provenance}</table>
-<p>Every default figure in the world data carries its source and year (sim/world/data/*.csv); the model is
-described in docs/model.md.</p>
-<details><summary>The scenario as run (after <code>extends</code> and overrides)</summary>
-<pre>{resolved}</pre></details>"""
-    return html_page(f"{manifest['scenario_name']}: sim report", body)
 
 
 def compare_csv(folder: Path, labels: list[str]) -> Any:
@@ -182,7 +213,6 @@ def build_compare_report(folder: Path) -> str:
     """HTML for a comparison stored in `folder` by `sim compare` (compare.json, compare.csv, overlays)."""
     from sim.results.compare import HEADLINE, format_value, wide
 
-    esc = html.escape
     comparison = read_comparison(folder)
     document = comparison.model_dump()
     runs: list[dict[str, Any]] = document["runs"]
@@ -193,35 +223,31 @@ def build_compare_report(folder: Path) -> str:
         frame = wide(table, indicator, labels)
         # Minerals at zero in every run say one thing together, not a row each.
         zero = frame.fillna(0).abs().lt(1e-9).all(axis=1)
-        header = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
-        rows = "".join(
-            f"<tr><td>{esc(str(mineral))}</td>"
-            + "".join(f"<td>{format_value(v, indicator)}</td>" for v in row)
-            + "</tr>"
-            for mineral, row in frame[~zero].iterrows()
+        sections.append(
+            {
+                "title": HEADLINE.get(indicator, (indicator, 1.0))[0],
+                "header": ["Mineral", *(str(c) for c in frame.columns)],
+                "rows": [
+                    [str(mineral), *(format_value(v, indicator) for v in row)]
+                    for mineral, row in frame[~zero].iterrows()
+                ],
+                "zeros": [str(m) for m in frame.index[zero]],
+            }
         )
-        title = esc(HEADLINE.get(indicator, (indicator, 1.0))[0])
-        zeros = ", ".join(esc(str(m)) for m in frame.index[zero])
-        note = f'<p class="meta">0 in every run: {zeros}.</p>' if zeros else ""
-        table_html = f"<table><tr><th>Mineral</th>{header}</tr>{rows}</table>" if rows else ""
-        sections.append(f"<h3>{title}</h3>{table_html}{note}")
     fields = ("label", "source", "scenario", "scenario_hash", "seed", "months")
-    provenance = "".join(
-        "<tr>" + "".join(f"<td>{esc(str(run.get(k, '')))}</td>" for k in fields) + "</tr>" for run in runs
+    return render(
+        "compare.html.j2",
+        title=f"Comparison: {' vs '.join(labels)}",
+        labels=labels,
+        sections=sections,
+        images=embedded_pngs(folder, document.get("plots", [])),
+        provenance={
+            "header": [f.replace("_", " ") for f in fields],
+            "rows": [[str(run.get(k, "")) for k in fields] for run in runs],
+        },
+        created=str(document.get("created_utc", "")),
+        version=str(document.get("package_version", "")),
     )
-    plots = embedded_pngs(folder, document.get("plots", []))
-    body = f"""<h1>Comparison: {esc(" vs ".join(labels))}</h1>
-<p class="meta">Each table gives every run's value, then each later run's difference (Δ) from the first,
-{esc(labels[0])}. Shortfall is US demand not met; the capacity gap is domestic processing capacity missing
-against what is needed once restricted supply is gone; prices are against the 2024 baseline.</p>
-{"".join(sections)}
-<h2>Over time</h2>
-{plots or "<p>(no plots)</p>"}
-<h2>Provenance</h2>
-<table><tr>{"".join(f"<th>{f.replace('_', ' ')}</th>" for f in fields)}</tr>{provenance}</table>
-<p class="meta">Written {esc(str(document.get("created_utc", "")))} by critical-minerals-sim
-{esc(str(document.get("package_version", "")))}. A run's figures are rerun by its scenario (hash) and seed.</p>"""
-    return html_page(f"Comparison: {' vs '.join(labels)}", body)
 
 
 @dataclass(frozen=True)

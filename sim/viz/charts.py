@@ -1,0 +1,218 @@
+"""What every chart shares: a fixed pixel layout, text of at least 14 px, one tick a year, the scenario's
+events shaded, all-zero series folded into a note, and PNG bytes that depend only on what is drawn.
+
+Figures are made at 72 dpi, so a font size in points is its size in pixels at the image's native width.
+The layout is fixed (no tight_layout or bbox_inches='tight', which lay the text out twice) and figures
+come from matplotlib.figure.Figure with the Agg canvas, not pyplot: a run's PNGs are a fixed cost of
+`sim run`, and text layout is most of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import PIL.Image
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from pydantic import BaseModel
+
+from sim.scenario.schema import Scenario
+
+DPI = 72  # 1 pt = 1 px
+TEXT_PX = 14  # the smallest chart text, at the image's native size
+WIDTH_PX = 1080  # fits the report's column and a 1280-px projector
+STYLE = {
+    "font.size": TEXT_PX,
+    "axes.titlesize": 16,
+    "axes.labelsize": TEXT_PX,
+    "xtick.labelsize": TEXT_PX,
+    "ytick.labelsize": TEXT_PX,
+    "legend.fontsize": TEXT_PX,
+    "figure.titlesize": 18,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    # The grid marks each year and value; tick marks beside the labels would only repeat it (and cost a
+    # line drawn per tick).
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.5,
+    "legend.frameon": False,
+    "legend.handlelength": 1.5,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    # FreeType's outlines as they are: less time per label than autohinting, and as sharp at 14 px.
+    "text.hinting": "no_hinting",
+}
+EVENT_SHADE = "#888888"
+ZERO = 1e-6  # in the series' own unit: anything smaller is a rounding residue, drawn as nothing
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Space around the grid of axes, in pixels."""
+
+    left: int = 90
+    right: int = 30
+    top: int = 50
+    bottom: int = 50
+    wspace: int = 60
+    hspace: int = 60
+
+
+def style() -> AbstractContextManager[None]:
+    """The charts' look (text sizes, lines, grid) while a figure is made, drawn on and saved: matplotlib
+    reads its settings when each piece is created, so everything drawn inside takes them."""
+    return matplotlib.rc_context(STYLE)
+
+
+def figure(
+    rows: int, cols: int, panel_height: int, margins: Margins = Margins(), width: int = WIDTH_PX, sharex: bool = True
+) -> tuple[Figure, list[Axes]]:
+    """A figure `width` px wide of rows x cols axes, each `panel_height` px high, laid out once, in pixels
+    (call it, and draw, inside `style()`)."""
+    height = margins.top + margins.bottom + rows * panel_height + (rows - 1) * margins.hspace
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    panel_width = (width - margins.left - margins.right - (cols - 1) * margins.wspace) / cols
+    grid = fig.add_gridspec(
+        rows,
+        cols,
+        left=margins.left / width,
+        right=1 - margins.right / width,
+        top=1 - margins.top / height,
+        bottom=margins.bottom / height,
+        wspace=margins.wspace / panel_width,
+        hspace=margins.hspace / panel_height,
+    )
+    axes = grid.subplots(sharex=sharex, squeeze=False)
+    return fig, list(axes.flat)
+
+
+def save_png(fig: Figure, path: Path) -> None:
+    """Write the figure as it was laid out, as an RGB PNG at compression level 1 (the figures are opaque:
+    an alpha channel would only add bytes to filter and compress; level 1 takes a third of the encoder's
+    time for a file a little larger). No text chunks (no version stamp): the same figure gives the same bytes."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image.convert("RGB").save(path, format="png", compress_level=1)
+
+
+def year_ticks(months: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Month positions of each January (or of the first month, if the horizon holds no January) and the year."""
+    ticks = [i for i, month in enumerate(months) if month.endswith("-01")] or [0]
+    return np.array(ticks), [months[i][:4] for i in ticks]
+
+
+def time_axis(ax: Axes, months: Sequence[str], labels: bool = True, every: int = 1) -> None:
+    """One tick a year; a label on every `every`-th (narrow panels), none when `labels` is False. The value
+    axis gets at most five ticks: each label is drawn text, and text is most of a chart's cost."""
+    ticks, years = year_ticks(months)
+    ax.set_xticks(ticks, [year if labels and k % every == 0 else "" for k, year in enumerate(years)])
+    ax.set_xlim(0, max(len(months) - 1, 1))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    first: int  # month index, inclusive
+    end: int  # month index, exclusive
+    label: str
+
+
+# What an event is called on a chart, from its fields (the scenario schema's names).
+EVENT_WORDS = {
+    "export_restriction": "{exporter} {kind}",
+    "tariff": "{importer} tariff",
+    "supply_disruption": "{country} disruption",
+    "power_price_shock": "power price x{multiplier:g}",
+    "allied_supply": "{country} allied supply",
+    "funding_programme": "{name} funding",
+}
+
+
+def event_label(event: BaseModel) -> str:
+    """A few words for an event: who does what."""
+    kind = str(getattr(event, "type", "event"))
+    return EVENT_WORDS.get(kind, kind.replace("_", " ")).format(**event.model_dump())
+
+
+def event_windows(scenario: Scenario, months: int) -> list[EventWindow]:
+    """The months each of the scenario's events is in force, clipped to the `months` run (as the model's
+    timeline takes them); the same window twice is one window with both labels."""
+    windows: dict[tuple[int, int], list[str]] = {}
+    for event in scenario.events:
+        first, end = scenario.event_window(event)
+        first, end = max(first, 0), min(end, months)
+        if first < end:
+            labels = windows.setdefault((first, end), [])
+            if (label := event_label(event)) not in labels:
+                labels.append(label)
+    return [EventWindow(first, end, ", ".join(labels)) for (first, end), labels in windows.items()]
+
+
+def shade_events(ax: Axes, windows: Iterable[EventWindow], labelled: bool = False) -> None:
+    """Grey bands where events are in force (overlaps darker); with `labelled`, each named at its start,
+    one line below the one before so that names of events starting close together do not overlap."""
+    for row, window in enumerate(windows):
+        ax.axvspan(window.first - 0.5, window.end - 0.5, color=EVENT_SHADE, alpha=0.12, lw=0, zorder=0)
+        if labelled:
+            ax.annotate(
+                window.label,
+                (window.first, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -4 - row * (TEXT_PX + 4)),
+                textcoords="offset points",
+                va="top",
+                color="#444444",
+            )
+
+
+def split_zero(series: dict[str, np.ndarray], tolerance: float = ZERO) -> tuple[list[str], list[str]]:
+    """Names of the series with a value beyond `tolerance`, and of those that are zero throughout."""
+    kept = [name for name, values in series.items() if np.nanmax(np.abs(values), initial=0.0) > tolerance]
+    return kept, [name for name in series if name not in kept]
+
+
+def fold_note(ax: Axes, words: str, names: Sequence[str], y: float = -0.02) -> None:
+    """'words: a, b, c' under the axes' bottom-left corner (nothing when `names` is empty)."""
+    if names:
+        ax.text(0.0, y, f"{words}: {', '.join(names)}", transform=ax.transAxes, va="top", color="#444444")
+
+
+def label_ends(ax: Axes, ends: dict[str, tuple[float, str]], gap_px: float = TEXT_PX + 3) -> None:
+    """Name each line right of the axes, in its colour, level with a value of it (`ends`: name -> (value,
+    colour)), nudged apart so that no two names overlap (a name may hold several lines): cheaper than a
+    legend, and read without looking back and forth. Call it once the y limits are set."""
+    to_axes = ax.transScale + ax.transLimits  # data to axes fraction, on a linear or a log scale
+    line = gap_px / (ax.get_position().height * ax.figure.bbox.height)  # one line of text, in axes fraction
+    placed = sorted((float(to_axes.transform((0.0, value))[1]), name) for name, (value, _) in ends.items())
+    half = [line * (name.count("\n") + 1) / 2 for _, name in placed]
+    centres = [y for y, _ in placed]
+    for k in range(1, len(centres)):  # push up what sits too close to the name below it
+        centres[k] = max(centres[k], centres[k - 1] + half[k - 1] + half[k])
+    if centres and centres[-1] + half[-1] > 1.0:  # then down again from the top, keeping the order
+        centres[-1] = 1.0 - half[-1]
+        for k in range(len(centres) - 2, -1, -1):
+            centres[k] = min(centres[k], centres[k + 1] - half[k + 1] - half[k])
+    for y, (_, name) in zip(centres, placed, strict=True):
+        ax.text(1.01, y, name, transform=ax.transAxes, va="center", color=readable(ends[name][1]))
+
+
+def readable(colour: str) -> str:
+    """The colour, darkened as far as text on white needs (a pale line colour makes faint words)."""
+    red, green, blue = to_rgb(colour)
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    if luminance <= 0.55:
+        return colour
+    k = 0.55 / luminance
+    return to_hex((red * k, green * k, blue * k))
