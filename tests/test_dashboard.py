@@ -278,3 +278,15 @@ def test_an_instant_chart_can_be_drawn_from_the_runresult(monkeypatch):
     (result,) = seen
     assert result is compare(CHINA_BAN, Levers(leakage=0.2), CHINA_BAN).result and drawn.title.startswith("US gallium")
     assert png.startswith(b"\x89PNG")
+
+
+def test_instant_mode_shows_the_run_reports_pictures_of_the_mineral_chosen():
+    """Capacity against need, shortfall by sector, plant utilisation and the import Sankey, drawn from the run
+    with the levers (sim.viz.pictures), as in the run report."""
+    from sim.viz.dashboard_charts import PICTURES
+
+    for picture in PICTURES:
+        png, drawn = instant_chart(picture, CHINA_BAN, Levers(leakage=0.2), CHINA_BAN, "gallium")
+        assert png.startswith(b"\x89PNG") and drawn.title
+        if picture != "utilisation":
+            assert "gallium" in drawn.title

@@ -28,6 +28,7 @@ from sim.viz.dashboard_charts import (
     CHARTS,
     HEIGHT_PX,
     PER_MINERAL,
+    PICTURES,
     WIDTH_PX,
     ChartData,
     Drawn,
@@ -222,6 +223,10 @@ def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference
         for chart in charts:
             ChartCard(*chart)
     HeadlineTable(result.model.recorder, months, reference.model.recorder)
+    # The pictures of the run report, of the mineral chosen under "Imports of" (the run with the levers).
+    with solara.Div(classes=["sim-charts"]):
+        for picture in PICTURES:
+            ChartCard(*instant_chart(picture, path, levers, reference_path, mineral))
     timing = f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'></span>"
     solara.HTML(tag="div", unsafe_innerHTML=timing)
 

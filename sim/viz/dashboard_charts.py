@@ -26,7 +26,7 @@ from sim.api import RunResult
 from sim.model.market import share
 from sim.results.recorder import ROUTES, Recorder
 from sim.scenario.schema import Scenario
-from sim.viz.palette import ROUTE_COLOURS, mineral_colour
+from sim.viz.palette import ROUTE_COLOURS, mineral_colour, sector_colour
 
 DPI = 100
 FONT_PT = 10.5  # 14.6 px at 100 dpi shown at native size
@@ -224,4 +224,68 @@ CHARTS: dict[str, Chart] = {
     "us_price": draw_us_price,
     "capacity_gap": draw_capacity_gap,
     "imports": draw_imports_by_route,
+}
+
+
+# --- the pictures of a finished run (instant mode): sim/viz/pictures.py, as the run report draws them ---
+
+
+def _picture_of(data: ChartData) -> tuple[RunResult, str]:
+    if data.result is None:
+        raise ValueError("a picture is drawn from a finished run (instant mode)")
+    return data.result, data.mineral or data.result.model.minerals[0]
+
+
+def picture_capacity(ax: Axes, data: ChartData) -> Drawn:
+    from sim.viz import pictures
+
+    result, mineral = _picture_of(data)
+    drawn = pictures.draw_capacity_vs_need(ax, result, mineral)
+    ax.set_title("")
+    entries = [("operating", mineral_colour(mineral), "area"), ("need", "#000000", "line")]
+    if drawn["under_construction"].max(initial=0.0) > 0:
+        entries.insert(1, ("being built", mineral_colour(mineral), "area"))
+    if drawn["funded"].max(initial=0.0) > 0:
+        entries.insert(-1, ("all funded", "#555555", "dashed"))
+    return Drawn(f"{mineral}: US processing capacity against need, t/yr", tuple(entries))
+
+
+def picture_sectors(ax: Axes, data: ChartData) -> Drawn:
+    from sim.viz import pictures
+
+    result, mineral = _picture_of(data)
+    lines, never = pictures.draw_shortfall_by_sector(ax, result, mineral)
+    ax.set_title("")
+    entries = tuple((label.replace(",\n", ", "), sector_colour(label.split(",")[0]), "line") for label in lines)
+    folded = f"never short: {', '.join(never)}" if never else ""
+    return Drawn(f"{mineral}: US shortfall by sector, % of the sector's demand", entries, folded)
+
+
+def picture_utilisation(ax: Axes, data: ChartData) -> Drawn:
+    from sim.viz import pictures
+
+    result, _ = _picture_of(data)
+    lines, steady = pictures.draw_utilisation(ax, result)
+    entries = tuple((m, mineral_colour(m), "line") for m in lines)
+    folded = f"+{len(steady)} steady" if steady else ""
+    return Drawn("US plant utilisation, % of capacity (curtailment shows as a fall)", entries, folded)
+
+
+def picture_sankey(ax: Axes, data: ChartData) -> Drawn:
+    from sim.viz import pictures
+
+    result, mineral = _picture_of(data)
+    _, first, last = pictures.sankey_choice(result)
+    pictures.draw_sankey(ax, result, mineral, first, last)
+    ax.set_title("")
+    entries = tuple((route, ROUTE_COLOURS[route], "area") for route in ROUTES)
+    return Drawn(f"US imports of {mineral}, {first} to {last}: exporter → route → US, t", entries)
+
+
+# Drawn from the finished run, so in instant mode only; each of the mineral chosen on the page.
+PICTURES: dict[str, Chart] = {
+    "capacity_vs_need": picture_capacity,
+    "shortfall_by_sector": picture_sectors,
+    "utilisation": picture_utilisation,
+    "sankey": picture_sankey,
 }
