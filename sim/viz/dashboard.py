@@ -28,6 +28,7 @@ from sim.viz.dashboard_charts import (
     CHARTS,
     HEIGHT_PX,
     PER_MINERAL,
+    PICTURE_PX,
     PICTURES,
     WIDTH_PX,
     ChartData,
@@ -97,6 +98,8 @@ table.headline td:first-child, table.headline th:first-child { text-align: left;
 CSS += f"""
 .sim-charts {{ display: grid; grid-template-columns: repeat(2, {WIDTH_PX + LEGEND_PX}px); gap: 4px 10px; }}
 .sim-charts img {{ width: {WIDTH_PX}px; height: {HEIGHT_PX}px; flex: none; }}
+.sim-pictures {{ display: grid; grid-template-columns: {PICTURE_PX[0] + LEGEND_PX}px; gap: 4px 10px; }}
+.sim-pictures img {{ width: {PICTURE_PX[0]}px; height: {PICTURE_PX[1]}px; flex: none; }}
 .sim-legend {{ width: {LEGEND_PX - 4}px; font-size: 15px; line-height: 1.25; padding-top: 4px; }}
 """
 
@@ -224,7 +227,7 @@ def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference
             ChartCard(*chart)
     HeadlineTable(result.model.recorder, months, reference.model.recorder)
     # The pictures of the run report, of the mineral chosen under "Imports of" (the run with the levers).
-    with solara.Div(classes=["sim-charts"]):
+    with solara.Div(classes=["sim-pictures"]):
         for picture in PICTURES:
             ChartCard(*instant_chart(picture, path, levers, reference_path, mineral))
     timing = f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'></span>"

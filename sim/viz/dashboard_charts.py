@@ -97,16 +97,28 @@ def new_chart() -> tuple[Figure, Axes]:
     return fig, fig.subplots()
 
 
+PICTURE_PX = (600, 300)  # the run report's pictures: one to a row, wide enough for thousands and country names
+
+
+def new_picture() -> tuple[Figure, Axes]:
+    width, height = PICTURE_PX
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    fig.subplots_adjust(left=78 / width, right=1 - 12 / width, top=1 - 14 / height, bottom=34 / height)
+    return fig, fig.subplots()
+
+
 _figures = threading.local()  # chart -> (figure, axes) of this thread: matplotlib figures are not thread-safe
 
 
-def render_png(chart: Chart, data: ChartData) -> tuple[bytes, Drawn]:
+def render_png(
+    chart: Chart, data: ChartData, layout: Callable[[], tuple[Figure, Axes]] = new_chart
+) -> tuple[bytes, Drawn]:
     """The chart as PNG bytes at its native size (fast zlib: the bytes go to a browser nearby), and what
     it drew. Each thread keeps a figure per chart and draws on it again: the axes and their ticks are
     built once (building them is a third of a chart's time); the picture is the same as on a new figure."""
     figures = _figures.__dict__
     if chart not in figures:
-        figures[chart] = new_chart()
+        figures[chart] = layout()
     fig, ax = figures[chart]
     for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
         artist.remove()
@@ -240,8 +252,8 @@ def picture_capacity(ax: Axes, data: ChartData) -> Drawn:
     from sim.viz import pictures
 
     result, mineral = _picture_of(data)
-    drawn = pictures.draw_capacity_vs_need(ax, result, mineral)
-    ax.set_title("")
+    drawn = pictures.draw_capacity_vs_need(ax, result, mineral, every=2)
+    ax.set_title("", loc="left")
     entries = [("operating", mineral_colour(mineral), "area"), ("need", "#000000", "line")]
     if drawn["under_construction"].max(initial=0.0) > 0:
         entries.insert(1, ("being built", mineral_colour(mineral), "area"))
@@ -254,8 +266,8 @@ def picture_sectors(ax: Axes, data: ChartData) -> Drawn:
     from sim.viz import pictures
 
     result, mineral = _picture_of(data)
-    lines, never = pictures.draw_shortfall_by_sector(ax, result, mineral)
-    ax.set_title("")
+    lines, never = pictures.draw_shortfall_by_sector(ax, result, mineral, every=2)
+    ax.set_title("", loc="left")
     entries = tuple((label.replace(",\n", ", "), sector_colour(label.split(",")[0]), "line") for label in lines)
     folded = f"never short: {', '.join(never)}" if never else ""
     return Drawn(f"{mineral}: US shortfall by sector, % of the sector's demand", entries, folded)
@@ -265,7 +277,7 @@ def picture_utilisation(ax: Axes, data: ChartData) -> Drawn:
     from sim.viz import pictures
 
     result, _ = _picture_of(data)
-    lines, steady = pictures.draw_utilisation(ax, result)
+    lines, steady = pictures.draw_utilisation(ax, result, every=2)
     entries = tuple((m, mineral_colour(m), "line") for m in lines)
     folded = f"+{len(steady)} steady" if steady else ""
     return Drawn("US plant utilisation, % of capacity (curtailment shows as a fall)", entries, folded)
@@ -276,8 +288,9 @@ def picture_sankey(ax: Axes, data: ChartData) -> Drawn:
 
     result, mineral = _picture_of(data)
     _, first, last = pictures.sankey_choice(result)
+    ax.set_position((0.0, 0.02, 1.0, 0.96))  # no axes to label: the bands and names take the whole width
     pictures.draw_sankey(ax, result, mineral, first, last)
-    ax.set_title("")
+    ax.set_title("", loc="left")
     entries = tuple((route, ROUTE_COLOURS[route], "area") for route in ROUTES)
     return Drawn(f"US imports of {mineral}, {first} to {last}: exporter → route → US, t", entries)
 

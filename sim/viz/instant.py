@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sim.api import RunResult, simulate
 from sim.scenario.load import ResolvedScenario, load_scenario
-from sim.viz.dashboard_charts import CHARTS, PICTURES, ChartData, Drawn, render_png
+from sim.viz.dashboard_charts import CHARTS, PICTURES, ChartData, Drawn, new_picture, render_png
 from sim.viz.levers import Levers, apply_levers
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # as sim.hindcast finds its scenario
@@ -78,4 +78,6 @@ def instant_chart(chart: str, path: str, levers: Levers, reference_path: str, mi
     comparison = compare(path, levers, reference_path)
     result, reference = comparison.result, comparison.reference
     data = ChartData(result.model.recorder, result.months, reference.model.recorder, mineral, result)
-    return render_png(CHARTS[chart] if chart in CHARTS else PICTURES[chart], data)
+    if chart in CHARTS:
+        return render_png(CHARTS[chart], data)
+    return render_png(PICTURES[chart], data, layout=new_picture)

@@ -12,7 +12,7 @@ MINERAL_COLOURS: dict[str, str] = {
     "tungsten": "#ee6677",
     "rare_earths": "#228833",
     "ndpr": "#228833",
-    "dytb": "#117733",
+    "dytb": "#ee7733",
     "ndfeb_magnets": "#999933",
     "gallium": "#ccbb44",
     "germanium": "#66ccee",

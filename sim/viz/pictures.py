@@ -153,7 +153,7 @@ def utilisation(result: RunResult) -> dict[str, np.ndarray]:
     return shares
 
 
-def draw_utilisation(ax: Axes, result: RunResult) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def draw_utilisation(ax: Axes, result: RunResult, every: int = 1) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """One line per mineral whose plants' use changes during the run; returns those lines and, for the
     minerals whose use holds steady throughout (often at full use), that level in %."""
     shares = utilisation(result)
@@ -163,7 +163,7 @@ def draw_utilisation(ax: Axes, result: RunResult) -> tuple[dict[str, np.ndarray]
         ax.plot(np.arange(len(shares[mineral])), shares[mineral], color=mineral_colour(mineral), label=mineral)
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(0, 105)
-    _time_chart(ax, result)
+    _time_chart(ax, result, every=every)
     return {mineral: shares[mineral] for mineral in changing}, {m: float(shares[m][0]) for m in steady}
 
 
