@@ -172,7 +172,7 @@ def test_instant_mode_redraws_every_chart_when_a_lever_moves(ban_all):
     _, rc = render_page(ban_all)
     try:
         before = images(rc)
-        assert len(before) == len(charts.CHARTS) + len(charts.PICTURES) and "no lever moved" in html(rc)
+        assert len(before) == len(charts.CHARTS) and "no lever moved" in html(rc)  # pictures only when asked
         menu(rc, "China: gallium").v_model = "all"  # lift every restriction
         after = images(rc)
         assert all(a != b for a, b in zip(before, after, strict=True))
@@ -280,11 +280,18 @@ def test_an_instant_chart_can_be_drawn_from_the_runresult(monkeypatch):
     assert png.startswith(b"\x89PNG")
 
 
-def test_instant_mode_shows_the_run_reports_pictures_of_the_mineral_chosen():
+def test_instant_mode_shows_the_run_reports_pictures_of_the_mineral_chosen(ban_all):
     """Capacity against need, shortfall by sector, plant utilisation and the import Sankey, drawn from the run
-    with the levers (sim.viz.pictures), as in the run report."""
+    with the levers (sim.viz.pictures), as in the run report, once "Pictures" is ticked."""
     from sim.viz.dashboard_charts import PICTURES
 
+    _, rc = render_page(ban_all)
+    try:
+        (tick,) = [box for box in rc.find(v.Checkbox).widgets if box.label == "Pictures"]
+        tick.v_model = True
+        assert len(images(rc)) == len(charts.CHARTS) + len(PICTURES)
+    finally:
+        rc.close()
     for picture in PICTURES:
         png, drawn = instant_chart(picture, CHINA_BAN, Levers(leakage=0.2), CHINA_BAN, "gallium")
         assert png.startswith(b"\x89PNG") and drawn.title

@@ -161,6 +161,9 @@ def ScenarioView(catalogue: dict[str, Path], name: str, set_name, mode: str, set
     values, set_values = solara.use_state({menu.name: menu.default for menu in menus})
     reference, set_reference = solara.use_state(AS_WRITTEN)
     mineral, set_mineral = solara.use_state(_most_restricted(resolved))
+    # The run report's pictures cost about as much again as the four charts: off until asked for, so that
+    # a lever still redraws within half a second.
+    pictures, set_pictures = solara.use_state(False)
     levers = levers_from(resolved, values)
     choices = references(path, catalogue)
     reference_path = reference_file(path, reference, catalogue)
@@ -176,8 +179,10 @@ def ScenarioView(catalogue: dict[str, Path], name: str, set_name, mode: str, set
                 solara.ToggleButtonsSingle(value=mode, values=[INSTANT, STEP], on_value=set_mode)
                 _select("Compare with", reference, choices, set_reference, {k: REFERENCES[k] for k in choices})
                 _select("Imports of", mineral, list(resolved.world.minerals), set_mineral)
+                if mode == INSTANT:
+                    solara.v.Checkbox(label="Pictures", v_model=pictures, on_v_model=set_pictures, hide_details=True)
             if mode == INSTANT:
-                InstantView(path, resolved, levers, reference_path, mineral)
+                InstantView(path, resolved, levers, reference_path, mineral, pictures)
             else:
                 StepView(path, values, levers, reference_path, mineral)
 
@@ -209,8 +214,11 @@ def LeverControl(menu: LeverMenu, value: Any, on_value):
 
 
 @solara.component
-def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference_path: str, mineral: str):
-    """The whole horizon with the levers as they are, against the reference; redrawn on every change.
+def InstantView(
+    path: str, resolved: ResolvedScenario, levers: Levers, reference_path: str, mineral: str, pictures: bool = False
+):
+    """The whole horizon with the levers as they are, against the reference; redrawn on every change; with
+    `pictures`, the run report's pictures of the mineral chosen below the table.
     The time the run and charts took is left in the page (wall and this thread's CPU time, ms), so that a
     browser test can tell a slow redraw from a busy machine."""
     wall, cpu = time.perf_counter(), time.thread_time()
@@ -228,7 +236,7 @@ def InstantView(path: str, resolved: ResolvedScenario, levers: Levers, reference
     HeadlineTable(result.model.recorder, months, reference.model.recorder)
     # The pictures of the run report, of the mineral chosen under "Imports of" (the run with the levers).
     with solara.Div(classes=["sim-pictures"]):
-        for picture in PICTURES:
+        for picture in PICTURES if pictures else []:
             ChartCard(*instant_chart(picture, path, levers, reference_path, mineral))
     timing = f"<span class='sim-redraw' data-wall-ms='{wall:.0f}' data-cpu-ms='{cpu:.0f}'></span>"
     solara.HTML(tag="div", unsafe_innerHTML=timing)
