@@ -28,7 +28,9 @@ RUN_FILES = {
     "prices.png",
     "utilisation.png",
     "imports_sankey.png",
-}  # no shortfall pictures: china_ban leaves no mineral short in the US (the report says so)
+    "shortfall.png",  # the shortfall pictures appear when a mineral is short: china_ban leaves Dy/Tb short
+    "shortfall_by_sector.png",
+}
 
 
 def sim(*args: str):
@@ -218,9 +220,9 @@ def test_each_run_carries_a_self_contained_html_report(china_run, tmp_path):
     _, folder = china_run
     html = (folder / "report.html").read_text()
     assert "<table>" in html and "antimony" in html and "Provenance" in html
-    assert html.count("data:image/png;base64,") == 4
-    assert "No mineral was short in the US in any month" in html
-    assert html.count('width="1080"') == 4 and "max-width:none" in html  # each picture at its native size
+    assert html.count("data:image/png;base64,") == 6
+    assert "No mineral was short in the US in any month" not in html  # Dy/Tb is short under china_ban
+    assert html.count('width="1080"') == 6 and "max-width:none" in html  # each picture at its native size
     assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
     target = tmp_path / "again.html"
     result = sim("report", str(folder), "--output", str(target))
