@@ -106,7 +106,7 @@ def test_three_teams_and_a_facilitator_play_a_whole_game(browser, game):
     chair.click("#debrief-link")
     debrief = chair.inner_text("main")
     assert "Export control on gallium: ban" in debrief and "Export control on gallium: quota" in debrief
-    assert "Supply deal from: Australia" in debrief and "Tariff rate: 25 %" in debrief
+    assert "Supply deal from: Japan" in debrief and "Tariff rate: 25 %" in debrief
     assert "power x1.5" in debrief
     row = chair.locator('#decisions tr[data-team="processors"]').inner_text()
     assert row.count("no decision") == 3
