@@ -184,12 +184,12 @@ def test_the_example_rounds_in_the_game_plan_give_the_figures_it_quotes():
     game = Game("1", CHINA_BAN, 3)
     (year1,) = play(game, [{"mofcom": {"control.gallium": "ban", "destinations": "all"}}])[-1]
     gallium = mineral(year1, "gallium")
-    assert round(gallium.shortfall_t, 1) == 4.8 and round(100 * gallium.shortfall_share) == 28
-    assert round(gallium.price_usd_per_t / gallium.baseline_price_usd_per_t, 1) == 6.2
+    assert round(gallium.shortfall_t, 1) == 3.5 and round(100 * gallium.shortfall_share) == 21
+    assert round(gallium.price_usd_per_t / gallium.baseline_price_usd_per_t, 1) == 7.0
     game.submit(
         "mofcom", 2, {"control.gallium": "unchanged", "destinations": "United States", "control.antimony": "lift"}
     )
     game.submit("funders", 2, {"grant_musd": "1000", "target": "antimony"})
     antimony = mineral(game.close_round(2), "antimony")
-    assert round(antimony.price_usd_per_t / antimony.baseline_price_usd_per_t, 2) == 0.32  # "a third"
+    assert round(antimony.price_usd_per_t / antimony.baseline_price_usd_per_t, 2) == 0.29  # "under a third"
     assert antimony.funding_musd == 0
