@@ -378,19 +378,20 @@ class SupplyChainModel(Model):
         for event in self.scenario_spec.events:
             if not isinstance(event, SupplyDisruption) or "host" not in event.stages:
                 continue
-            first = max(month_index(event.start, self.scenario_spec.start), 0)
-            last = T if event.months is None else min(T, first + event.months)
+            first, end = self.scenario_spec.event_window(event)
             for e, (i, c, _, _, host) in enumerate(entries):
                 hit = self.minerals[i] in event.minerals and self.countries[c] == event.country
                 if hit and (event.hosts is None or host in event.hosts):
-                    self.host_factor[first:last, e] *= 1.0 - event.capacity_loss
+                    self.host_factor[first:end, e] *= 1.0 - event.capacity_loss
 
     def _build_stages(self) -> None:
         """The mine stage beneath the market (model/stages.py): the ore routes that feed each processor, the
         US mine pool, and what mine-stage events do."""
         home = np.zeros((len(self.countries), len(self.regions)), dtype=bool)
         home[np.arange(len(self.countries)), self.home_region] = True
-        build = lambda: build_mine_policy(self.scenario_spec, self.minerals, self.countries, self.regions, home)  # noqa: E731
+        build = lambda: build_mine_policy(  # noqa: E731
+            self.scenario_spec, self.minerals, self.countries, self.regions, self.sector_names, self.sector_share, home
+        )
         shared = self._shared_by is not None and self.scenario_spec is self._shared_by.scenario
         self.mine_policy = self._shared_by.shared((type(self), "mine_policy"), build) if shared else build()
         used = np.zeros(len(self.minerals))  # t/month of US ore US plants process at baseline

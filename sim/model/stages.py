@@ -2,8 +2,8 @@
 mine-stage restriction or disruption takes from it (docs/model.md §5, "Stages").
 
 The world market (model/market.py) trades the processed product. Beneath it, each processing country is fed
-by mines: its own first, then other countries' ore along published routes (`feed_routes.csv`), and, where no
-route is published, from the mines with ore left over, in proportion to what each has left. Ore is not
+by mines: other countries' ore along published routes (`feed_routes.csv`) first, then its own mines, and then
+the ore left over, from each mine in proportion to what it has left. Ore is not
 priced: a route carries its baseline share of the mine's output while policies let it through. A processor
 cut off from part of its ore loses the capacity that ore supported; after `feed_switch_months` it re-sources
 the lost ore from mines in countries that restrict nothing, as far as their spare capacity goes.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.timeline import KINDS, LICENSING, OPEN, QUOTA
-from sim.scenario.schema import ExportRestriction, Scenario, SupplyDisruption
+from sim.model.timeline import build_timeline
+from sim.scenario.schema import Scenario
 from sim.world.schema import US, World
 
 
@@ -32,44 +32,26 @@ class MinePolicy:
 
 
 def build_mine_policy(
-    scenario: Scenario, minerals: list[str], countries: list[str], regions: list[str], home: np.ndarray
+    scenario: Scenario,
+    minerals: list[str],
+    countries: list[str],
+    regions: list[str],
+    sector_names: list[list[str]],
+    sector_share: np.ndarray,
+    home: np.ndarray,
 ) -> MinePolicy:
-    """Mine-stage restrictions and disruptions of a scenario. `home` [C, R]: a country's own region, whose
+    """What the scenario's mine-stage restrictions and disruptions do: the timeline of those events alone, read
+    as the processing stage's timeline is (model/timeline.py). `home` [C, R]: a country's own region, whose
     purchases are not exports (no restriction covers them)."""
-    T, M, C, R = scenario.horizon_months, len(minerals), len(countries), len(regions)
-    mi = {m: i for i, m in enumerate(minerals)}
-    ci = {c: i for i, c in enumerate(countries)}
-    kind = np.zeros((T, M, C), dtype=np.int8)
-    allowed = np.ones((T, M, C))
-    covers = np.zeros((T, M, C, R), dtype=bool)
-    capacity_factor = np.ones((T, M, C))
-    for event in scenario.events:
-        stages = getattr(event, "stages", None)
-        if stages is None or "mine" not in stages:
-            continue
-        first, end = scenario.event_window(event)
-        if first >= end:
-            continue
-        window = slice(first, end)
-        if isinstance(event, ExportRestriction):
-            c = ci[event.exporter]
-            for name in event.minerals:
-                m = mi[name]
-                kind[window, m, c] = KINDS[event.kind]
-                allowed[window, m, c] = {QUOTA: event.quota_share or 0.0, LICENSING: 1.0 - event.refused_share}.get(
-                    KINDS[event.kind], 0.0
-                )
-                covered = [
-                    r for r, region in enumerate(regions) if "all" in event.destinations or region in event.destinations
-                ]
-                covers[window, m, c] = False
-                covers[window, m, c, covered] = True
-        elif isinstance(event, SupplyDisruption):
-            for name in event.minerals:
-                capacity_factor[window, mi[name], ci[event.country]] *= 1.0 - event.capacity_loss
-    covers &= ~home[None, None]
-    allowed_to = np.where(covers, allowed[..., None], 1.0)
-    return MinePolicy(allowed_to, capacity_factor, kind != OPEN)
+    mine_events = [
+        event.model_copy(update={"stages": ["processing"]})
+        for event in scenario.events
+        if "mine" in (getattr(event, "stages", None) or [])
+    ]
+    mine_only = scenario.model_copy(update={"events": mine_events})
+    tl = build_timeline(mine_only, minerals, countries, regions, sector_names, sector_share)
+    tl.exempt_home(home)
+    return MinePolicy(tl.allowed_to, tl.capacity_factor, tl.restricting)
 
 
 class FeedNetwork:
