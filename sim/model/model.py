@@ -435,7 +435,8 @@ class SupplyChainModel(Model):
         on_us_ore = np.minimum(self.funded_output, spare - covering - replacing)
         self.us_mine_used = self.us_ore_output + covering + replacing + on_us_ore
         self.us_mine_exported = np.maximum(self.us_mine_output - self.us_mine_used, 0.0)
-        self.foreign_fed_output = self.foreign_fed_output - replacing - on_us_ore
+        # What runs on US ore is not foreign-fed (import_reliance_incl_feedstock).
+        self.foreign_fed_output = np.maximum(self.foreign_fed_output - covering - replacing - on_us_ore, 0.0)
         self.diverting_output = self.funded_output - on_us_ore + self.resourced_output
         # The mine-stage gap: ore US plants need and can neither import (policies) nor get from US mines.
         self.mine_gap = self.ore_lacking - covering
