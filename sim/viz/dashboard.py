@@ -270,11 +270,16 @@ def StepView(path: str, values: dict[str, Any], levers: Levers, reference_path: 
     HeadlineTable(m.recorder, t, reference.model.recorder)
 
 
+def _breakable(label: str) -> str:
+    """A legend name that may wrap after an underscore (ndfeb_magnets) rather than leave its key alone."""
+    return escape(label).replace("_", "_<wbr>")
+
+
 def ChartCard(png: bytes, drawn: Drawn):
     """A chart: its title, the image at native size, and its legend beside it."""
     keys = {"line": "border-top: 3px solid {}", "dashed": "border-top: 2px dashed {}", "area": "background: {}"}
     entries = "".join(
-        f"<div><span class='sim-key {style}' style='{keys[style].format(colour)}'></span>{escape(label)}</div>"
+        f"<div><span class='sim-key {style}' style='{keys[style].format(colour)}'></span>{_breakable(label)}</div>"
         for label, colour, style in drawn.entries
     )
     folded = f"<div class='sim-folded'>{escape(drawn.folded)}</div>" if drawn.folded else ""
