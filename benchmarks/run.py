@@ -76,6 +76,11 @@ def synthetic(resolved, k: int):
                         host["host_mineral"] = names[host["host_mineral"]][i]  # copy i follows host copy i
     for table in ("mines", "feed_routes"):
         world[table] = {name: copy.deepcopy(rows) for m, rows in base[table].items() for name in names[m]}
+    world["product_inputs"] = {  # copy i of a product is made from copy i of its inputs
+        names[product][i]: {names[used][i]: t for used, t in inputs.items()}
+        for product, inputs in base["product_inputs"].items()
+        for i in range(k)
+    }
     for prog in world["programmes"].values():
         if prog["minerals"] != "all":
             prog["minerals"] = [c for m in prog["minerals"] for c in names[m]]
