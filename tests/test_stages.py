@@ -260,3 +260,17 @@ def kitchen_sink_like(tmp_path_factory):
         " kind: licensing, refused_share: 0.5, start: 2026-05}\n"
     )
     return simulate(load_scenario(folder / "s.yaml"))
+
+
+def test_a_programme_that_builds_mines_needs_a_mineral_with_a_mine_stage(write_scenario):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    text = (
+        "name: s\nextends: baseline\nevents:\n  - {type: funding_programme, name: p, instrument: grant, builds: mine,"
+        " minerals: [gallium], annual_budget_usd: 1.0e8, start: 2026-01}\n"
+    )
+    outcome = CliRunner().invoke(app, ["validate", str(write_scenario(text))])
+    assert outcome.exit_code == 2 and "no mineral of this programme has a mine stage" in outcome.output
+    assert "antimony" in outcome.output  # the minerals that have one

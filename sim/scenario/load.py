@@ -638,9 +638,12 @@ def _check_byproduct_event(event: Any, i: int, world: World, origins: dict[PathK
     elif isinstance(event, FundingProgramme) and event.builds != "processing":
         if event.instrument not in ("grant", "loan"):
             raise _error_at(("events", i, "builds"), origins, "only a grant or loan builds", "processing")
+        listed = world.minerals if event.minerals == "all" else event.minerals
+        if event.builds == "mine" and not any(m in world.mines for m in listed):
+            message = "no mineral of this programme has a mine stage in the world data (world.mines)"
+            raise _error_at(("events", i, "minerals"), origins, message, ", ".join(sorted(world.mines)))
         if event.builds != "recovery":
             return
-        listed = world.minerals if event.minerals == "all" else event.minerals
         us_hosts = [m for m in listed if world.byproducts.get(m, {}).get(US)]
         if not us_hosts:
             with_hosts = sorted(m for m, rows in world.byproducts.items() if US in rows)
