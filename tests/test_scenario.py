@@ -182,3 +182,16 @@ def test_a_restriction_only_on_the_exporters_own_region_is_refused(tmp_path):
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert error.value.field == "events[0].destinations" and "covers nothing" in error.value.message
+
+
+def test_integer_fields_are_read_off_the_schemas_and_mean_the_same_everywhere():
+    """Drawn values are rounded for the fields INTEGER_FIELDS names; it is derived from the schemas, so a
+    field name must be an integer in every model that has it, or in none."""
+    from sim.scenario.load import INTEGER_FIELDS, _is_int, _pydantic_models
+    from sim.scenario.schema import Scenario
+    from sim.world.schema import World
+
+    assert {"horizon_months", "build_lead_months", "feed_switch_months", "spot_rounds"} <= INTEGER_FIELDS
+    for model in _pydantic_models(Scenario, set()) + _pydantic_models(World, set()):
+        for name, field in model.model_fields.items():
+            assert _is_int(field.annotation) == (name in INTEGER_FIELDS), (model.__name__, name)

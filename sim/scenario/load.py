@@ -812,19 +812,32 @@ def is_integer_field(path: PathKey) -> bool:
     return str(path[-1]) in INTEGER_FIELDS
 
 
-INTEGER_FIELDS = {
-    "horizon_months",
-    "months",
-    "leak_delay_months",
-    "licence_delay_months",
-    "ramp_months",
-    "build_lead_months",
-    "restart_lag_months",
-    "feed_switch_months",
-    "mine_extra_lead_months",
-    "seed",
-    "priority",
-    "start_month",
-    "end_month",
-    "spot_rounds",
-}
+def _pydantic_models(annotation: Any, seen: set[type]) -> list[type[BaseModel]]:
+    """Every pydantic model an annotation leads to (through lists, dicts, unions and Annotated), once."""
+    if get_origin(annotation) is not None:
+        return [m for arg in get_args(annotation) for m in _pydantic_models(arg, seen)]
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or annotation in seen:
+        return []
+    seen.add(annotation)
+    fields = annotation.model_fields.values()
+    return [annotation, *(m for field in fields for m in _pydantic_models(field.annotation, seen))]
+
+
+def _is_int(annotation: Any) -> bool:
+    """int, int | None or Annotated[int, ...]."""
+    if get_origin(annotation) is Annotated:
+        return _is_int(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return len(args) == 1 and _is_int(args[0])
+    return annotation is int
+
+
+# Names of the integer fields of scenarios and of the world, read off their schemas (a field name means the
+# same type wherever it stands: a test checks that no name is an integer in one model and not in another).
+INTEGER_FIELDS = frozenset(
+    name
+    for model in _pydantic_models(Scenario, set()) + _pydantic_models(World, set())
+    for name, field in model.model_fields.items()
+    if _is_int(field.annotation)
+)
