@@ -398,7 +398,7 @@ class SupplyChainModel(Model):
         for plant in self.world.plants.values():
             if plant.status == "operating" and plant.feedstock_country == US and plant.feed_stage == "mine":
                 used[self.mineral_index[plant.mineral]] += plant.capacity_t_per_yr / 12
-        self.feeds = FeedNetwork(self.world, self.minerals, self.countries, self.output0, self.capacity0, used)
+        self.feeds = FeedNetwork(self.world, self.minerals, self.countries, self.output0, used)
         # Products made from other minerals (magnets from oxides): [M, M] t of input per t of product.
         M = len(self.minerals)
         self.input_intensity = np.zeros((M, M))

@@ -64,10 +64,9 @@ class FeedNetwork:
         minerals: list[str],
         countries: list[str],
         output0: np.ndarray,
-        capacity0: np.ndarray,
         us_mine_used0: np.ndarray,
     ) -> None:
-        """`output0`, `capacity0` [M, C] t/month of processing (the market's suppliers); `us_mine_used0` [M]
+        """`output0` [M, C] t/month of processing (the market's suppliers); `us_mine_used0` [M]
         t/month of US ore that US plants process at baseline."""
         self.us_mine_used0 = us_mine_used0
         M, C = output0.shape
@@ -94,7 +93,7 @@ class FeedNetwork:
             self.flows0, feed0[:, None, :], out=np.zeros_like(self.flows0), where=feed0[:, None, :] > 0
         )
         self.routes = np.argwhere(self.flows0 > 0)  # [E, 3]: mineral, from, to
-        self.capacity0 = capacity0
+        self.shape = output0.shape  # [M, C]: processors
         self.impaired_months = np.zeros(len(self.routes), dtype=np.int64)
 
     def _baseline_flows(self, world: World, minerals: list[str], ci: dict[str, int], output0: np.ndarray) -> np.ndarray:
@@ -139,9 +138,9 @@ class FeedNetwork:
         [M]); a route cut for `switch_months` is re-sourced from the spare capacity of mines in countries
         that restrict nothing."""
         if len(self.routes) == 0:
-            return np.ones(self.capacity0.shape)
+            return np.ones(self.shape)
         m, f, c = self.routes.T
-        C = self.capacity0.shape[1]
+        C = self.shape[1]
         foreign = f < C
         fc = np.minimum(f, C - 1)  # a valid index for the US origin too; its value is replaced below
         reach = np.where(
@@ -152,7 +151,7 @@ class FeedNetwork:
         cut = reach < 1.0
         if not cut.any():
             self.impaired_months[:] = 0
-            return np.ones(self.capacity0.shape)
+            return np.ones(self.shape)
         self.impaired_months = np.where(cut, self.impaired_months + 1, 0)
         lost = self.flows0[m, f, c] * (1.0 - reach)
         switching = cut & (self.impaired_months > switch_months)
@@ -163,9 +162,9 @@ class FeedNetwork:
             wanted = np.bincount(m[switching], lost[switching], minlength=len(spare))
             filled = np.divide(spare, wanted, out=np.zeros_like(spare), where=wanted > 0)
             reach = np.where(switching, reach + (1.0 - reach) * np.minimum(filled[m], 1.0), reach)
-        supported = np.zeros(self.capacity0.shape)
+        supported = np.zeros(self.shape)
         np.add.at(supported, (m, c), self.weight[m, f, c] * reach)
-        touched = np.zeros(self.capacity0.shape, dtype=bool)
+        touched = np.zeros(self.shape, dtype=bool)
         touched[m[cut], c[cut]] = True
         share = 1.0 - self.bound + self.bound * supported
         return np.where(touched, share, 1.0)
