@@ -193,6 +193,32 @@ def robust_overhead(futures: int, repeat: int) -> tuple[str, str]:
     )
 
 
+def plots_ratio(sim_exe: str, pairs: int) -> dict[str, float]:
+    """`sim run china_ban` with its PNGs and with --no-plots, in turn (with, without, with, ...), each a
+    whole process from start-up to exit; the ratio is taken pair by pair, so a drift in the machine's speed
+    moves both sides of a pair alike. One unmeasured pair first (disk caches)."""
+
+    def wall(*extra: str) -> float:
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            subprocess.run([sim_exe, "run", str(SCENARIO), "--out", out, *extra], check=True, capture_output=True)
+            return time.perf_counter() - started
+
+    wall(), wall("--no-plots")
+    with_s, without_s = [], []
+    for _ in range(pairs):
+        with_s.append(wall())
+        without_s.append(wall("--no-plots"))
+    ratios = [a / b for a, b in zip(with_s, without_s, strict=True)]
+    return {
+        "with_s": statistics.median(with_s),
+        "without_s": statistics.median(without_s),
+        "ratio": statistics.median(ratios),
+        "low": min(ratios),
+        "high": max(ratios),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7, help="repeats of each timing (the median is printed)")
@@ -262,14 +288,15 @@ def main() -> None:
         rows.append(robust_overhead(args.futures, args.ensemble_repeat))
 
     sim_exe = str(Path(sys.executable).with_name("sim"))
-    with tempfile.TemporaryDirectory() as out:
-        cli_s = median_time(
-            lambda: subprocess.run([sim_exe, "run", str(SCENARIO), "--out", out], check=True, capture_output=True),
-            max(3, args.repeat // 2),
-        )
+    plots = plots_ratio(sim_exe, max(5, args.repeat))
     help_s = median_time(lambda: subprocess.run([sim_exe, "--help"], check=True, capture_output=True), args.repeat)
     rows += [
-        ("`sim run china_ban` wall time (plots included)", f"{cli_s:.2f} s"),
+        ("`sim run china_ban` wall time (plots included)", f"{plots['with_s']:.2f} s"),
+        ("  the same with --no-plots", f"{plots['without_s']:.2f} s"),
+        (
+            "  plots / no-plots, pair by pair (target <= 1.5)",
+            f"x{plots['ratio']:.2f}  (pairs x{plots['low']:.2f} to x{plots['high']:.2f})",
+        ),
         ("`sim --help` start-up", f"{help_s:.2f} s"),
     ]
 

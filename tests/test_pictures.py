@@ -2,6 +2,8 @@
 utilisation, the import Sankey; and every chart keeps the rules (text of 14 px or more at native size,
 one tick a year, events shaded, series that never move named instead of drawn, a mineral's own colour)."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -151,3 +153,60 @@ def test_a_runs_series_are_the_tidy_tables_numbers(china):
         rows = ts[(ts["variable"] == variable) & (ts["scope"] == scope)]
         pivoted = rows.pivot(index="month", columns="mineral", values="value")[list(china.summary)]
         pd.testing.assert_frame_equal(china.series(variable, scope), pivoted, check_exact=True)
+
+
+def test_a_time_charts_scale_labels_each_year_and_the_values_within_the_final_limits():
+    """The gridlines and labels a Scale draws stand for matplotlib's ticks: a year label under each January,
+    value labels read off the y axis' locator and formatter for the limits as they are when drawn, all of
+    them outside the axes and none on another."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.viz.charts import Scale, time_axis
+
+    months = [f"{2026 + (m + 2) // 12}-{(m + 2) % 12 + 1:02d}" for m in range(36)]  # 2026-03 to 2029-02
+    with style():
+        fig, (ax,) = figure(1, 1, 300)
+        ax.plot(np.arange(36), np.linspace(0, 950, 36))
+        ax.yaxis.set_major_formatter(pictures.THOUSANDS)
+        time_axis(ax, months)
+        time_axis(ax, months)  # drawn on again, as the dashboard does: still one scale
+        (scale,) = [artist for artist in ax.artists if isinstance(artist, Scale)]
+        assert not ax.xaxis.get_visible() and not ax.yaxis.get_visible()  # the scale stands for them
+        renderer = FigureCanvasAgg(fig).get_renderer()
+
+        def labels() -> tuple[list[Text], list[Text]]:
+            texts = [artist for artist in scale.get_children() if isinstance(artist, Text)]
+            return [t for t in texts if t.get_ha() == "center"], [t for t in texts if t.get_ha() == "right"]
+
+        years, values = labels()
+        assert [t.get_text() for t in years] == ["2027", "2028", "2029"]
+        assert [t.get_position()[0] for t in years] == [10, 22, 34]  # each January's month index
+        low, high = ax.get_ylim()
+        assert 2 <= len(values) <= 5 and all(low <= t.get_position()[1] <= high for t in values)
+        assert values[0].get_text() == "0" and min(t.get_fontsize() for t in years + values) >= TEXT_PX
+
+        box = ax.get_window_extent(renderer)
+        year_boxes = [t.get_window_extent(renderer) for t in years]
+        assert all(b.y1 <= box.y0 for b in year_boxes)  # under the axes
+        assert all(a.x1 < b.x0 for a, b in itertools.pairwise(year_boxes))  # apart
+        assert all(t.get_window_extent(renderer).x1 <= box.x0 for t in values)  # left of the axes
+
+        ax.set_ylim(0, 12000)  # limits set after the scale was made: its labels follow them
+        _, values = labels()
+        assert values[-1].get_text() in {"10,000", "12,000"} and values[-1].get_position()[1] <= 12000
+
+
+@pytest.mark.parametrize("scenario", ["china_ban", "antimony_tungsten_2026"])
+def test_no_text_runs_off_a_run_picture(scenario):
+    """Every label, title and note of a run's pictures lies within the image (long notes wrap)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    result = run(scenario, *(SHORT if scenario != "china_ban" else ()), months=48)
+    with style():
+        for name, fig in plots.run_figures(result).items():
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            for text in fig.findobj(Text):
+                if text.get_visible() and text.get_text().strip():
+                    box = text.get_window_extent(renderer)
+                    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (name, text.get_text())
+                    assert box.y0 >= 0 and box.y1 <= fig.bbox.height, (name, text.get_text())

@@ -17,11 +17,16 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import PIL.Image
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.text import Text
+from matplotlib.ticker import FixedLocator, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 from pydantic import BaseModel
 
 from sim.scenario.schema import Scenario
@@ -39,9 +44,9 @@ STYLE = {
     "figure.titlesize": 18,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.grid": True,
-    # The grid marks each year and value; tick marks beside the labels would only repeat it (and cost a
-    # line drawn per tick).
+    # Time charts draw their grid with a Scale (below); other charts ask for theirs (ax.grid). Tick marks
+    # beside the labels would only repeat the grid (and cost a line drawn per tick).
+    "axes.grid": False,
     "xtick.bottom": False,
     "ytick.left": False,
     "grid.alpha": 0.3,
@@ -114,12 +119,92 @@ def year_ticks(months: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 
 
 def time_axis(ax: Axes, months: Sequence[str], labels: bool = True, every: int = 1) -> None:
-    """One tick a year; a label on every `every`-th (narrow panels), none when `labels` is False. The value
-    axis gets at most five ticks: each label is drawn text, and text is most of a chart's cost."""
+    """One gridline a year, labelled on every `every`-th (narrow panels), none labelled when `labels` is
+    False; the value axis gets at most five gridlines (each label is drawn text, and text is most of a chart's
+    cost). Both are drawn by a Scale (below), not by matplotlib's tick machinery; `ax.get_xticks()` still
+    says where the years are, and `ax.yaxis`'s locator and formatter say where the values are."""
     ticks, years = year_ticks(months)
-    ax.set_xticks(ticks, [year if labels and k % every == 0 else "" for k, year in enumerate(years)])
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.set_xlim(0, max(len(months) - 1, 1))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    shown = [year if labels and k % every == 0 else "" for k, year in enumerate(years)]
+    for old in [artist for artist in ax.artists if isinstance(artist, Scale)]:
+        old.remove()  # an axes drawn on again (the dashboard's) keeps one scale
+    ax.add_artist(Scale(ax, list(ticks), shown))
+
+
+class Scale(Artist):
+    """An axes' gridlines and tick labels, drawn as two line collections and one text per label.
+
+    What matplotlib's Axis draws with five artists a tick (two tick marks, a gridline and two labels), each
+    built from the style and measured again for the title's place, and most of a chart's cost. The years are
+    fixed; the values are read off the y axis' locator and formatter when drawn, once the limits are final,
+    so the y scale (linear or log) and its formatter are the caller's, as with ticks. The axes' own x and y
+    axes are hidden: the Scale stands for them."""
+
+    def __init__(self, ax: Axes, x_ticks: list[float], x_labels: list[str]) -> None:
+        super().__init__()
+        self.axes = ax
+        self.set_figure(ax.figure)
+        self.set_zorder(1.5)  # under the lines, over the shaded events, as matplotlib's grid
+        self.x_ticks, self.x_labels = x_ticks, x_labels
+        rc = matplotlib.rcParams
+        # Tick labels sit the tick's length and pad away from the axes, as matplotlib places them.
+        self.pad_pt = rc["xtick.major.size"] + rc["xtick.major.pad"]
+        self.text_style = {"fontsize": rc["xtick.labelsize"], "color": rc["xtick.labelcolor"]}
+        if self.text_style["color"] == "inherit":
+            self.text_style["color"] = rc["xtick.color"]
+        self.grid_style = {
+            "colors": rc["grid.color"],
+            "linewidths": rc["grid.linewidth"],
+            "alpha": rc["grid.alpha"],
+            "linestyles": rc["grid.linestyle"],
+        }
+        ax.xaxis.set_visible(False)
+        ax.yaxis.set_visible(False)
+
+    def value_ticks(self) -> tuple[list[float], list[str]]:
+        """The y axis' ticks within its limits now, and their labels."""
+        axis = self.axes.yaxis
+        low, high = sorted(axis.get_view_interval())
+        slack = (high - low) * 1e-9
+        locs = [float(v) for v in axis.get_major_locator()() if low - slack <= v <= high + slack]
+        return locs, axis.get_major_formatter().format_ticks(locs)
+
+    def get_children(self) -> list[Artist]:
+        """The gridlines and labels for the limits as they stand (built afresh: the limits may have moved)."""
+        ax, dpi_scale = self.axes, self.figure.dpi_scale_trans
+        pad = self.pad_pt / 72
+        y_ticks, y_labels = self.value_ticks()
+        below = ax.get_xaxis_transform() + ScaledTranslation(0, -pad, dpi_scale)
+        left = ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, dpi_scale)
+        years = [[(x, 0), (x, 1)] for x in self.x_ticks]  # x in data, y in axes fraction
+        values = [[(0, y), (1, y)] for y in y_ticks]
+        grid = [
+            LineCollection(years, transform=ax.get_xaxis_transform(), **self.grid_style),
+            LineCollection(values, transform=ax.get_yaxis_transform(), **self.grid_style),
+        ]
+        texts = [
+            Text(x, 0, label, ha="center", va="top", transform=below, **self.text_style)
+            for x, label in zip(self.x_ticks, self.x_labels, strict=True)
+            if label
+        ] + [
+            Text(0, y, label, ha="right", va="center_baseline", transform=left, **self.text_style)
+            for y, label in zip(y_ticks, y_labels, strict=True)
+            if label
+        ]
+        for artist in [*grid, *texts]:
+            artist.set_figure(self.figure)
+        for line in grid:
+            line.set_clip_path(ax.patch)
+        return [*grid, *texts]
+
+    def draw(self, renderer: RendererBase) -> None:
+        if not self.get_visible():
+            return
+        for artist in self.get_children():
+            artist.draw(renderer)
+        self.stale = False
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ def save_peeling_plot(trajectories: list[pd.DataFrame], folder: Path) -> list[st
                 textcoords="offset points",
             )
         fig.colorbar(points, ax=ax, label="inputs restricted")
+        ax.grid(True)
         ax.set_xlabel("coverage (share of target futures inside the box)")
         ax.set_ylabel("density (share on target)")
         ax.set_xlim(0, 1.12)
@@ -59,7 +60,8 @@ def save_regret_plot(outcomes: pd.DataFrame, table: pd.DataFrame, metric: Metric
         right.set_xlabel("futures meeting the threshold, %")
         right.set_yticks([])
         for ax in (left, right):
-            ax.grid(axis="y", visible=False)
+            ax.grid(axis="x")
+            ax.set_axisbelow(True)  # the gridlines behind the bars and boxes
             ax.invert_yaxis()
         save_png(fig, folder / "regret.png")
     return ["regret.png"]

@@ -204,6 +204,8 @@ def draw_sankey(ax: Axes, result: RunResult, mineral: str, first_month: str, las
     as wide as the tonnes they carry, coloured by route."""
     bands = import_bands(result, mineral, first_month, last_month)
     ax.set_axis_off()
+    ax.xaxis.set_visible(False)  # else the title's placement measures the hidden axes' ticks
+    ax.yaxis.set_visible(False)
     ax.set_xlim(-1.0, 2.6)
     period = first_month if first_month == last_month else f"{first_month} to {last_month}"
     ax.set_title(f"US imports of {mineral}, {period}: exporter, route, arrival", loc="left")
@@ -277,7 +279,7 @@ def sankey_choice(result: RunResult) -> tuple[str, str, str]:
     period = flows[(flows["month"] >= months[first]) & (flows["month"] <= months[last])]
     indirect = period[period["route"] != "direct"].groupby("mineral", observed=True)["t"].sum()
     share = indirect / period.groupby("mineral", observed=True)["t"].sum()
-    order = [m for m in result.summary if m in set(period["mineral"])]
+    order = [m for m in result.summary if m in set(period["mineral"].unique())]
     ranked = sorted(order, key=lambda m: -float(share.get(m, 0.0)))
     return (ranked[0] if ranked else next(iter(result.summary))), months[first], months[last]
 

@@ -8,6 +8,7 @@ plant utilisation and a Sankey of imports. The drawing of each picture lives in 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from sim.viz import pictures
 from sim.viz.charts import (
@@ -38,9 +40,15 @@ LEGEND_PX = 190  # the right-hand column that holds a legend
 FLAT_PRICE = 0.01  # a price within 1 % of baseline throughout is drawn as a note, not a line
 
 
+CHARACTER_PX = 8.0  # a 14-px DejaVu Sans character's mean advance, a little over (7.8 px), to wrap notes by
+
+
 def note(fig: Figure, text: str, y_px: int = 8) -> None:
-    """A line of grey text at the figure's bottom left (e.g. the series folded away)."""
-    fig.text(12 / fig.bbox.width, y_px / fig.bbox.height, text, color="#444444")
+    """Grey text at the figure's bottom left (e.g. the series folded away), wrapped to the figure's width;
+    a second line goes above the first, into the bottom margin (under the year labels)."""
+    characters = int((fig.bbox.width - 24) / CHARACTER_PX)
+    lines = "\n".join(textwrap.wrap(text, characters, break_on_hyphens=False))
+    fig.text(12 / fig.bbox.width, y_px / fig.bbox.height, lines, color="#444444", va="bottom")
 
 
 def name_lines(ax: Axes, at: str = "end") -> None:
@@ -146,8 +154,6 @@ def prices_figure(result: RunResult) -> Figure:
     ax.set_yscale("log")
     low, high = ax.get_ylim()
     ticks = [t for t in PRICE_TICKS if low <= t <= high] or [1.0]
-    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
-    ax.minorticks_off()
     ax.axhline(1.0, color="#777777", lw=1)
     ax.set_title(
         "Prices, x baseline: outside (solid) and inside (dashed) the restricting countries,\n"
@@ -156,7 +162,9 @@ def prices_figure(result: RunResult) -> Figure:
     )
     shade_events(ax, pictures.windows_of(result))
     time_axis(ax, pictures.months_of(result))
-    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])  # time_axis' value ticks are for linear scales
+    # time_axis' value ticks are for linear scales
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
     name_lines(ax)
     if flat:
         note(fig, f"within {FLAT_PRICE:.0%} of baseline throughout: " + ", ".join(flat))
@@ -294,6 +302,7 @@ def save_sweep_plot(table: pd.DataFrame, inputs: list[str], indicator: str, fold
                 else:
                     mean = rows.groupby(name, sort=False)["value"].mean()
                     ax.plot([str(v) for v in mean.index], mean.to_numpy(), "o-", label=mineral, color=colour)
+            ax.grid(True)
             ax.set_xlabel(name)
             ax.set_ylabel(indicator)
             ax.set_title(
@@ -323,7 +332,8 @@ def save_sensitivity_plot(ranking: pd.DataFrame, title: str, folder: Path) -> st
             part = ranking[ranking["mineral"] == mineral].sort_values("effect")
             ax.barh(part["input"], part["effect"], color=mineral_colour(mineral))
             ax.set_title(mineral, loc="left")
-            ax.grid(axis="y", visible=False)
+            ax.grid(axis="x")
+            ax.set_axisbelow(True)  # the gridlines behind the bars
         for ax in axes[len(minerals) :]:
             ax.set_visible(False)
         fig.suptitle(title, x=12 / WIDTH_PX, ha="left")
