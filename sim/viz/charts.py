@@ -102,14 +102,23 @@ def figure(
     return fig, list(axes.flat)
 
 
-def save_png(fig: Figure, path: Path) -> None:
-    """Write the figure as it was laid out, as an RGB PNG at compression level 1 (the figures are opaque:
-    an alpha channel would only add bytes to filter and compress; level 1 takes a third of the encoder's
-    time for a file a little larger). No text chunks (no version stamp): the same figure gives the same bytes."""
+def rendered(fig: Figure) -> PIL.Image.Image:
+    """The figure drawn as it was laid out, as an RGBA image over the canvas' pixels."""
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
-    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    return PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+
+
+def write_png(image: PIL.Image.Image, path: Path) -> None:
+    """Write an RGB PNG at compression level 1 (the figures are opaque: an alpha channel would only add bytes
+    to filter and compress; level 1 takes a third of the encoder's time for a file a little larger). No text
+    chunks (no version stamp): the same figure gives the same bytes. Pillow lets go of the GIL while it
+    encodes, so a second thread can write one PNG while the next figure is drawn."""
     image.convert("RGB").save(path, format="png", compress_level=1)
+
+
+def save_png(fig: Figure, path: Path) -> None:
+    write_png(rendered(fig), path)
 
 
 def year_ticks(months: Sequence[str]) -> tuple[np.ndarray, list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,13 @@ from sim.viz.charts import (
     Margins,
     figure,
     label_ends,
+    rendered,
     save_png,
     shade_events,
     split_zero,
     style,
     time_axis,
+    write_png,
 )
 from sim.viz.palette import mineral_colour
 
@@ -221,11 +224,13 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
 
 
 def save_run_plots(result: RunResult, folder: Path) -> list[str]:
-    """Write the run's PNGs into `folder`; return their file names."""
-    with style():
+    """Write the run's PNGs into `folder`; return their file names. Each is encoded on a second thread while
+    the next figure is drawn (see charts.write_png)."""
+    with style(), ThreadPoolExecutor(max_workers=1) as encoder:
         figures = run_figures(result)
-        for name, fig in figures.items():
-            save_png(fig, folder / name)
+        writes = [encoder.submit(write_png, rendered(fig), folder / name) for name, fig in figures.items()]
+    for write in writes:
+        write.result()  # an error writing a file is raised here
     return list(figures)
 
 
