@@ -58,6 +58,7 @@ STYLE = {
     # FreeType's outlines as they are: less time per label than autohinting, and as sharp at 14 px.
     "text.hinting": "no_hinting",
 }
+GRID = {"colors": "#b0b0b0", "linewidths": 0.8, "alpha": STYLE["grid.alpha"]}  # a Scale's gridlines
 EVENT_SHADE = "#888888"
 ZERO = 1e-6  # in the series' own unit: anything smaller is a rounding residue, drawn as nothing
 
@@ -163,12 +164,7 @@ class Scale(Artist):
         self.text_style = {"fontsize": rc["xtick.labelsize"], "color": rc["xtick.labelcolor"]}
         if self.text_style["color"] == "inherit":
             self.text_style["color"] = rc["xtick.color"]
-        self.grid_style = {
-            "colors": rc["grid.color"],
-            "linewidths": rc["grid.linewidth"],
-            "alpha": rc["grid.alpha"],
-            "linestyles": rc["grid.linestyle"],
-        }
+        self.grid_style = GRID  # the same faint lines wherever drawn (the dashboard has no STYLE)
         ax.xaxis.set_visible(False)
         ax.yaxis.set_visible(False)
 
