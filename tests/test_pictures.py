@@ -90,6 +90,17 @@ def test_sectors_short_alike_share_a_line_and_sectors_never_short_are_named(shor
     assert max(values.max() for values in lines.values()) > 10  # % of the sector's demand
 
 
+def test_a_mineral_no_sector_is_short_of_says_so_on_a_whole_percent_scale(china):
+    """The dashboard draws the mineral chosen, short or not: an empty chart says none is short, and its scale
+    is 0-100 %, not the thousandths of a percent an empty axes would label."""
+    with style():
+        ax = axes()
+        lines, never = pictures.draw_shortfall_by_sector(ax, china, "copper")
+    assert lines == {} and set(never) == set(pictures.sector_shortfall(china, "copper"))
+    assert ax.get_ylim() == (0, 100) and not ax.lines
+    assert [t.get_text() for t in ax.texts] == ["no US sector short of copper"]
+
+
 def test_utilisation_is_plant_output_over_standing_capacity(china):
     ts = china.timeseries
     plant = ts[(ts["scope"] == "plant") & (ts["mineral"] == "tungsten")]

@@ -126,7 +126,11 @@ def draw_shortfall_by_sector(
         lines[label] = shares[group[0]]
         ax.plot(np.arange(len(lines[label])), lines[label], color=sector_colour(group[0]), label=label)
     ax.yaxis.set_major_formatter(PERCENT)
-    ax.set_ylim(bottom=0)
+    if lines:
+        ax.set_ylim(bottom=0)
+    else:  # an empty chart's default limits would label a scale of thousandths of a percent
+        ax.set_ylim(0, 100)
+        ax.text(0.5, 0.5, f"no US sector short of {mineral}", transform=ax.transAxes, ha="center", color="#444444")
     ax.set_title(mineral, loc="left")
     _time_chart(ax, result, labels, every)
     return lines, never
