@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from sim.cli.console import out
-from sim.results.summary import gap_stages
+from sim.results.summary import CAP_MARK, at_price_cap, gap_stages, price_cap_note
 
 if TYPE_CHECKING:
     from sim.api import RunResult
@@ -58,7 +59,8 @@ SUMMARY_COLUMNS: list[Column] = [
         "price peak x\nUS / out",
         3,
         lambda r: (
-            f"{r.get('price_us_peak_ratio', r['price_outside_peak_ratio']):.2f} / {r['price_outside_peak_ratio']:.2f}"
+            f"{r.get('price_us_peak_ratio', r['price_outside_peak_ratio']):.2f}{_cap_mark(r, 'us')} / "
+            f"{r['price_outside_peak_ratio']:.2f}{_cap_mark(r, 'outside')}"
         ),
     ),
     ("price in\nmin x", 3, lambda r: f"{r['price_inside_min_ratio']:.2f}"),
@@ -79,6 +81,10 @@ SUMMARY_COLUMNS += [
 ]
 
 
+def _cap_mark(row: dict, market: str) -> str:
+    return CAP_MARK if at_price_cap(row, market) else ""
+
+
 def _tonnes(value: float | None) -> str:
     """t/yr, or "-" where the mineral has no mine stage in the data (or an older run did not record it)."""
     return "-" if value is None else f"{value:,.0f}"
@@ -88,6 +94,8 @@ def print_summary_table(title: str, summary: dict, wide: bool = False) -> None:
     """The headline tables, one per part, each fitting 80 columns; or one with `wide`. "with feed": the
     import reliance counting the imported feedstock of US processors as imports too."""
     print_mineral_tables(title, summary, SUMMARY_PARTS, SUMMARY_COLUMNS, wide)
+    if note := price_cap_note(summary):
+        out.print(textwrap.fill(note, 80), highlight=False)  # the tables' width
 
 
 def print_summary(result: RunResult, wide: bool = False) -> None:
@@ -108,14 +116,26 @@ ENSEMBLE_COLUMNS: list[Column] = [
     ("shortfall\n% demand", 1, lambda v: _band(v["cumulative_shortfall_share"], 100, ".1f")),
     ("months\nshort", 1, lambda v: _band(v["months_in_shortfall"], 1, ".0f")),
     ("capacity gap\npeak, t/yr", 1, lambda v: _band(v["capacity_gap_t_per_yr_peak"], 1, ",.0f")),
-    ("price US\npeak x", 2, lambda v: _band(v.get("price_us_peak_ratio", v["price_outside_peak_ratio"]))),
-    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"])),
+    (
+        "price US\npeak x",
+        2,
+        lambda v: _band(v.get("price_us_peak_ratio", v["price_outside_peak_ratio"])) + _cap_mark(_medians(v), "us"),
+    ),
+    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"]) + _cap_mark(_medians(v), "outside")),
     ("funding\nUSD m", 2, lambda v: _band(v["funding_committed_usd"], 1e-6, ",.0f")),
 ]
 
 
+def _medians(stats: dict[str, dict[str, float]]) -> dict[str, float]:
+    """A mineral's indicators in the median run (p50 across runs)."""
+    return {key: values["p50"] for key, values in stats.items()}
+
+
 def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
+    """The percentile tables; a price marked * sat at the cap in the median run."""
     print_mineral_tables(title, stats, ENSEMBLE_PARTS, ENSEMBLE_COLUMNS, wide)
+    if note := price_cap_note({mineral: _medians(row) for mineral, row in stats.items()}, " in the median run"):
+        out.print(textwrap.fill(note, 80), highlight=False)
 
 
 def runs_table(found: list[StoredRun], title: str) -> Table:

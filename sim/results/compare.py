@@ -19,6 +19,7 @@ HEADLINE = {
     "price_us_peak_ratio": ("price US buyers pay, peak x baseline", 1.0),
     "price_outside_peak_ratio": ("outside price peak, x baseline", 1.0),
     "price_inside_min_ratio": ("inside price low, x baseline", 1.0),
+    "price_us_months_at_cap": ("months the US price sat at the model's price cap (an assumption)", 1.0),
     "import_reliance_end": ("import reliance at end, %", 100.0),
     "funding_committed_usd": ("funding committed (grants, loans, offtake), USD m", 1e-6),
     "stockpile_spend_usd": ("stockpile purchases, USD m", 1e-6),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.market import share
-from sim.model.model import capacity_need
+from sim.model.model import US_R, capacity_need
 from sim.model.plants import CONSTRUCTION, IDLE, OPERATING
 from sim.scenario.schema import month_label
 
@@ -36,6 +36,7 @@ MINERAL_SERIES = {
     "price_outside": "USD/t",
     "price_inside": "USD/t",
     "price_us": "USD/t",
+    "price_us_market": "USD/t",  # the US buyers' market price before duties: what the price cap bounds
     "price_outside_ratio": "x baseline",
     "price_inside_ratio": "x baseline",
     "capacity_gap": "t/yr",
@@ -176,6 +177,7 @@ class Recorder:
         s["price_outside"][t] = m.price_outside
         s["price_inside"][t] = m.price_inside
         s["price_us"][t] = m.price_us
+        s["price_us_market"][t] = m.price_market[:, US_R]
         s["world_output"][t] = m.output.sum(1)
         s["us_mine_output"][t] = m.us_mine_output
         s["us_mine_processed_abroad"][t] = m.us_mine_exported

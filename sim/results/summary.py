@@ -36,6 +36,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
     model = recorder.model
     s = recorder.series
     threshold = model.world.market.shortfall_threshold_share
+    at_cap = model.world.market.price_cap_ratio * (1 - 1e-9)  # a price at the cap, to rounding
     months = recorder.months()
     out: dict[str, Any] = {}
     for i, mineral in enumerate(model.minerals):
@@ -91,6 +92,10 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "price_outside_peak_ratio": _round(s["price_outside_ratio"][:, i].max()),
             "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
             "price_us_peak_ratio": _round((s["price_us"][:, i] / model.price0[i]).max()),
+            # Months a price sat at the model's cap (market.price_cap_ratio, an assumption): its peak there is
+            # the bound, not a move the data decided.
+            "price_us_months_at_cap": int((s["price_us_market"][:, i] / model.price0[i] >= at_cap).sum()),
+            "price_outside_months_at_cap": int((s["price_outside_ratio"][:, i] >= at_cap).sum()),
             "price_inside_min_ratio": _round(s["price_inside_ratio"][:, i].min()),
             "funding_committed_usd": _round(s["funding_committed_usd"][-1, i]),
             "stockpile_spend_usd": _round(s["stockpile_spend_usd"][-1, i]),
@@ -121,3 +126,32 @@ def gap_stages(row: dict[str, Any], threshold: float = 0.005) -> str:
     if processing:
         return "processing, ore abroad" if abroad else "processing"
     return "mine" if mine else "-"
+
+
+CAP_MARK = "*"  # beside a price peak that is the model's price cap
+
+
+def at_price_cap(row: dict[str, Any], market: str) -> bool:
+    """Whether a mineral's `market` ("us" or "outside") price sat at the model's cap in some month: its peak
+    is then the cap (market.price_cap_ratio, an assumption), not a move the data decided."""
+    return bool(row.get(f"price_{market}_months_at_cap"))
+
+
+def price_cap_note(rows: dict[str, dict[str, Any]], whose: str = "") -> str:
+    """What a marked price peak means, and whose it is, with the months at the cap (`whose`: of which run,
+    for an ensemble); "" when no price reached the cap."""
+    capped = []
+    for mineral, row in rows.items():
+        where = [
+            f"{name} {row[f'price_{market}_months_at_cap']:.0f} months{whose}"
+            for market, name in (("us", "US"), ("outside", "outside"))
+            if at_price_cap(row, market)
+        ]
+        if where:
+            capped.append(f"{mineral} ({', '.join(where)})")
+    if not capped:
+        return ""
+    return (
+        f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, 20x baseline by default; an assumption, "
+        f"range 10-40x): the peak is that bound, not a price the data decided. {'; '.join(capped)}."
+    )

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator
 
+from sim.results.summary import at_price_cap
 from sim.viz import pictures
 from sim.viz.charts import (
     WIDTH_PX,
@@ -158,6 +159,19 @@ def prices_figure(result: RunResult) -> Figure:
     low, high = ax.get_ylim()
     ticks = [t for t in PRICE_TICKS if low <= t <= high] or [1.0]
     ax.axhline(1.0, color="#777777", lw=1)
+    if capped := [m for m in moving if any(at_price_cap(result.summary[m], market) for market in ("us", "outside"))]:
+        cap = result.resolved.world.market.price_cap_ratio
+        ax.axhline(cap, color="#777777", lw=1, ls=(0, (6, 3)))
+        ax.annotate(
+            f"the model's price cap, {cap:g}x (an assumption): {', '.join(capped)} at it",
+            (0.99, cap),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, -4),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            color="#444444",
+        )
     ax.set_title(
         "Prices, x baseline: outside (solid) and inside (dashed) the restricting countries,\n"
         "and as US buyers pay them with duties (dotted), where they differ",

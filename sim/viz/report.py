@@ -21,6 +21,7 @@ import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
 from sim.results.runs import RunError, find_run, load_run, read_comparison
+from sim.results.summary import CAP_MARK, at_price_cap, price_cap_note
 
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
@@ -112,6 +113,17 @@ def _cell(value: Any, scale: float, fmt: str) -> str:
     return fmt.format(value * scale)
 
 
+# The headline's price columns and the market whose months at the cap mark them (sim.results.summary).
+CAPPED_COLUMNS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
+
+
+def _headline_cell(values: dict[str, Any], key: str, scale: float, fmt: str) -> str:
+    """A headline figure; a price peak that is the model's price cap carries the cap's mark."""
+    text = _cell(values.get(key), scale, fmt)
+    market = CAPPED_COLUMNS.get(key)
+    return text + CAP_MARK if market and at_price_cap(values, market) else text
+
+
 def _region_table(minerals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """Mineral x buyer region cumulative shortfall shares (the US's, then the summary's region keys)."""
     keys = [k for k in next(iter(minerals.values()), {}) if k.startswith("shortfall_share_")]
@@ -174,9 +186,10 @@ def build_report(folder: Path) -> str:
         headline={
             "header": ["Mineral", *(label for _, label, _, _ in COLUMNS)],
             "rows": [
-                [mineral, *(_cell(values.get(key), scale, fmt) for key, _, scale, fmt in COLUMNS)]
+                [mineral, *(_headline_cell(values, key, scale, fmt) for key, _, scale, fmt in COLUMNS)]
                 for mineral, values in minerals.items()
             ],
+            "note": price_cap_note(minerals, " in the median run" if kind == "ensemble" else ""),
             "hot": [
                 k for k, values in enumerate(minerals.values()) if values.get("cumulative_shortfall_share", 0) > 0.005
             ],

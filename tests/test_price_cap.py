@@ -1,0 +1,70 @@
+"""A price peak at the model's price cap (market.price_cap_ratio, an assumption) is the bound, not a finding:
+the summary counts the months a price sat there, and the terminal, the report and the prices picture mark
+it and say so."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.results.summary import price_cap_note
+
+from .helpers import SCENARIOS, recorded, run
+
+SHORT_RUN = ("--months", "48", "--no-plots")
+
+
+@pytest.fixture(scope="module")
+def china():
+    return run("china_ban", months=48)
+
+
+def test_months_at_the_cap_are_the_months_the_price_sat_at_it(china):
+    cap = china.resolved.world.market.price_cap_ratio
+    us_market = recorded(china, "price_us_market") / china.model.price0
+    outside = recorded(china, "price_outside_ratio")
+    assert us_market.max() <= cap * (1 + 1e-12) and outside.max() <= cap * (1 + 1e-12)  # the cap holds
+    for i, mineral in enumerate(china.model.minerals):
+        row = china.summary[mineral]
+        assert row["price_us_months_at_cap"] == int((us_market[:, i] >= cap * (1 - 1e-9)).sum()), mineral
+        assert row["price_outside_months_at_cap"] == int((outside[:, i] >= cap * (1 - 1e-9)).sum()), mineral
+    dytb = china.summary["dytb"]
+    assert dytb["price_us_months_at_cap"] > 12 and dytb["price_us_peak_ratio"] == pytest.approx(cap, rel=1e-6)
+    assert not any(row["price_us_months_at_cap"] for m, row in china.summary.items() if m != "dytb")
+
+
+def test_a_lower_cap_puts_more_prices_at_it_and_no_cap_none():
+    """Direction: the months at the cap grow as the cap falls; a calm world never reaches it."""
+    calm = run("baseline", months=48)
+    assert not any(row["price_us_months_at_cap"] or row["price_outside_months_at_cap"] for row in calm.summary.values())
+    low = run("china_ban", "world.market.price_cap_ratio=3", months=48)
+    default = run("china_ban", months=48)
+    at_cap = {r: {m for m, row in res.summary.items() if row["price_us_months_at_cap"]} for r, res in
+              (("low", low), ("default", default))}  # fmt: skip
+    assert at_cap["default"] < at_cap["low"] and {"antimony", "gallium"} <= at_cap["low"]
+    for mineral in at_cap["low"]:
+        assert low.summary[mineral]["price_us_months_at_cap"] >= default.summary[mineral]["price_us_months_at_cap"]
+        us_market = recorded(low, "price_us_market")[:, low.model.minerals.index(mineral)]
+        assert np.isclose((us_market / low.model.price0[low.model.minerals.index(mineral)]).max(), 3.0, rtol=1e-9)
+
+
+def test_the_terminal_and_the_report_mark_a_capped_peak_and_say_what_it_is(tmp_path):
+    runner = CliRunner()
+    banned = runner.invoke(app, ["run", str(SCENARIOS / "china_ban.yaml"), "--out", str(tmp_path), *SHORT_RUN])
+    assert banned.exit_code == 0, banned.output
+    assert "20.00* /" in banned.output
+    assert "at the model's price cap" in banned.output and "dytb (US " in banned.output
+    (folder,) = tmp_path.iterdir()
+    runner.invoke(app, ["report", str(folder), "--out", str(tmp_path)])
+    page = (folder / "report.html").read_text()
+    assert "20.00*</td>" in page and "price cap (market.price_cap_ratio" in page
+
+    calm = runner.invoke(app, ["run", str(SCENARIOS / "baseline.yaml"), "--out", str(tmp_path / "calm"), *SHORT_RUN])
+    assert calm.exit_code == 0 and "*" not in calm.output and "price cap" not in calm.output
+
+
+def test_an_ensembles_note_counts_the_median_runs_months():
+    rows = {"dytb": {"price_us_months_at_cap": 37.0, "price_outside_months_at_cap": 0.0}, "copper": {}}
+    note = price_cap_note(rows, " in the median run")
+    assert note.endswith("dytb (US 37 months in the median run).") and "copper" not in note
+    assert price_cap_note({"copper": {"price_us_months_at_cap": 0}}) == ""
