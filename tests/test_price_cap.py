@@ -68,3 +68,15 @@ def test_an_ensembles_note_counts_the_median_runs_months():
     note = price_cap_note(rows, " in the median run")
     assert note.endswith("dytb (US 37 months in the median run).") and "copper" not in note
     assert price_cap_note({"copper": {"price_us_months_at_cap": 0}}) == ""
+
+
+def test_the_dashboards_price_chart_draws_the_cap_only_when_a_price_reaches_it(china):
+    from sim.viz.dashboard_charts import ChartData, draw_us_price, new_chart
+
+    _, ax = new_chart()
+    drawn = draw_us_price(ax, ChartData(china.model.recorder, 48))
+    assert drawn.entries[-1] == ("price cap 20x (assumed)", "#777777", "dashed")
+    assert [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [20.0]
+    _, ax = new_chart()
+    calm = draw_us_price(ax, ChartData(run("baseline", months=48).model.recorder, 48))
+    assert not any("price cap" in label for label, _, _ in calm.entries)

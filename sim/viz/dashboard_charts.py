@@ -15,7 +15,7 @@ import io
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -187,9 +187,14 @@ def draw_shortfall(ax: Axes, data: ChartData) -> Drawn:
     return drawn
 
 
+CAP_COLOUR = "#777777"
+
+
 def draw_us_price(ax: Axes, data: ChartData) -> Drawn:
-    """The price US buyers pay (duties included) against the 2024 price; within 5 % of it counts as at rest."""
-    return _mineral_lines(
+    """The price US buyers pay (duties included) against the 2024 price; within 5 % of it counts as at rest.
+    Where a run's price reaches the model's price cap (an assumption), the cap is drawn and named: a line
+    flat along it shows the bound, not how high the price would go."""
+    drawn = _mineral_lines(
         ax,
         data,
         lambda r: r.series["price_us"] / r.model.price0,
@@ -198,6 +203,15 @@ def draw_us_price(ax: Axes, data: ChartData) -> Drawn:
         tolerance=0.05,
         at_rest="within 5\u00a0%",
     )
+    cap = data.shown.model.world.market.price_cap_ratio
+
+    def reaches_cap(run: Recorder, months: int | None) -> bool:
+        return bool((run.series["price_us_market"][:months] >= cap * (1 - 1e-9) * run.model.price0).any())
+
+    if reaches_cap(data.shown, data.months) or (data.reference is not None and reaches_cap(data.reference, None)):
+        ax.axhline(cap, color=CAP_COLOUR, lw=1, ls=(0, (6, 3)))
+        drawn = replace(drawn, entries=(*drawn.entries, (f"price cap {cap:g}x (assumed)", CAP_COLOUR, "dashed")))
+    return drawn
 
 
 def draw_capacity_gap(ax: Axes, data: ChartData) -> Drawn:
