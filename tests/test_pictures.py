@@ -2,16 +2,15 @@
 utilisation, the import Sankey; and every chart keeps the rules (text of 14 px or more at native size,
 one tick a year, events shaded, series that never move named instead of drawn, a mineral's own colour)."""
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter, MaxNLocator
 
 from sim.viz import pictures, plots
-from sim.viz.charts import TEXT_PX, event_windows, figure, style, year_ticks
+from sim.viz.charts import TEXT_PX, Scale, event_windows, figure, style, time_axis, year_ticks
 from sim.viz.palette import mineral_colour
 
 from .helpers import recorded, run
@@ -139,7 +138,9 @@ def test_every_run_picture_keeps_the_rules(short):
         for ax in fig.axes:
             if not ax.get_visible() or not ax.axison:
                 continue  # the Sankey has no time axis
-            assert list(ax.get_xticks()) == list(ticks), name
+            (scale,) = [artist for artist in ax.artists if isinstance(artist, Scale)]
+            years = next(c for c in scale.get_children() if isinstance(c, LineCollection))
+            assert [segment[0][0] for segment in years.get_segments()] == list(ticks), name  # a gridline a year
             spans = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0.533, 0.533, 0.533), abs=0.01)]
             assert len(spans) == len(windows), name
     for line in figures["shortfall.png"].axes[0].lines:
@@ -166,45 +167,96 @@ def test_a_runs_series_are_the_tidy_tables_numbers(china):
         pd.testing.assert_frame_equal(china.series(variable, scope), pivoted, check_exact=True)
 
 
-def test_a_time_charts_scale_labels_each_year_and_the_values_within_the_final_limits():
-    """The gridlines and labels a Scale draws stand for matplotlib's ticks: a year label under each January,
-    value labels read off the y axis' locator and formatter for the limits as they are when drawn, all of
-    them outside the axes and none on another."""
+MONTHS = [f"{2026 + (m + 2) // 12}-{(m + 2) % 12 + 1:02d}" for m in range(36)]  # 2026-03 to 2029-02
+SCALE_CASES = {  # values drawn, y scale, y formatter
+    "linear": (np.linspace(0, 950, 36), "linear", None),
+    "percent": (np.linspace(0, 37, 36), "linear", pictures.PERCENT),
+    "thousands": (np.linspace(0, 3.2e6, 36), "linear", pictures.THOUSANDS),
+    "near one": (1 + np.linspace(0, 1e-3, 36), "linear", None),  # matplotlib would put "+1" beside the axis
+    "millions": (np.linspace(0, 3.2e6, 36), "linear", None),  # ... or "1e6"
+    "log": (np.geomspace(0.8, 19, 36), "log", FixedFormatter(["1", "3", "10"])),
+}
+
+
+def scale_chart(case: str, with_scale: bool, labels: bool = True, every: int = 1):
+    """A time chart of a SCALE_CASES case, with its years and values labelled by a Scale or, for
+    comparison, by matplotlib's own ticks (full labels: no offset, no power of ten)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import FixedLocator, ScalarFormatter
 
-    from sim.viz.charts import Scale, time_axis
+    values, yscale, formatter = SCALE_CASES[case]
+    fig, (ax,) = figure(1, 1, 300)
+    ax.plot(np.arange(len(values)), values)
+    ax.set_yscale(yscale)
+    if with_scale:
+        time_axis(ax, MONTHS, labels=labels, every=every)
+    else:
+        ticks, years = year_ticks(MONTHS)
+        ax.set_xticks(ticks, [year if labels and k % every == 0 else "" for k, year in enumerate(years)])
+        ax.set_xlim(0, len(MONTHS) - 1)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+        plain = ScalarFormatter(useOffset=False)
+        plain.set_scientific(False)
+        ax.yaxis.set_major_formatter(plain)
+    if yscale == "log":
+        ax.yaxis.set_major_locator(FixedLocator([1, 3, 10]))
+    if formatter is not None:
+        ax.yaxis.set_major_formatter(formatter)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return ax, canvas.get_renderer()
 
-    months = [f"{2026 + (m + 2) // 12}-{(m + 2) % 12 + 1:02d}" for m in range(36)]  # 2026-03 to 2029-02
+
+def drawn_labels(ax, renderer, axis: str) -> list[tuple[str, float]]:
+    """(text, centre in px) of each tick label of `axis` drawn, matplotlib's or a Scale's."""
+    (scale,) = [a for a in ax.artists if isinstance(a, Scale)] or [None]
+    if scale is None:
+        texts = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    else:
+        texts = [
+            t
+            for t in scale.get_children()
+            if isinstance(t, Text) and t.get_ha() == ("center" if axis == "x" else "right")
+        ]
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    k = 0 if axis == "x" else 1
+    drawn = [t for t in texts if t.get_visible() and t.get_text() and low <= t.get_position()[k] <= high]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in drawn]  # a tick outside the limits is not
+    return [(text, ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)) for text, box in boxes]
+
+
+@pytest.mark.parametrize("case", list(SCALE_CASES))
+def test_a_scale_labels_what_matplotlibs_ticks_would_and_where(case):
+    """The Scale stands for matplotlib's ticks: the same year and value labels, each within a pixel of where
+    matplotlib puts it, every label in full (no offset or power of ten that the hidden axis would have drawn
+    beside it), and a gridline at each year and value."""
     with style():
-        fig, (ax,) = figure(1, 1, 300)
-        ax.plot(np.arange(36), np.linspace(0, 950, 36))
-        ax.yaxis.set_major_formatter(pictures.THOUSANDS)
-        time_axis(ax, months)
-        time_axis(ax, months)  # drawn on again, as the dashboard does: still one scale
-        (scale,) = [artist for artist in ax.artists if isinstance(artist, Scale)]
-        assert not ax.xaxis.get_visible() and not ax.yaxis.get_visible()  # the scale stands for them
-        renderer = FigureCanvasAgg(fig).get_renderer()
+        ticked, ticked_renderer = scale_chart(case, with_scale=False)
+        scaled, renderer = scale_chart(case, with_scale=True)
+    for axis in "xy":
+        expected, drawn = drawn_labels(ticked, ticked_renderer, axis), drawn_labels(scaled, renderer, axis)
+        assert [t for t, _ in drawn] == [t for t, _ in expected], (case, axis)
+        assert np.allclose([c for _, c in drawn], [c for _, c in expected], atol=1.0), (case, axis)
+    assert not scaled.xaxis.get_visible() and not scaled.yaxis.get_visible()  # no second set of labels
+    (scale,) = [a for a in scaled.artists if isinstance(a, Scale)]
+    years, values = [c for c in scale.get_children() if isinstance(c, LineCollection)]
+    assert len(years.get_segments()) == 3 and len(values.get_segments()) == len(drawn_labels(scaled, renderer, "y"))
+    if case in ("near one", "millions"):
+        assert all("e" not in text and "+" not in text for text, _ in drawn_labels(scaled, renderer, "y"))
 
-        def labels() -> tuple[list[Text], list[Text]]:
-            texts = [artist for artist in scale.get_children() if isinstance(artist, Text)]
-            return [t for t in texts if t.get_ha() == "center"], [t for t in texts if t.get_ha() == "right"]
 
-        years, values = labels()
-        assert [t.get_text() for t in years] == ["2027", "2028", "2029"]
-        assert [t.get_position()[0] for t in years] == [10, 22, 34]  # each January's month index
-        low, high = ax.get_ylim()
-        assert 2 <= len(values) <= 5 and all(low <= t.get_position()[1] <= high for t in values)
-        assert values[0].get_text() == "0" and min(t.get_fontsize() for t in years + values) >= TEXT_PX
-
-        box = ax.get_window_extent(renderer)
-        year_boxes = [t.get_window_extent(renderer) for t in years]
-        assert all(b.y1 <= box.y0 for b in year_boxes)  # under the axes
-        assert all(a.x1 < b.x0 for a, b in itertools.pairwise(year_boxes))  # apart
-        assert all(t.get_window_extent(renderer).x1 <= box.x0 for t in values)  # left of the axes
-
+def test_a_scale_follows_late_limits_skips_labels_as_asked_and_counts_in_a_tight_box():
+    with style():
+        ax, renderer = scale_chart("linear", with_scale=True, every=2)
+        assert [t for t, _ in drawn_labels(ax, renderer, "x")] == ["2027", "2029"]  # every second year
+        time_axis(ax, MONTHS, labels=False)  # drawn on again, as the dashboard does
+        assert len([a for a in ax.artists if isinstance(a, Scale)]) == 1 and not drawn_labels(ax, renderer, "x")
         ax.set_ylim(0, 12000)  # limits set after the scale was made: its labels follow them
-        _, values = labels()
-        assert values[-1].get_text() in {"10,000", "12,000"} and values[-1].get_position()[1] <= 12000
+        assert drawn_labels(ax, renderer, "y")[-1][0] in {"10000", "12000"}
+        time_axis(ax, MONTHS)
+        box = ax.get_window_extent(renderer)
+        tight = ax.get_tightbbox(renderer)  # what savefig(bbox_inches="tight") keeps
+        assert tight.y0 < box.y0 - TEXT_PX and tight.x0 < box.x0 - 2 * TEXT_PX  # the year and value labels
 
 
 @pytest.mark.parametrize("scenario", ["china_ban", "antimony_tungsten_2026"])

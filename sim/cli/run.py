@@ -99,11 +99,13 @@ def collector_spared() -> Iterator[None]:
     while the run is saved: re-scanning them at each collection that matplotlib's import and figures trigger
     cost about 0.1 s, a sixth of the plots' cost. Reference counting still frees what is dropped; afterwards
     they are collectable again (a test process runs many commands)."""
+    frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:  # unfreeze thaws everything: leave what a host process froze as it was
+            gc.unfreeze()
 
 
 def print_run(result: RunResult, folder: Path, wide: bool) -> None:

@@ -25,8 +25,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import FixedLocator, MaxNLocator
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.ticker import FixedLocator, MaxNLocator, ScalarFormatter
+from matplotlib.transforms import Bbox, ScaledTranslation
 from pydantic import BaseModel
 
 from sim.scenario.schema import Scenario
@@ -104,7 +104,8 @@ def figure(
 
 
 def rendered(fig: Figure) -> PIL.Image.Image:
-    """The figure drawn as it was laid out, as an RGBA image over the canvas' pixels."""
+    """The figure drawn as it was laid out, as an RGBA image over the canvas' pixels: a view, not a copy,
+    so write it (write_png) before the figure is drawn again."""
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -132,7 +133,9 @@ def time_axis(ax: Axes, months: Sequence[str], labels: bool = True, every: int =
     """One gridline a year, labelled on every `every`-th (narrow panels), none labelled when `labels` is
     False; the value axis gets at most five gridlines (each label is drawn text, and text is most of a chart's
     cost). Both are drawn by a Scale (below), not by matplotlib's tick machinery; `ax.get_xticks()` still
-    says where the years are, and `ax.yaxis`'s locator and formatter say where the values are."""
+    says where the years are, and `ax.yaxis`'s locator and formatter say where the values are. The axes'
+    own axes are hidden, so a time chart has no axis labels (set_xlabel, set_ylabel): say the unit in the
+    title."""
     ticks, years = year_ticks(months)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.set_xlim(0, max(len(months) - 1, 1))
@@ -157,32 +160,35 @@ class Scale(Artist):
         self.axes = ax
         self.set_figure(ax.figure)
         self.set_zorder(1.5)  # under the lines, over the shaded events, as matplotlib's grid
+        self.set_clip_on(False)  # its labels are outside the axes (its gridlines clip themselves)
         self.x_ticks, self.x_labels = x_ticks, x_labels
-        rc = matplotlib.rcParams
         # Tick labels sit the tick's length and pad away from the axes, as matplotlib places them.
-        self.pad_pt = rc["xtick.major.size"] + rc["xtick.major.pad"]
-        self.text_style = {"fontsize": rc["xtick.labelsize"], "color": rc["xtick.labelcolor"]}
-        if self.text_style["color"] == "inherit":
-            self.text_style["color"] = rc["xtick.color"]
+        self.pad_pt = {axis: tick_pad(axis) for axis in "xy"}
+        self.text_style = {axis: tick_text(axis) for axis in "xy"}
         self.grid_style = GRID  # the same faint lines wherever drawn (the dashboard has no STYLE)
         ax.xaxis.set_visible(False)
         ax.yaxis.set_visible(False)
 
     def value_ticks(self) -> tuple[list[float], list[str]]:
-        """The y axis' ticks within its limits now, and their labels."""
+        """The y axis' ticks within its limits now, and their labels. A plain number formatter gives every
+        label in full: the Scale draws no offset ("+1") or power of ten ("1e6") beside the axis, as
+        matplotlib's hidden axis would."""
         axis = self.axes.yaxis
         low, high = sorted(axis.get_view_interval())
         slack = (high - low) * 1e-9
         locs = [float(v) for v in axis.get_major_locator()() if low - slack <= v <= high + slack]
-        return locs, axis.get_major_formatter().format_ticks(locs)
+        formatter = axis.get_major_formatter()
+        if isinstance(formatter, ScalarFormatter):
+            formatter.set_useOffset(False)
+            formatter.set_scientific(False)
+        return locs, formatter.format_ticks(locs)
 
     def get_children(self) -> list[Artist]:
         """The gridlines and labels for the limits as they stand (built afresh: the limits may have moved)."""
         ax, dpi_scale = self.axes, self.figure.dpi_scale_trans
-        pad = self.pad_pt / 72
         y_ticks, y_labels = self.value_ticks()
-        below = ax.get_xaxis_transform() + ScaledTranslation(0, -pad, dpi_scale)
-        left = ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, dpi_scale)
+        below = ax.get_xaxis_transform() + ScaledTranslation(0, -self.pad_pt["x"] / 72, dpi_scale)
+        left = ax.get_yaxis_transform() + ScaledTranslation(-self.pad_pt["y"] / 72, 0, dpi_scale)
         years = [[(x, 0), (x, 1)] for x in self.x_ticks]  # x in data, y in axes fraction
         values = [[(0, y), (1, y)] for y in y_ticks]
         grid = [
@@ -190,11 +196,11 @@ class Scale(Artist):
             LineCollection(values, transform=ax.get_yaxis_transform(), **self.grid_style),
         ]
         texts = [
-            Text(x, 0, label, ha="center", va="top", transform=below, **self.text_style)
+            Text(x, 0, label, ha="center", va="top", transform=below, **self.text_style["x"])
             for x, label in zip(self.x_ticks, self.x_labels, strict=True)
             if label
         ] + [
-            Text(0, y, label, ha="right", va="center_baseline", transform=left, **self.text_style)
+            Text(0, y, label, ha="right", va="center_baseline", transform=left, **self.text_style["y"])
             for y, label in zip(y_ticks, y_labels, strict=True)
             if label
         ]
@@ -210,6 +216,27 @@ class Scale(Artist):
         for artist in self.get_children():
             artist.draw(renderer)
         self.stale = False
+
+    def get_tightbbox(self, renderer: RendererBase | None = None) -> Bbox | None:
+        """Where the labels are drawn (what savefig's bbox_inches="tight" must keep), as the hidden axes'
+        tick labels would say."""
+        boxes = [artist.get_window_extent(renderer) for artist in self.get_children() if isinstance(artist, Text)]
+        return Bbox.union(boxes) if boxes else None
+
+
+def tick_pad(axis: str) -> float:
+    """Points from the axes to a tick label: the tick's length and its pad, as matplotlib places them."""
+    rc = matplotlib.rcParams
+    return rc[f"{axis}tick.major.size"] + rc[f"{axis}tick.major.pad"]
+
+
+def tick_text(axis: str) -> dict[str, object]:
+    """A tick label's size and colour under the style in force."""
+    rc = matplotlib.rcParams
+    colour = rc[f"{axis}tick.labelcolor"]
+    if colour == "inherit":
+        colour = rc[f"{axis}tick.color"]
+    return {"fontsize": rc[f"{axis}tick.labelsize"], "color": colour}
 
 
 @dataclass(frozen=True)
@@ -271,12 +298,6 @@ def split_zero(series: dict[str, np.ndarray], tolerance: float = ZERO) -> tuple[
     """Names of the series with a value beyond `tolerance`, and of those that are zero throughout."""
     kept = [name for name, values in series.items() if np.nanmax(np.abs(values), initial=0.0) > tolerance]
     return kept, [name for name in series if name not in kept]
-
-
-def fold_note(ax: Axes, words: str, names: Sequence[str], y: float = -0.02) -> None:
-    """'words: a, b, c' under the axes' bottom-left corner (nothing when `names` is empty)."""
-    if names:
-        ax.text(0.0, y, f"{words}: {', '.join(names)}", transform=ax.transAxes, va="top", color="#444444")
 
 
 def label_ends(ax: Axes, ends: dict[str, tuple[float, str]], gap_px: float = TEXT_PX + 3) -> None:
