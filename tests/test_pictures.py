@@ -100,6 +100,39 @@ def test_a_mineral_no_sector_is_short_of_says_so_on_a_whole_percent_scale(china)
     assert [t.get_text() for t in ax.texts] == ["no US sector short of copper"]
 
 
+def test_utilisation_is_not_drawn_before_any_plant_stands(china):
+    """A month with no standing plant has no utilisation (not 0 %: nothing is idle that is not built)."""
+    ts = china.timeseries
+    plant = ts[(ts["scope"] == "plant") & (ts["variable"] == "capacity")]
+    capacity = plant.pivot_table(index="month", columns="mineral", values="value", aggfunc="sum", sort=False)
+    shares = pictures.utilisation(china)
+    assert shares
+    for mineral, values in shares.items():
+        standing = capacity[mineral].to_numpy() > 0
+        assert np.isfinite(values[standing]).all() and np.isnan(values[~standing]).all(), mineral
+    assert any(np.isnan(values).any() for values in shares.values())  # some plants are built during the run
+
+
+def test_the_capacity_picture_draws_the_minerals_the_table_ranks_deepest(china):
+    gap, met = pictures.minerals_with_gap(china)
+    with style():
+        fig = plots.capacity_figure(china, gap, met)
+    deepest = sorted(gap, key=lambda m: -china.summary[m]["capacity_gap_share_peak"])[: plots.CAPACITY_PANELS]
+    assert {ax.get_title(loc="left") for ax in fig.axes} == set(deepest)
+
+
+def test_every_mineral_has_a_colour_of_its_own_and_none_is_grey():
+    """Grey is for the reference, the price cap and the event bands."""
+    from matplotlib.colors import to_rgb
+
+    from sim.world.load import mineral_order
+
+    colours = {mineral: mineral_colour(mineral) for mineral in mineral_order()}
+    assert len(set(colours.values())) == len(colours)
+    for mineral, colour in colours.items():
+        assert max(to_rgb(colour)) - min(to_rgb(colour)) > 0.1, mineral
+
+
 def test_utilisation_is_plant_output_over_standing_capacity(china):
     ts = china.timeseries
     plant = ts[(ts["scope"] == "plant") & (ts["mineral"] == "tungsten")]

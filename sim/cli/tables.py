@@ -50,7 +50,7 @@ SUMMARY_COLUMNS: list[Column] = [
     ("peak\n% month", 1, lambda r: _percent(r["peak_shortfall_share"])),
     ("months\nshort", 1, lambda r: str(r["months_in_shortfall"])),
     ("defence\nshort %", 1, lambda r: _percent(r["defence_shortfall_share"])),
-    ("others\nshort max %", 1, lambda r: _percent(r.get("other_regions_shortfall_share_max", 0))),
+    ("other regions\nshort max %", 1, lambda r: _percent(r.get("other_regions_shortfall_share_max", 0))),
     ("capacity gap\npeak, t/yr", 2, lambda r: f"{r['capacity_gap_t_per_yr_peak']:,.0f}"),
     ("gap peak\n% demand", 2, lambda r: _percent(r["capacity_gap_share_peak"], 0)),
     ("funding\nUSD m", 2, lambda r: f"{r['funding_committed_usd'] / 1e6:,.0f}"),

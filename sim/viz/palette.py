@@ -8,18 +8,21 @@ extended with a few distinct tones for the rare-earth products.
 from __future__ import annotations
 
 MINERAL_COLOURS: dict[str, str] = {
+    # The minerals China's controls move most take the most distinct colours: no two of them alike.
     "antimony": "#4477aa",
     "tungsten": "#ee6677",
     "rare_earths": "#228833",
     "ndpr": "#228833",
     "dytb": "#ee7733",
-    "ndfeb_magnets": "#999933",
+    "ndfeb_magnets": "#332288",
     "gallium": "#ccbb44",
     "germanium": "#66ccee",
     "graphite": "#aa3377",
-    "aluminium": "#bbbbbb",
-    "copper": "#cc6677",
-    "magnesium": "#332288",
+    # The others, which seldom move in the shipped scenarios. None is grey: grey is for the reference, the
+    # price cap and the event bands.
+    "aluminium": "#997700",
+    "copper": "#44aa99",
+    "magnesium": "#999933",
     "titanium": "#882255",
 }
 FALLBACK = ("#44aa99", "#ddcc77", "#88ccee", "#000000", "#997700", "#ee8866")

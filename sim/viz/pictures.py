@@ -140,8 +140,9 @@ def draw_shortfall_by_sector(
 
 
 def utilisation(result: RunResult) -> dict[str, np.ndarray]:
-    """Mineral -> US plants' output over their standing (operating or idle) capacity, %, by month; only
-    minerals with standing plants. Below 100 %: curtailed (losses), idle, ramping up or short of feed."""
+    """Mineral -> US plants' output over their standing (operating or idle) capacity, %, by month (NaN in
+    months with none standing); only minerals with standing plants. Below 100 %: curtailed (losses), idle,
+    ramping up or short of feed."""
     ts = result.timeseries
     rows = ts[(ts["scope"] == "plant") & ts["variable"].isin(["output", "capacity"])]
     sums = rows.pivot_table(index="month", columns=["variable", "mineral"], values="value", aggfunc="sum", sort=False)
@@ -153,7 +154,8 @@ def utilisation(result: RunResult) -> dict[str, np.ndarray]:
         if capacity.max(initial=0.0) <= ZERO:
             continue
         output = sums[("output", mineral)].to_numpy()
-        shares[mineral] = np.divide(100 * output, capacity, out=np.zeros_like(output), where=capacity > 0)
+        # No standing plant, no utilisation (NaN, not drawn): a plant not yet built is not one standing idle.
+        shares[mineral] = np.divide(100 * output, capacity, out=np.full_like(output, np.nan), where=capacity > 0)
     return shares
 
 
@@ -161,14 +163,14 @@ def draw_utilisation(ax: Axes, result: RunResult, every: int = 1) -> tuple[dict[
     """One line per mineral whose plants' use changes during the run; returns those lines and, for the
     minerals whose use holds steady throughout (often at full use), that level in %."""
     shares = utilisation(result)
-    moves = {mineral: values - values[0] for mineral, values in shares.items()}
-    changing, steady = split_zero(moves, tolerance=0.05)
+    first = {mineral: values[np.isfinite(values)][0] for mineral, values in shares.items()}  # when plants stand
+    changing, steady = split_zero({m: values - first[m] for m, values in shares.items()}, tolerance=0.05)
     for mineral in changing:
         ax.plot(np.arange(len(shares[mineral])), shares[mineral], color=mineral_colour(mineral), label=mineral)
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(0, 105)
     _time_chart(ax, result, every=every)
-    return {mineral: shares[mineral] for mineral in changing}, {m: float(shares[m][0]) for m in steady}
+    return {mineral: shares[mineral] for mineral in changing}, {m: float(first[m]) for m in steady}
 
 
 # --- Sankey of imports ---------------------------------------------------------------------------------

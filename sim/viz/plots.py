@@ -99,10 +99,10 @@ CAPACITY_PANELS = 2  # the minerals with the deepest gaps; the others are named 
 
 
 def capacity_figure(result: RunResult, minerals: list[str], met: list[str]) -> Figure:
-    """Capacity against need for the minerals with the deepest gaps (peak gap over need)."""
-    gap, need = result.series("capacity_gap"), result.series("capacity_need")
-    depth = {m: float((gap[m] / need[m].where(need[m] > 0)).max()) for m in minerals}
-    shown = sorted(minerals, key=lambda m: -(depth[m] if depth[m] == depth[m] else 0.0))[:CAPACITY_PANELS]
+    """Capacity against need for the minerals with the deepest gaps: the largest peak gap as a share of
+    demand, the summary table's "gap peak % demand", so the picture and the table rank alike."""
+    depth = {m: result.summary[m]["capacity_gap_share_peak"] for m in minerals}
+    shown = sorted(minerals, key=lambda m: -depth[m])[:CAPACITY_PANELS]
     shown = [m for m in minerals if m in shown]  # in the world's order
     cols = len(shown)
     fig, axes = figure(1, cols, 220, Margins(left=100, top=100, bottom=80, wspace=90), sharex=False)

@@ -43,7 +43,8 @@ CAPTIONS = {
     "shortfall.png": "US demand not met, by mineral; grey bands: the scenario's events in force.",
     "capacity_vs_need.png": "Domestic processing capacity (operating, and being built with federal money) "
     "against the need once restricted supply is gone; where the black line rises above the areas is the "
-    "capacity gap. The minerals with the deepest gaps are drawn; the note names the others.",
+    "capacity gap. The two minerals with the largest gap peak as a share of demand (the table's) are drawn; "
+    "the note names the others.",
     "prices.png": "Prices against the 2024 baseline, outside and inside the restricting countries and as "
     "paid by US buyers (with duties).",
     "shortfall_by_sector.png": "Shortfall by US sector for the minerals short the most; sectors short "
