@@ -107,6 +107,12 @@ def test_cli_ensemble_writes_bands_and_is_listed_by_runs(tmp_path):
     assert manifest["kind"] == "ensemble" and len(manifest["run_seeds"]) == 6
     listing = sim("runs", "--out", tmp_path)
     assert listing.exit_code == 0 and "6 runs" in listing.output
+    # The report reads as the terminal did: its months' start, and each median with its p5-p95 band.
+    page = (folder / "report.html").read_text()
+    spread = json.loads((folder / "summary.json").read_text())["spread"]["dytb"]["cumulative_shortfall_share"]
+    assert "6 runs (medians [p5–p95]), 24 months from 2026-01." in page
+    assert f"<td>{100 * spread['p50']:.1f} [{100 * spread['p5']:.1f}–{100 * spread['p95']:.1f}]</td>" in page
+    assert "<th>EU</th>" in page and "<th>Japan and Korea</th>" in page  # the regions' own names
 
 
 def test_compare_runs_and_scenarios_side_by_side(tmp_path):

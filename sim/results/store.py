@@ -250,6 +250,7 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, l
                 "scenario": result.name,
                 "seed": result.seed,
                 "months": result.months,
+                "start": result.resolved.scenario.start,
                 "runs": len(result.outcomes),
                 "statistic": "median over runs; percentiles in 'spread'",
                 "minerals": {m: {k: v["p50"] for k, v in values.items()} for m, values in stats.items()},

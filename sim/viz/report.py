@@ -21,7 +21,7 @@ import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
 from sim.results.runs import RunError, find_run, load_run, read_comparison
-from sim.results.summary import CAP_MARK, at_price_cap, price_cap_note
+from sim.results.summary import CAP_MARK, at_price_cap, price_cap_note, region_key
 
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
@@ -118,11 +118,23 @@ def _cell(value: Any, scale: float, fmt: str) -> str:
 CAPPED_COLUMNS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
 
 
-def _headline_cell(values: dict[str, Any], key: str, scale: float, fmt: str) -> str:
-    """A headline figure; a price peak that is the model's price cap carries the cap's mark."""
+def _headline_cell(values: dict[str, Any], key: str, scale: float, fmt: str, spread: dict[str, Any]) -> str:
+    """A headline figure; a price peak that is the model's price cap carries the cap's mark; an ensemble's
+    median is followed by its p5-p95 band (`spread`: the indicator's percentiles over runs)."""
     text = _cell(values.get(key), scale, fmt)
     market = CAPPED_COLUMNS.get(key)
-    return text + CAP_MARK if market and at_price_cap(values, market) else text
+    if market and at_price_cap(values, market):
+        text += CAP_MARK
+    if band := spread.get(key):
+        text += f" [{_cell(band['p5'], scale, fmt)}–{_cell(band['p95'], scale, fmt)}]"
+    return text
+
+
+def region_names() -> dict[str, str]:
+    """Summary key -> the buyer region's name as the world data spell it ("EU", not "Eu")."""
+    from sim.world.load import default_world_dict
+
+    return {region_key(region): region for region in default_world_dict()["regions"]}
 
 
 def _region_table(minerals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -130,7 +142,8 @@ def _region_table(minerals: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     keys = [k for k in next(iter(minerals.values()), {}) if k.startswith("shortfall_share_")]
     if not keys:
         return None
-    names = ["United States", *(k[len("shortfall_share_") :].replace("_", " ").title() for k in keys)]
+    known = region_names()
+    names = ["United States", *(known.get(k, k[len("shortfall_share_") :].replace("_", " ")) for k in keys)]
     rows = [
         [
             mineral,
@@ -163,6 +176,7 @@ def build_report(folder: Path) -> str:
     scenario = manifest.get("scenario_resolved", {})
     kind = manifest.get("kind", "run")
     run_id = folder.name if not folder.name.startswith(".tmp-") else folder.name[len(".tmp-") :]
+    spread = summary.get("spread", {}) if kind == "ensemble" else {}  # an ensemble's percentiles over runs
     provenance = [
         ("run id", run_id),
         ("label", manifest.get("label") or "(none)"),
@@ -180,14 +194,20 @@ def build_report(folder: Path) -> str:
         title=f"{manifest['scenario_name']}: sim report",
         label=manifest.get("label") or "",
         scenario_name=manifest["scenario_name"],
-        size=f"{manifest['runs']} runs (medians)" if kind == "ensemble" else f"seed {manifest.get('seed')}",
+        size=f"{manifest['runs']} runs (medians [p5–p95])" if kind == "ensemble" else f"seed {manifest.get('seed')}",
         months=manifest.get("months"),
-        start=summary.get("start", ""),
+        start=summary.get("start") or scenario.get("start", ""),  # older ensembles kept it in the scenario only
         description=str(scenario.get("description", "")).strip(),
         headline={
             "header": ["Mineral", *(label for _, label, _, _ in COLUMNS)],
             "rows": [
-                [mineral, *(_headline_cell(values, key, scale, fmt) for key, _, scale, fmt in COLUMNS)]
+                [
+                    mineral,
+                    *(
+                        _headline_cell(values, key, scale, fmt, spread.get(mineral, {}))
+                        for key, _, scale, fmt in COLUMNS
+                    ),
+                ]
                 for mineral, values in minerals.items()
             ],
             "note": price_cap_note(minerals, " in the median run" if kind == "ensemble" else ""),
