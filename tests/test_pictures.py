@@ -306,3 +306,15 @@ def test_no_text_runs_off_a_run_picture(scenario):
                     box = text.get_window_extent(renderer)
                     assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (name, text.get_text())
                     assert box.y0 >= 0 and box.y1 <= fig.bbox.height, (name, text.get_text())
+
+
+def test_the_events_names_stand_above_every_shortfall_line(china):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with style():
+        fig = plots.shortfall_figure(china)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+    (ax,) = fig.axes
+    names = [t for t in ax.texts if t.get_text() in {w.label for w in event_windows(china.resolved.scenario, 48)}]
+    highest = max(ax.transData.transform(line.get_xydata())[:, 1].max() for line in ax.lines)
+    assert names and min(t.get_window_extent(renderer).y0 for t in names) > highest

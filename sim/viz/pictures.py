@@ -226,10 +226,11 @@ def draw_sankey(ax: Axes, result: RunResult, mineral: str, first_month: str, las
     size = {name: sum(b.t for b in bands if b.source == name) for name in columns[0] + columns[1]}
     size["United States"] = sum(size[r] for r in columns[1])
     total = size["United States"]
-    gap = 0.02 * total
+    # Between nodes: a thin gap, wider between routes, whose names stand above them (room for a line of text).
+    gaps = (0.02 * total, 0.08 * total, 0.0)
     top = {}  # node -> its top edge (y grows upwards; each column is centred)
-    height = total + gap * (max(len(c) for c in columns) - 1)
-    for x, names in enumerate(columns):
+    height = max(total + gap * (len(names) - 1) for gap, names in zip(gaps, columns, strict=True))
+    for x, (gap, names) in enumerate(zip(gaps, columns, strict=True)):
         y = (height + total + gap * (len(names) - 1)) / 2
         for name in names:
             top[name] = y
@@ -237,7 +238,7 @@ def draw_sankey(ax: Axes, result: RunResult, mineral: str, first_month: str, las
             ax.add_patch(Rectangle((x - 0.03, y - size[name]), 0.06, size[name], color=colour, lw=0))
             text = f"{name}  {size[name]:,.0f} t" if x < 2 else f"{name}\n{size[name]:,.0f} t"
             ha, dx = ("right", -0.05) if x == 0 else (("left", 0.05) if x == 2 else ("center", 0.0))
-            dy = 0.0 if x != 1 else size[name] / 2 + gap * 0.1
+            dy = 0.0 if x != 1 else size[name] / 2 + 0.02 * total * 0.1
             ax.text(x + dx, y - size[name] / 2 + dy, text, ha=ha, va="center" if x != 1 else "bottom")
             y -= size[name] + gap
     out = dict(top)  # where the next band leaves a node, and where it arrives

@@ -22,6 +22,7 @@ from matplotlib.ticker import FixedFormatter, FixedLocator
 from sim.results.summary import at_price_cap
 from sim.viz import pictures
 from sim.viz.charts import (
+    TEXT_PX,
     WIDTH_PX,
     EventWindow,
     Margins,
@@ -80,14 +81,18 @@ def shortfall_figure(result: RunResult) -> Figure | None:
     short, never = split_zero({m: table[m].to_numpy() for m in table.columns}, tolerance=1e-3)
     if not short:
         return None
-    fig, (ax,) = figure(1, 1, 330, Margins(right=LEGEND_PX, bottom=80, top=46))
+    panel_px = 330
+    fig, (ax,) = figure(1, 1, panel_px, Margins(right=LEGEND_PX, bottom=80, top=46))
     x = np.arange(len(table))
     for mineral in short:
         ax.plot(x, table[mineral], color=mineral_colour(mineral), label=mineral)
-    ax.set_ylim(bottom=0)
+    windows = pictures.windows_of(result)
+    # The events' names stand at the top, a line each: the scale leaves them room above the highest line.
+    names_px = 8 + len(windows) * (TEXT_PX + 4)
+    ax.set_ylim(0, table[short].to_numpy().max() * 1.05 / max(1 - names_px / panel_px, 0.5))
     ax.yaxis.set_major_formatter(pictures.PERCENT)
     ax.set_title(f"US shortfall, % of demand: {result.name} (seed {result.seed})", loc="left")
-    shade_events(ax, pictures.windows_of(result), labelled=True)
+    shade_events(ax, windows, labelled=True)
     time_axis(ax, pictures.months_of(result))
     name_lines(ax, at="peak")
     if never:
