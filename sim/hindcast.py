@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from sim.api import RunResult, simulate
-from sim.scenario.load import load_scenario
+from sim.scenario.load import SHIPPED, load_scenario
 from sim.scenario.schema import month_index
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hindcast_2023_2025.yaml"
+DEFAULT_SCENARIO = SHIPPED / "hindcast_2023_2025.yaml"
 SERIES = {"outside": "price_outside", "inside": "price_inside"}
 LAST_FITTED_MONTH = "2024-12"  # outcomes after this month are never fitting targets
 GRID = {

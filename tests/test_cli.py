@@ -287,6 +287,7 @@ def test_the_summary_fits_80_columns_unless_asked_wide(tmp_path):
     assert max(len(line) for line in narrow.output.splitlines() if not line.startswith("Saved")) <= 80
     wide = sim(*args, "--wide")
     assert wide.exit_code == 0 and max(len(line) for line in wide.output.splitlines()) > 80
+    assert "…" not in wide.output and "US ore processed" in wide.output  # piped, still no header cut short
     ensemble = sim(*args, "--runs", "2", "--workers", "1")  # an ensemble's bands too, with the US price
     assert ensemble.exit_code == 0 and "price US" in ensemble.output
     assert max(len(line) for line in ensemble.output.splitlines() if not line.startswith("Saved")) <= 80

@@ -104,6 +104,15 @@ def test_unknown_field_lists_the_allowed_ones(write_scenario):
     assert "leakage" in exc.allowed and "quota_share" in exc.allowed
 
 
+def test_a_parent_not_found_says_where_sims_own_scenarios_are(write_scenario):
+    """A scenario whose parent is not beside it (a copy moved out of scenarios/): the error says where sim's
+    own scenarios are, to point `extends` at."""
+    from sim.scenario.load import SHIPPED
+
+    exc = error_of(write_scenario, BAN.replace("extends: baseline", "extends: base"))  # no base.yaml beside it
+    assert "not found" in str(exc) and str(SHIPPED) in exc.allowed and (SHIPPED / "baseline.yaml").is_file()
+
+
 def test_extends_loop_is_reported(write_scenario):
     write_scenario("name: a\nextends: b\n", "a.yaml")
     path = write_scenario("name: b\nextends: a\n", "b.yaml")

@@ -54,7 +54,8 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML fil
             continue
         spec = file.resolved.scenario
         out.print(
-            f"ok: {file.path} ({spec.name}: {len(spec.events)} events, {spec.horizon_months} months from {spec.start})",
+            f"ok: {file.path} ({spec.name}: {len(spec.events)} event{'' if len(spec.events) == 1 else 's'}, "
+            f"{spec.horizon_months} months from {spec.start})",
             highlight=False,
         )
     if any(file.error is not None for file in checked):

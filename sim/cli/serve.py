@@ -20,8 +20,8 @@ def dashboard(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port")] = 8765,
 ) -> None:
     """Serve the workshop dashboard in a browser: every scenario, levers that redraw at once, step and play."""
-    from sim.scenario.load import load_scenario
-    from sim.viz.instant import DEFAULT_SCENARIO, SHIPPED, scenario_catalogue
+    from sim.scenario.load import SHIPPED, load_scenario
+    from sim.viz.instant import DEFAULT_SCENARIO, scenario_catalogue
     from sim.viz.serve import LOCAL_HOSTS, check_setup, dashboard_urls, serve_dashboard
 
     with refusals():

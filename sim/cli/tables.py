@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.measure import Measurement
 from rich.table import Table
 
 from sim.cli.console import out
@@ -31,7 +32,15 @@ def print_mineral_tables(
             table.add_column(header, justify="right")
         for mineral, row in rows.items():
             table.add_row(mineral, *(cell(row) for _, _, cell in chosen))
-        out.print(table)
+        if wide and not out.is_terminal:  # piped: as wide as the table needs, not squeezed into the default
+            default = out.width
+            out.width = max(default, Measurement.get(out, out.options.update_width(10_000), table).maximum)
+            try:
+                out.print(table)
+            finally:
+                out.width = default
+        else:
+            out.print(table)
 
 
 def _percent(value: float, digits: int = 1) -> str:

@@ -28,6 +28,7 @@ from sim.world.coherent import make_coherent
 from sim.world.load import default_world_dict
 from sim.world.schema import REST, US, World
 
+SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # the scenario files that come with sim
 DISTRIBUTIONS = {"uniform": 2, "triangular": 3}
 APPENDED_LISTS = ("events", "sources")
 NOT_INHERITED = ("name", "description")
@@ -240,6 +241,7 @@ def _parent_path(path: Path, name: Any, line: int | None) -> Path:
             file=str(path),
             line=line,
             field="extends",
+            allowed=f"a scenario file's path, relative to {path.parent} or absolute; sim's own are in {SHIPPED}",
         )
     return parent
 

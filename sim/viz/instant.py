@@ -15,11 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from sim.api import RunResult, simulate
-from sim.scenario.load import ResolvedScenario, load_scenario
+from sim.scenario.load import SHIPPED, ResolvedScenario, load_scenario
 from sim.viz.dashboard_charts import CHARTS, PICTURES, ChartData, Drawn, new_picture, render_png
 from sim.viz.levers import Levers, apply_levers
 
-SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # as sim.hindcast finds its scenario
 DEFAULT_SCENARIO = "china_ban"  # selected first when `sim dashboard` is given no scenario file
 AS_WRITTEN, BASELINE = "as_written", "baseline"
 REFERENCES = {AS_WRITTEN: "no lever moved", BASELINE: "the baseline (no shocks)"}
