@@ -178,6 +178,10 @@ def test_set_cannot_change_extends_and_names_missing_items(write_scenario):
         load_scenario(path, ["extends=other"])
     with pytest.raises(ScenarioError, match=r"no such item 'events\[4\]' \(there are 1\)"):
         load_scenario(path, ["events[4].leakage=0.2"])
+    for malformed in ("events[0.leakage=0.2", "events[x].leakage=0.2", "events..leakage=0.2", "events[0]leakage=1"):
+        with pytest.raises(ScenarioError, match="is not names joined by dots") as info:
+            load_scenario(path, [malformed])
+        assert "events[0].leakage" in info.value.allowed  # what a good path looks like
 
 
 def test_a_restriction_only_on_the_exporters_own_region_is_refused(tmp_path):

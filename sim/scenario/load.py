@@ -311,6 +311,7 @@ def _check_event_count(data: dict[str, Any], origins: dict[PathKey, Origin]) -> 
 # --- overrides and distributions ---------------------------------------------------------------------
 
 _KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*")  # names joined by dots, list items as [0]
 
 
 def _parse_override(text: str) -> tuple[PathKey, Any]:
@@ -321,6 +322,12 @@ def _parse_override(text: str) -> tuple[PathKey, Any]:
             allowed="e.g. --set horizon_months=60 or --set events[0].leakage=0.2",
         )
     path_text, value_text = text.split("=", 1)
+    if path_text.strip() and not _PATH.fullmatch(path_text.strip()):
+        raise ScenarioError(
+            f"--set '{text}': the path '{path_text.strip()}' is not names joined by dots with list items as [N]",
+            field="--set",
+            allowed="e.g. events[0].leakage or world.minerals.antimony.stockpile_t",
+        )
     parts: list[str | int] = []
     for name, index in _KEY.findall(path_text.strip()):
         parts.append(int(index) if index else name)
