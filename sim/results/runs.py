@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -52,6 +53,14 @@ class StoredRun:
     def label(self) -> str:
         """The user's --label, else scenario and seed."""
         return self.manifest.label or f"{self.manifest.scenario_name} s{self.manifest.seed}"
+
+    @property
+    def overrides_text(self) -> str:
+        """The `--set` options the run was made with, as they would be typed again; "none", or "not
+        recorded" for a run stored before sim recorded them."""
+        if "overrides" not in self.manifest.model_fields_set:
+            return "not recorded (stored by an older sim; the report shows the scenario as run)"
+        return " ".join(f"--set {shlex.quote(text)}" for text in self.manifest.overrides) or "none"
 
     @property
     def minerals(self) -> dict[str, dict[str, Any]]:

@@ -165,6 +165,7 @@ def build_report(folder: Path) -> str:
     provenance = [
         ("run id", run_id),
         ("label", manifest.get("label") or "(none)"),
+        ("overrides", stored.overrides_text),
         ("scenario files", ", ".join(manifest.get("scenario_files", []))),
         ("scenario hash (sha256)", manifest.get("scenario_hash")),
         ("seed", manifest.get("seed")),
