@@ -224,7 +224,7 @@ def write_report(folder: Path) -> None:
     from sim.viz.report import build_report
 
     try:
-        text = build_report(folder)
+        text = build_report(folder, pending=[REPORT])
     except RunError as exc:
         raise StoreError(f"the run does not read back, so it was not saved: {exc}") from None
     (folder / REPORT).write_text(text, encoding="utf-8")

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -152,10 +153,10 @@ def picture_notes(minerals: dict[str, dict[str, Any]], files: list[str]) -> list
     return notes
 
 
-def build_report(folder: Path) -> str:
+def build_report(folder: Path, pending: Collection[str] = ()) -> str:
     """HTML for the run stored in `folder` (manifest.json, summary.json and its PNG plots); RunError if
-    they are not as sim writes them."""
-    stored = load_run(folder)
+    they are not as sim writes them. `pending`: listed files not written yet (the report itself, on save)."""
+    stored = load_run(folder, pending)
     manifest, summary = stored.manifest.model_dump(), stored.summary
     minerals = stored.minerals
     files = manifest.get("files", [])
