@@ -255,13 +255,20 @@ def test_version_and_the_allowed_choices_are_in_the_help():
 
 
 def test_a_label_names_the_run_in_runs_compare_and_the_report(tmp_path):
-    label = "team A <b>&</b>"
-    result = sim("run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--label", label, "--out", str(tmp_path))
+    label = "team A <b>&</b> [red]"
+    overrides = ["--set", "events[0].leakage=0.3", "--set", "world.minerals.antimony.stockpile_t=100"]
+    args = ["run", str(SCENARIOS / "china_ban.yaml"), "--months", "6", "--label", label, *overrides]
+    result = sim(*args, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     (folder,) = run_dirs(tmp_path)
-    assert json.loads((folder / "manifest.json").read_text())["label"] == label
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["label"] == label and manifest["overrides"] == overrides[1::2]
     page = (folder / "report.html").read_text()
-    assert "<h1>team A &lt;b&gt;&amp;&lt;/b&gt; <small>(china_ban)</small></h1>" in page  # text, not markup
+    assert "<h1>team A &lt;b&gt;&amp;&lt;/b&gt; [red] <small>(china_ban)</small></h1>" in page  # text, not markup
+    shown = sim("show", folder.name, "--out", str(tmp_path))
+    assert shown.exit_code == 0 and f"label: {label}\n" in shown.stdout
+    assert "overrides: --set 'events[0].leakage=0.3' --set world.minerals.antimony.stockpile_t=100" in shown.stdout
+    assert "overrides</td><td>--set &#39;events[0].leakage=0.3&#39; --set" in page
     assert "team A" in sim("runs", "--out", str(tmp_path)).output
     compared = sim("compare", str(folder), str(SCENARIOS / "baseline.yaml"), "--months", "6", "--out", str(tmp_path))
     assert compared.exit_code == 0 and "team A" in compared.output

@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.cli import stored as stored_command
 from sim.results.runs import RunError, find_run, scan
 from sim.results.store import StoreError, save_run, write_file_atomic, write_json
 
@@ -355,3 +357,88 @@ def test_a_run_that_would_not_read_back_is_not_saved(tmp_path):
     with pytest.raises(StoreError, match=r"does not read back.*minerals"):
         save_run(result, tmp_path, with_plots=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("missing", ["timeseries.parquet", "flows.parquet", "prices.png", "report.html"])
+def test_a_run_missing_a_file_its_manifest_lists_is_skipped_by_runs_and_refused_by_show_report(
+    results, tmp_path, missing
+):
+    bad = results / "bad-run"
+    shutil.copytree(good_run(results), bad)
+    assert missing in json.loads((bad / "manifest.json").read_text())["files"]
+    (bad / missing).unlink()
+
+    listing = sim("runs", "--out", results)
+    assert listing.exit_code == 0 and good_run(results).name in listing.stdout and "bad-run" not in listing.stdout
+    (line,) = listing.stderr.strip().splitlines()
+    assert str(bad) in line and f"{missing} is missing" in line, line
+    for command in (("show", "bad-run"), ("report", "bad-run"), ("report", bad, "--output", tmp_path / "r.html")):
+        line = one_error_line(sim(*command, "--out", results))
+        assert line == f"error: {bad}: a damaged run ({missing} is missing, though its manifest lists it)", line
+    assert not (tmp_path / "r.html").exists() and not list(results.glob("*.html")) and not list(results.glob(".*"))
+
+
+def runs_listing(results: Path, width: int | None = None, monkeypatch=None) -> str:
+    """`sim runs` as printed into a pipe, or into a terminal `width` columns wide."""
+    if width is not None:
+        monkeypatch.setattr(stored_command, "out", Console(width=width, force_terminal=True, color_system=None))
+    listing = sim("runs", "--out", results)
+    assert listing.exit_code == 0 and listing.stderr == "", listing.output
+    return listing.stdout
+
+
+@pytest.mark.parametrize("width", [None, 100, 80])
+def test_runs_shows_every_run_id_whole(results, monkeypatch, width):
+    long_id = f"{good_run(results).name}-{'x' * 20}"
+    shutil.copytree(good_run(results), results / long_id)
+    label = "a long label " * 6  # the other columns wrap to make room
+    manifest = results / long_id / "manifest.json"
+    manifest.write_text(edit(manifest, lambda d: d.update(label=label.strip())))
+    listing = runs_listing(results, width, monkeypatch)
+    for folder in results.iterdir():
+        assert folder.name in listing, (folder.name, listing)
+    assert "…" not in listing
+    if width:
+        assert max(len(line) for line in listing.splitlines()) <= width
+
+
+def test_runs_shows_the_peak_us_price_marked_at_the_cap_and_none_when_nothing_is_short(every_kind, tmp_path):
+    listing = sim("runs", "--out", every_kind).stdout
+    assert "peak US price" in listing and "peak price" not in listing
+    for stored in scan(every_kind).runs:
+        rows = stored.minerals
+        (line,) = [line for line in listing.splitlines() if stored.run_id in line]
+        priciest = max(rows, key=lambda m: rows[m]["price_us_peak_ratio"])
+        capped = "*" if rows[priciest]["price_us_months_at_cap"] > 0 else ""
+        assert f"{priciest} {rows[priciest]['price_us_peak_ratio']:.2f}x{capped} " in line, line
+        if all(row["cumulative_shortfall_share"] < 0.005 for row in rows.values()):
+            assert "│ none " in line, line
+        else:
+            assert "none" not in line
+    assert any("│ none " in line for line in listing.splitlines())  # the baseline run is short of nothing
+    (single,) = every_kind.glob("china_ban-s1-*")
+    older = tmp_path / single.name  # stored before the US price was recorded: the outside price, said so
+    shutil.copytree(single, older)
+    document = json.loads((older / "summary.json").read_text())
+    for row in document["minerals"].values():
+        del row["price_us_peak_ratio"], row["price_us_months_at_cap"]
+    (older / "summary.json").write_text(json.dumps(document))
+    rows = document["minerals"]
+    priciest = max(rows, key=lambda m: rows[m]["price_outside_peak_ratio"])
+    expected = f"{priciest} {rows[priciest]['price_outside_peak_ratio']:.2f}x"
+    assert expected in sim("runs", "--out", tmp_path).stdout
+
+
+def test_show_names_the_overrides_and_says_when_an_older_run_did_not_record_them(every_kind, tmp_path):
+    (ensemble,) = every_kind.glob("china_ban-ens3-*")
+    shown = sim("show", ensemble, "--out", every_kind)
+    assert shown.exit_code == 0 and "overrides: --set 'events[0].leakage={uniform: [0.0, 0.4]}'" in shown.stdout
+    assert "3 runs (medians)" in shown.stdout
+    (single,) = every_kind.glob("china_ban-s1-*")
+    assert "overrides: none" in sim("show", single, "--out", every_kind).stdout
+    older = tmp_path / single.name
+    shutil.copytree(single, older)
+    manifest = older / "manifest.json"
+    manifest.write_text(edit(manifest, lambda d: d.pop("overrides")))
+    shown = sim("show", older, "--out", tmp_path)
+    assert shown.exit_code == 0 and "overrides: not recorded" in shown.stdout

@@ -80,7 +80,7 @@ def run(
                 progress=progress,
             )
         with refusals():
-            folder = save_ensemble(ensemble, out_dir, with_plots=plots, label=label)
+            folder = save_ensemble(ensemble, out_dir, with_plots=plots, label=label, overrides=overrides or [])
         print_ensemble(ensemble, folder, wide)
         return
     from sim.api import run_file
@@ -89,7 +89,7 @@ def run(
     with refusals():
         result = run_file(scenario, seed=seed, months=months, overrides=overrides or [], uncertain=uncertain)
         with collector_spared():
-            folder = save_run(result, out_dir, with_plots=plots, label=label)
+            folder = save_run(result, out_dir, with_plots=plots, label=label, overrides=overrides or [])
     print_run(result, folder, wide)
 
 
@@ -138,16 +138,22 @@ def show(
 ) -> None:
     """Print one stored run: what was run and its summary table."""
     out_dir = results_dir(out_dir)
+    from rich.markup import escape
+
     from sim.results.runs import find_run
 
     with refusals():
         stored = find_run(run, out_dir)
     m = stored.manifest
     size = f"{m.runs} runs (medians)" if stored.kind == "ensemble" else f"seed {m.seed}"
-    out.print(f"[bold]{stored.run_id}[/]  {stored.path}", highlight=False)
+    out.print(f"[bold]{escape(stored.run_id)}[/]  {escape(str(stored.path))}", highlight=False)
+    if m.label:
+        out.print(f"label: {escape(m.label)}", highlight=False)
     out.print(
         f"scenario {m.scenario_name} ({', '.join(m.scenario_files)}), hash {m.scenario_hash[:12]}, "
         f"{size}, {m.months} months, sim {m.package_version or '?'}, created {m.created_utc or '?'}",
         highlight=False,
+        markup=False,
     )
+    out.print(f"overrides: {stored.overrides_text}", highlight=False, markup=False, soft_wrap=True)
     print_summary_table(f"{m.scenario_name} — {size}", stored.minerals, wide)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sim.cli.console import err, fail, out, refusals
 from sim.cli.options import MonthsOption, OutOption, SeedOption, check_indicators, results_dir
-from sim.cli.tables import runs_table
+from sim.cli.tables import runs_cap_note, runs_table, whole_column
 
 if TYPE_CHECKING:
     from sim.api import ComparedRuns
@@ -97,14 +97,17 @@ def runs(
         return
     if index.runs:
         out.print(runs_table(index.runs, f"runs in {out_dir}"))
+        if note := runs_cap_note(index.runs):
+            out.print(note, highlight=False)
     if index.others:
         out.print(others_table(index, out_dir))
 
 
 def others_table(index: Index, out_dir: Path) -> Table:
     table = Table(title=f"other results in {out_dir}", title_justify="left")
-    for header in ("folder", "kind", "of", "what"):
-        table.add_column(header)
+    whole_column(table, "folder", [other.path.name for other in index.others])
+    for header in ("kind", "of", "what"):
+        table.add_column(header, overflow="fold")
     for other in index.others:
         table.add_row(other.path.name, other.kind, other.scenario, other.detail)
     return table

@@ -147,21 +147,60 @@ def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
         out.print(textwrap.fill(note, 80), highlight=False)
 
 
+# A mineral whose cumulative US shortfall is under this share of demand is not short (the convention of the
+# model's shortfall threshold and of sim.results.summary.gap_stages).
+SHORT_SHARE = 0.005
+
+
 def runs_table(found: list[StoredRun], title: str) -> Table:
+    """One row per stored run; the id (what show, report and compare take) is always shown whole."""
     table = Table(title=title, title_justify="left")
-    for header in ("run id", "label", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak price"):
-        table.add_column(header)
+    whole_column(table, "run id", [run.run_id for run in found])
+    for header in ("label", "seed / runs", "months", "created (UTC)", "worst shortfall", "peak US price"):
+        table.add_column(header, overflow="fold")  # narrowed: wrapped, never cut
     for run in found:
-        minerals, m = run.minerals, run.manifest
-        worst = max(minerals, key=lambda k: minerals[k]["cumulative_shortfall_share"])
-        priciest = max(minerals, key=lambda k: minerals[k]["price_outside_peak_ratio"])
+        m = run.manifest
         table.add_row(
             run.run_id,
             run.label,
             f"{m.runs} runs" if run.kind == "ensemble" else str(m.seed),
             str(m.months),
-            m.created_utc,
-            f"{worst} {100 * minerals[worst]['cumulative_shortfall_share']:.1f}%",
-            f"{priciest} {minerals[priciest]['price_outside_peak_ratio']:.2f}x",
+            m.created_utc.replace("T", " ").removesuffix("+00:00"),
+            worst_shortfall(run.minerals),
+            peak_us_price(run.minerals),
         )
     return table
+
+
+def whole_column(table: Table, header: str, cells: list[str]) -> None:
+    """A column whose cells are never cut: as wide as the longest, not wrapped (the others shrink or wrap
+    instead); folded onto a second line, never cut, only if the terminal is narrower than one cell."""
+    widest = max((len(cell) for cell in cells), default=len(header))
+    table.add_column(header, no_wrap=True, min_width=max(widest, len(header)), overflow="fold")
+
+
+def worst_shortfall(minerals: dict[str, dict]) -> str:
+    """The mineral with the largest cumulative US shortfall, or "none" if no mineral is short."""
+    worst = max(minerals, key=lambda k: minerals[k]["cumulative_shortfall_share"])
+    share = minerals[worst]["cumulative_shortfall_share"]
+    return f"{worst} {100 * share:.1f}%" if share >= SHORT_SHARE else "none"
+
+
+def peak_us_price(minerals: dict[str, dict]) -> str:
+    """The mineral whose price to US buyers peaks highest, x its baseline, marked at the price cap. Runs
+    stored before the US price was recorded give the price outside the restricting countries."""
+    market = "us" if all("price_us_peak_ratio" in row for row in minerals.values()) else "outside"
+    key = f"price_{market}_peak_ratio"
+    priciest = max(minerals, key=lambda k: minerals[k][key])
+    row = minerals[priciest]
+    return f"{priciest} {row[key]:.2f}x{_cap_mark(row, market)}" + ("" if market == "us" else " (outside)")
+
+
+def runs_cap_note(found: list[StoredRun]) -> str:
+    """What a marked peak in the runs table means; "" when none is marked."""
+    if not any(CAP_MARK in peak_us_price(run.minerals) for run in found):
+        return ""
+    return (
+        f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, an assumption): the peak is that bound, "
+        "not a price the data decided; sim show <run id> says for how many months."
+    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +54,14 @@ class StoredRun:
     def label(self) -> str:
         """The user's --label, else scenario and seed."""
         return self.manifest.label or f"{self.manifest.scenario_name} s{self.manifest.seed}"
+
+    @property
+    def overrides_text(self) -> str:
+        """The `--set` options the run was made with, as they would be typed again; "none", or "not
+        recorded" for a run stored before sim recorded them."""
+        if "overrides" not in self.manifest.model_fields_set:
+            return "not recorded (stored by an older sim; the report shows the scenario as run)"
+        return " ".join(f"--set {shlex.quote(text)}" for text in self.manifest.overrides) or "none"
 
     @property
     def minerals(self) -> dict[str, dict[str, Any]]:
@@ -135,16 +145,27 @@ def checked[Model: BaseModel](model: type[Model], document: Any, folder: Path, n
         raise RunError(f"{folder}: {name} is not as sim writes it ({problem(exc)})") from None
 
 
-def load_run(folder: Path) -> StoredRun:
-    """The run in `folder` (any name, so also one still being written), checked; or RunError."""
+def load_run(folder: Path, pending: Collection[str] = ()) -> StoredRun:
+    """The run in `folder` (any name, so also one still being written, whose `pending` files are not yet
+    there), checked; or RunError."""
     manifest = read_json(folder, MANIFEST)
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind in OTHER_KINDS:
         raise RunError(f"{folder}: a {kind}, not a run (show, report and compare read runs and ensembles)")
     checked_manifest = checked(RunManifest, manifest, folder, MANIFEST)
+    check_files(folder, [name for name in checked_manifest.files if name not in pending])
     summary = read_json(folder, "summary.json")
     checked(Summary, summary, folder, "summary.json")
     return StoredRun(folder, checked_manifest, summary)
+
+
+def check_files(folder: Path, names: list[str]) -> None:
+    """RunError naming the first files of `names` (those a manifest lists) that are not in `folder`."""
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        verb, them = ("is", "it") if len(missing) == 1 else ("are", "them")
+        raise RunError(f"{folder}: a damaged run ({shown} {verb} missing, though its manifest lists {them})")
 
 
 def read_run(path: Path) -> StoredRun:

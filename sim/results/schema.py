@@ -86,6 +86,7 @@ class RunManifest(Stored):
     kind: Literal["run", "ensemble"] = "run"
     run_id: Annotated[str, Field(min_length=1)]
     label: Annotated[str, Field(max_length=80)] = ""
+    overrides: list[str] = []  # the --set texts, as given (absent from runs stored before sim recorded them)
     scenario_name: str
     scenario_hash: str
     seed: int

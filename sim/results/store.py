@@ -19,7 +19,7 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -69,12 +69,15 @@ def summary_document(result: RunResult) -> dict[str, Any]:
     }
 
 
-def manifest_document(result: RunResult, run_id: str, plots: list[str], label: str = "") -> dict[str, Any]:
+def manifest_document(
+    result: RunResult, run_id: str, plots: list[str], label: str = "", overrides: Sequence[str] = ()
+) -> dict[str, Any]:
     import mesa
 
     return {
         "run_id": run_id,
         "label": label,
+        "overrides": list(overrides),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "scenario_name": result.name,
         "scenario_files": result.resolved.files,
@@ -170,8 +173,11 @@ def atomic_directory(root: Path, name: str) -> Iterator[Path]:
         raise
 
 
-def save_run(result: RunResult, root: Path, with_plots: bool = True, label: str = "") -> Path:
-    """Write a complete run directory under `root` and return its path; `label` is the user's name for it."""
+def save_run(
+    result: RunResult, root: Path, with_plots: bool = True, label: str = "", overrides: Sequence[str] = ()
+) -> Path:
+    """Write a complete run directory under `root` and return its path; `label` is the user's name for it,
+    `overrides` the `--set` texts it was run with (recorded in the manifest as given)."""
     started = time.perf_counter()
     run_id = new_run_id(result.name, result.seed)
     with atomic_directory(root, run_id) as tmp:
@@ -184,7 +190,7 @@ def save_run(result: RunResult, root: Path, with_plots: bool = True, label: str 
 
             plots = save_run_plots(result, tmp)
         result.timings["store_s"] = time.perf_counter() - started
-        write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT], label))
+        write_json(tmp / MANIFEST, manifest_document(result, run_id, [*plots, REPORT], label, overrides))
         write_report(tmp)
     return root / run_id
 
@@ -218,7 +224,7 @@ def write_report(folder: Path) -> None:
     from sim.viz.report import build_report
 
     try:
-        text = build_report(folder)
+        text = build_report(folder, pending=[REPORT])
     except RunError as exc:
         raise StoreError(f"the run does not read back, so it was not saved: {exc}") from None
     (folder / REPORT).write_text(text, encoding="utf-8")
@@ -238,8 +244,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, label: str = "") -> Path:
-    """Write an ensemble folder: medians as the headline summary, percentiles, every run's indicators."""
+def save_ensemble(
+    result: EnsembleResult, root: Path, with_plots: bool = True, label: str = "", overrides: Sequence[str] = ()
+) -> Path:
+    """Write an ensemble folder: medians as the headline summary, percentiles, every run's indicators;
+    `label` and `overrides` as for save_run."""
     run_id = new_id(f"{result.name}-ens{len(result.outcomes)}-s{result.seed}")
     stats = result.summary()
     bands = result.bands()
@@ -281,6 +290,7 @@ def save_ensemble(result: EnsembleResult, root: Path, with_plots: bool = True, l
             {
                 "run_id": run_id,
                 "label": label,
+                "overrides": list(overrides),
                 "kind": "ensemble",
                 "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 "scenario_name": result.name,

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -166,10 +167,10 @@ def picture_notes(minerals: dict[str, dict[str, Any]], files: list[str]) -> list
     return notes
 
 
-def build_report(folder: Path) -> str:
+def build_report(folder: Path, pending: Collection[str] = ()) -> str:
     """HTML for the run stored in `folder` (manifest.json, summary.json and its PNG plots); RunError if
-    they are not as sim writes them."""
-    stored = load_run(folder)
+    they are not as sim writes them. `pending`: listed files not written yet (the report itself, on save)."""
+    stored = load_run(folder, pending)
     manifest, summary = stored.manifest.model_dump(), stored.summary
     minerals = stored.minerals
     files = manifest.get("files", [])
@@ -180,6 +181,7 @@ def build_report(folder: Path) -> str:
     provenance = [
         ("run id", run_id),
         ("label", manifest.get("label") or "(none)"),
+        ("overrides", stored.overrides_text),
         ("scenario files", ", ".join(manifest.get("scenario_files", []))),
         ("scenario hash (sha256)", manifest.get("scenario_hash")),
         ("seed", manifest.get("seed")),
