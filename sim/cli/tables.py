@@ -10,7 +10,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from sim.cli.console import out
-from sim.results.summary import CAP_MARK, at_price_cap, gap_stages, price_cap_note
+from sim.results.summary import CAP_MARK, SHORT_SHARE, at_price_cap, gap_stages, price_cap_note
 
 if TYPE_CHECKING:
     from sim.api import RunResult
@@ -145,11 +145,6 @@ def print_ensemble_tables(title: str, stats: dict, wide: bool = False) -> None:
     print_mineral_tables(title, stats, ENSEMBLE_PARTS, ENSEMBLE_COLUMNS, wide)
     if note := price_cap_note({mineral: _medians(row) for mineral, row in stats.items()}, " in the median run"):
         out.print(textwrap.fill(note, 80), highlight=False)
-
-
-# A mineral whose cumulative US shortfall is under this share of demand is not short (the convention of the
-# model's shortfall threshold and of sim.results.summary.gap_stages).
-SHORT_SHARE = 0.005
 
 
 def runs_table(found: list[StoredRun], title: str) -> Table:

@@ -113,7 +113,12 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
     return out
 
 
-def gap_stages(row: dict[str, Any], threshold: float = 0.005) -> str:
+# A share of demand under this is not counted as short or as a gap in the tables and reports (the default of
+# the model's shortfall threshold, market.shortfall_threshold_share).
+SHORT_SHARE = 0.005
+
+
+def gap_stages(row: dict[str, Any], threshold: float = SHORT_SHARE) -> str:
     """Where a mineral's US gap sits, from its summary row: "mine" (US processing needs ore US mines do not
     give), "processing" (capacity short of need; "ore abroad" when US ore is processed abroad meanwhile),
     both, or "-". A gap counts above `threshold` of annual demand at its peak (the shortfall threshold's

@@ -22,7 +22,7 @@ import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
 from sim.results.runs import RunError, find_run, load_run, read_comparison
-from sim.results.summary import CAP_MARK, at_price_cap, price_cap_note, region_key
+from sim.results.summary import CAP_MARK, SHORT_SHARE, at_price_cap, price_cap_note, region_key
 
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
@@ -214,7 +214,9 @@ def build_report(folder: Path, pending: Collection[str] = ()) -> str:
             ],
             "note": price_cap_note(minerals, " in the median run" if kind == "ensemble" else ""),
             "hot": [
-                k for k, values in enumerate(minerals.values()) if values.get("cumulative_shortfall_share", 0) > 0.005
+                k
+                for k, values in enumerate(minerals.values())
+                if values.get("cumulative_shortfall_share", 0) > SHORT_SHARE
             ],
         },
         regions=_region_table(minerals),
