@@ -79,7 +79,9 @@ def overlay_figure(items: list[Compared], variable: str) -> Figure | None:
                 ax.plot(positions(axis, table.index), table[mineral] * scale, label=label, color=colour)
         ax.set_title(mineral, loc="left")
         time_axis(ax, axis, labels=k >= len(shown) - 3, every=label_every(3))
-    fig.suptitle(f"{title}, {unit}", x=12 / WIDTH_PX, ha="left")
+    # The title sits a fixed 12 px from the top (a fraction of the height would crowd the runs' names
+    # under it on a tall figure).
+    fig.suptitle(f"{title}, {unit}", x=12 / WIDTH_PX, y=1 - 12 / fig.bbox.height, ha="left", va="top")
     for row, (label, colour, _) in enumerate(tables):
         fig.text(12 / WIDTH_PX, 1 - (40 + 20 * row) / fig.bbox.height, f"— {label}", color=colour, va="top")
     notes = [f"{rest:g} in every run: " + ", ".join(folded)] if folded else []
