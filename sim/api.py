@@ -137,6 +137,13 @@ class ComparedRuns:
     def labels(self) -> list[str]:
         return [run.label for run in self.runs]
 
+    @property
+    def note(self) -> str | None:
+        """One line when the runs cover different months (see compare.periods_note)."""
+        from sim.results.compare import periods_note
+
+        return periods_note([{"label": run.label, **run.provenance} for run in self.runs])
+
 
 def compare(
     items: list[str],
@@ -163,22 +170,31 @@ def compare(
 
 def compared_item(item: str, seed: int | None, months: int | None, root: Path) -> Compared:
     """A scenario file (.yaml/.yml, run now) or a stored run, as `compare` sees it."""
-    from sim.results.compare import Compared
+    from sim.results.compare import Compared, run_label
     from sim.results.runs import find_run
-    from sim.viz.compare_plots import OVERLAYS
+    from sim.viz.compare_plots import STORED
 
     if item.endswith((".yaml", ".yml")):
         result = simulate(load_scenario(item, with_horizon(None, months)), seed=seed)
-        source = provenance(item, result.name, result.resolved.hash, result.seed, result.months)
-        return Compared(f"{result.name} s{result.seed}", result.summary, result.series, source)
+        source = provenance(item, result.name, result.resolved.hash, result.seed, result.series(STORED[0]).index)
+        return Compared(run_label(result.name, result.seed), result.summary, result.series, source)
     run = find_run(item, root)
-    for variable in OVERLAYS:  # a damaged time series is found before anything is printed
+    for variable in STORED:  # a damaged time series is found before anything is printed
         run.series(variable)
     m = run.manifest
-    source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, m.months)
-    return Compared(run.label, run.minerals, run.series, source)
+    source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, run.series(STORED[0]).index)
+    return Compared(run.label, run.minerals, run.series, source, default_label=not m.label)
 
 
-def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months: int) -> dict[str, object]:
-    """Where a compared run comes from: enough to rerun it."""
-    return {"source": source, "scenario": scenario, "scenario_hash": scenario_hash, "seed": seed, "months": months}
+def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months: pd.Index) -> dict[str, object]:
+    """Where a compared run comes from (enough to rerun it) and the months it covers (`months`: its
+    series' month labels)."""
+    return {
+        "source": source,
+        "scenario": scenario,
+        "scenario_hash": scenario_hash,
+        "seed": seed,
+        "months": len(months),
+        "first_month": str(months[0]),
+        "last_month": str(months[-1]),
+    }

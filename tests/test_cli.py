@@ -282,9 +282,67 @@ def test_compare_reference_takes_the_differences_from_the_run_named(tmp_path):
     files = [str(SCENARIOS / f"{name}.yaml") for name in ("baseline", "china_ban")]
     result = sim("compare", *files, "--months", "12", "--reference", "china_ban s1", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "Δ baseline s1" in result.output and "Δ china_ban s1" not in result.output
+    assert "baseline s1 − china_ban s1" in result.output and "china_ban s1 − baseline s1" not in result.output
     result = sim("compare", *files, "--months", "12", "--reference", "nobody", "--out", str(tmp_path / "no"))
     assert result.exit_code == 2 and "baseline s1, china_ban s1" in result.output and not (tmp_path / "no").exists()
+
+
+def test_compare_places_runs_with_different_starts_by_calendar_month(tmp_path):
+    from sim.api import compare
+    from sim.viz.compare_plots import overlay_figure
+
+    for name, months in (("tariffs_2025", "12"), ("china_ban", "6")):  # 2025-01 to 2025-12, 2026-01 to 2026-06
+        stored = sim("run", str(SCENARIOS / f"{name}.yaml"), "--months", months, "--no-plots", "--out", str(tmp_path))
+        assert stored.exit_code == 0, stored.output
+    tariffs, ban = (str(next(tmp_path.glob(f"{name}-s1-*"))) for name in ("tariffs_2025", "china_ban"))
+    result = sim("compare", ban, tariffs, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    note = "The runs cover different months: china_ban s1 2026-01 to 2026-06, tariffs_2025 s1 2025-01 to 2025-12"
+    assert note in result.output
+    (folder,) = tmp_path.glob("compare-*")
+    assert note in (folder / "report.html").read_text() and note in (folder / "compare.md").read_text()
+
+    compared = compare([ban, tariffs], root=tmp_path)
+    places = {"tariffs_2025 s1": range(0, 12), "china_ban s1": range(12, 18)}  # on one axis, 2025-01 to 2026-06
+    for variable in ("price_outside_ratio", "price_us_ratio"):
+        lines = [line for ax in overlay_figure(compared.runs, variable).axes for line in ax.get_lines()]
+        assert {line.get_label() for line in lines} == set(places)
+        for line in lines:
+            assert list(line.get_xdata()) == list(places[line.get_label()])
+            assert line.axes.get_xlim() == (0, 17)
+
+
+def test_the_us_price_overlay_peaks_where_the_summary_says(tmp_path):
+    from sim.api import compare
+    from sim.viz.compare_plots import overlay_figure
+
+    files = [str(SCENARIOS / f"{name}.yaml") for name in ("tariffs_2025", "china_ban")]
+    compared = compare(files, months=12, root=tmp_path)
+    summaries = {run.label: run.summary for run in compared.runs}
+    peaks = []
+    for ax in overlay_figure(compared.runs, "price_us_ratio").axes:
+        for line in ax.get_lines():
+            peak = summaries[line.get_label()][ax.get_title(loc="left")]["price_us_peak_ratio"]
+            assert max(line.get_ydata()) == pytest.approx(peak, rel=1e-5)
+            peaks.append(peak)
+    assert max(peaks) > 3  # the price US buyers pay moves far more than the price outside
+
+
+def test_compare_tells_runs_of_one_scenario_apart_by_horizon_unless_labelled(tmp_path):
+    baseline = str(SCENARIOS / "baseline.yaml")
+    assert sim("run", baseline, "--months", "6", "--no-plots", "--out", str(tmp_path / "a")).exit_code == 0
+    (stored,) = run_dirs(tmp_path / "a")
+    result = sim("compare", str(stored), baseline, "--months", "3", "--out", str(tmp_path / "a"))
+    assert result.exit_code == 0, result.output
+    assert "baseline s1 6 months" in result.output and "baseline s1 3 months" in result.output
+    for months in ("3", "6"):
+        labelled = sim(
+            "run", baseline, "--months", months, "--no-plots", "--label", "team", "--out", str(tmp_path / "b")
+        )
+        assert labelled.exit_code == 0, labelled.output
+    result = sim("compare", *(str(p) for p in run_dirs(tmp_path / "b")), "--out", str(tmp_path / "b"))
+    assert result.exit_code == 0, result.output
+    assert "team (2)" in result.output and "team 3 months" not in result.output  # a user's label is kept
 
 
 def test_the_summary_fits_80_columns_unless_asked_wide(tmp_path):

@@ -129,7 +129,11 @@ def test_compare_runs_and_scenarios_side_by_side(tmp_path):
         tmp_path,
     )
     assert result.exit_code == 0, result.output
-    assert "baseline s1" in result.output and "china_ban s1" in result.output and "Δ china_ban s1" in result.output
+    assert (
+        "baseline s1" in result.output
+        and "china_ban s1" in result.output
+        and "china_ban s1 − baseline s1" in result.output
+    )
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("compare-")]
     table = pd.read_csv(folder / "compare.csv")
     row = table[
@@ -150,8 +154,8 @@ def test_compare_runs_and_scenarios_side_by_side(tmp_path):
     # The comparison report: one offline page with every run's figures, the differences and provenance.
     html = (folder / "report.html").read_text()
     assert "<h1>Comparison: baseline s1 vs china_ban s1 vs power_price_spike s1</h1>" in html
-    assert html.count("data:image/png;base64,") == 3 and "https://" not in html and "http://" not in html
-    assert "<th>Δ china_ban s1</th>" in html
+    assert html.count("data:image/png;base64,") == 4 and "https://" not in html and "http://" not in html
+    assert "<th>china_ban s1 − baseline s1</th>" in html  # which run is subtracted from which
     assert "0 in every run: " in html and "copper" in html  # all-zero rows folded into one line
     assert f"<td>{base.name}</td>" in html and "<th>scenario hash</th>" in html  # the stored run, by id
     china = json.loads((folder / "compare.json").read_text())["runs"][1]

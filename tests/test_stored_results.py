@@ -238,6 +238,14 @@ def test_compare_of_a_run_with_an_ensemble_overlays_the_median(results):
     ensemble = next(results.glob("china_ban-ens3-*"))
     result = sim("compare", good_run(results).name, ensemble.name, "--out", results)
     assert result.exit_code == 0, result.output
+    assert "china_ban 3 runs s1" in result.output and "china_ban s1 (2)" not in result.output  # told apart
+    from sim.api import compare
+    from sim.viz.compare_plots import overlay_figure
+
+    runs = compare([good_run(results).name, ensemble.name], root=results).runs
+    figure = overlay_figure(runs, "price_us_ratio")  # the ensemble keeps no US price: named, not drawn
+    assert {line.get_label() for ax in figure.axes for line in ax.get_lines()} == {"china_ban s1"}
+    assert any("not stored for china_ban 3 runs s1" in text.get_text() for text in figure.texts)
 
 
 def test_a_stored_run_id_never_places_the_report_outside_results(results):

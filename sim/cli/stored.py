@@ -31,7 +31,7 @@ def compare(
         typer.Option("--reference", help="the run the others are compared with, by its label (default: the first)"),
     ] = None,
 ) -> None:
-    """Headline indicators of several runs side by side, with differences from the first (or from
+    """Headline indicators of several runs side by side, with each later run minus the first (or minus
     --reference); writes an HTML report, Markdown, CSV and overlay plots."""
     out_dir = results_dir(out_dir)
     from sim.api import compare as compare_runs
@@ -43,6 +43,8 @@ def compare(
     check_indicators(indicators or [], list(HEADLINE))
     with refusals():
         compared = compare_runs(items, seed, months, out_dir, indicators, reference)
+    if compared.note:
+        out.print(compared.note, highlight=False, soft_wrap=True)
     for table in compare_tables(compared):
         out.print(table)
     with refusals():
@@ -51,7 +53,7 @@ def compare(
 
 
 def compare_tables(compared: ComparedRuns) -> list[Table]:
-    """One table per indicator: each mineral's value in every run, and the differences from the first."""
+    """One table per indicator: each mineral's value in every run, and each later run minus the first."""
     from sim.results.compare import HEADLINE, format_value, wide
 
     tables = []

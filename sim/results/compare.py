@@ -34,10 +34,27 @@ class Compared:
     label: str
     summary: dict[str, dict[str, Any]]
     series: Callable[[str], pd.DataFrame]
-    provenance: dict[str, Any] = field(default_factory=dict)  # source, scenario, scenario_hash, seed, months
+    provenance: dict[str, Any] = field(default_factory=dict)  # source, scenario, scenario_hash, seed, months, ...
+    default_label: bool = True  # False when the user named the run (--label): then it is never changed
+
+
+def run_label(scenario: str, seed: int, runs: int | None = None) -> str:
+    """A run's name when its user gave none: scenario and seed, and for an ensemble how many runs (its
+    figures are medians over them), so that it is not taken for a single run of the same scenario."""
+    return f"{scenario} {runs} runs s{seed}" if runs else f"{scenario} s{seed}"
 
 
 def unique_labels(items: list[Compared]) -> list[Compared]:
+    """Labels that tell the runs apart: default labels shared by runs of different lengths get their
+    months ("baseline s1 12 months"), then a label still shared gets a number ("baseline s1 (2)")."""
+    groups: dict[str, list[Compared]] = {}
+    for item in items:
+        groups.setdefault(item.label, []).append(item)
+    for group in groups.values():
+        if len({item.provenance.get("months") for item in group}) > 1:
+            for item in group:
+                if item.default_label:
+                    item.label = f"{item.label} {item.provenance['months']} months"
     seen: dict[str, int] = {}
     for item in items:
         seen[item.label] = seen.get(item.label, 0) + 1
@@ -96,13 +113,30 @@ def wide(table: pd.DataFrame, indicator: str, labels: list[str]) -> pd.DataFrame
     sub = table[table["indicator"] == indicator]
     values = sub.pivot(index="mineral", columns="run", values="value")[labels]
     diffs = sub.pivot(index="mineral", columns="run", values="diff_from_first")[labels[1:]]
-    diffs.columns = [f"Δ {label}" for label in labels[1:]]
+    diffs.columns = [difference_heading(label, labels[0]) for label in labels[1:]]
     minerals = list(dict.fromkeys(sub["mineral"]))
     return pd.concat([values, diffs], axis=1).loc[minerals]
 
 
-def to_markdown(table: pd.DataFrame, labels: list[str]) -> str:
+def difference_heading(label: str, reference: str) -> str:
+    """The heading of a difference column, saying which run is subtracted from which ("b s1 − a s1")."""
+    return f"{label} − {reference}"
+
+
+def periods_note(runs: list[dict[str, Any]]) -> str | None:
+    """One line saying the runs cover different months, from each run's label, first_month and last_month
+    (its provenance); None when they all cover the same ones or a run does not say (an older compare.json)."""
+    periods = [(run.get("label", ""), run.get("first_month"), run.get("last_month")) for run in runs]
+    if any(not first or not last for _, first, last in periods) or len({p[1:] for p in periods}) <= 1:
+        return None
+    spans = ", ".join(f"{label} {first} to {last}" for label, first, last in periods)
+    return f"The runs cover different months: {spans}; headline figures are over each run's own months."
+
+
+def to_markdown(table: pd.DataFrame, labels: list[str], note: str | None = None) -> str:
     lines = [f"# Comparison: {' vs '.join(labels)}", ""]
+    if note:
+        lines += [note, ""]
     for indicator in dict.fromkeys(table["indicator"]):
         frame = wide(table, indicator, labels)
         title = HEADLINE.get(indicator, (indicator, 1))[0]

@@ -52,8 +52,11 @@ class StoredRun:
 
     @property
     def label(self) -> str:
-        """The user's --label, else scenario and seed."""
-        return self.manifest.label or f"{self.manifest.scenario_name} s{self.manifest.seed}"
+        """The user's --label, else scenario and seed (and how many runs, of an ensemble)."""
+        from sim.results.compare import run_label
+
+        m = self.manifest
+        return m.label or run_label(m.scenario_name, m.seed, m.runs if self.kind == "ensemble" else None)
 
     @property
     def overrides_text(self) -> str:

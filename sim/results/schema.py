@@ -139,6 +139,8 @@ class ComparedRun(Stored):
     scenario_hash: str
     seed: int
     months: int
+    first_month: str = ""  # the months the run covers (not in compare.json written before they were)
+    last_month: str = ""
 
 
 class Comparison(Stored):

@@ -197,20 +197,22 @@ def save_run(
 
 def save_comparison(items: list[Compared], table: pd.DataFrame, root: Path) -> Path:
     """Write a comparison folder under `root`: compare.md, compare.csv, overlay plots, compare.json (the
-    runs and their provenance) and report.html; return its path."""
-    from sim.results.compare import to_markdown
+    runs, their provenance and months) and report.html; return its path. compare.csv's `diff_from_first` is
+    the row's run minus the first run of `items` (the reference): positive where the run's value is higher."""
+    from sim.results.compare import periods_note, to_markdown
     from sim.viz.compare_plots import save_overlays
     from sim.viz.report import COMPARE_RUNS, build_compare_report
 
     labels = [item.label for item in items]
+    runs = [{"label": item.label, **item.provenance} for item in items]
     name = new_id("compare")
     with atomic_directory(root, name) as tmp:
-        (tmp / "compare.md").write_text(to_markdown(table, labels) + "\n", encoding="utf-8")
+        (tmp / "compare.md").write_text(to_markdown(table, labels, periods_note(runs)) + "\n", encoding="utf-8")
         table.to_csv(tmp / "compare.csv", index=False)
         document = {
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "package_version": package_version(),
-            "runs": [{"label": item.label, **item.provenance} for item in items],
+            "runs": runs,
             "plots": save_overlays(items, tmp),
         }
         write_json(tmp / COMPARE_RUNS, document)

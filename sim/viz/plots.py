@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,6 +140,12 @@ def capacity_figure(result: RunResult, minerals: list[str], met: list[str]) -> F
 PRICE_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)
 
 
+def us_price_ratio(series: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
+    """The price US buyers pay (duties included) against the baseline price, from a run's `series`: the
+    outside price over its ratio is the baseline price."""
+    return series("price_us") / series("price_outside") * series("price_outside_ratio")
+
+
 def prices_figure(result: RunResult) -> Figure:
     """Prices against baseline on one log scale (a doubling and a halving look alike): outside the
     restricting countries (solid), inside them (dashed) and as US buyers pay with duties (dotted), the last
@@ -146,7 +153,7 @@ def prices_figure(result: RunResult) -> Figure:
     not drawn."""
     outside = result.series("price_outside_ratio")
     inside = result.series("price_inside_ratio")
-    us = result.series("price_us") / result.series("price_outside") * outside
+    us = us_price_ratio(result.series)
     moves = {m: max(np.abs(t[m].to_numpy() - 1).max() for t in (outside, inside, us)) for m in outside.columns}
     moving = [m for m in outside.columns if moves[m] > FLAT_PRICE]
     flat = [m for m in outside.columns if m not in moving]

@@ -249,7 +249,7 @@ def compare_csv(folder: Path, labels: list[str]) -> Any:
 
 def build_compare_report(folder: Path) -> str:
     """HTML for a comparison stored in `folder` by `sim compare` (compare.json, compare.csv, overlays)."""
-    from sim.results.compare import HEADLINE, format_value, wide
+    from sim.results.compare import HEADLINE, format_value, periods_note, wide
 
     comparison = read_comparison(folder)
     document = comparison.model_dump()
@@ -272,11 +272,12 @@ def build_compare_report(folder: Path) -> str:
                 "zeros": [str(m) for m in frame.index[zero]],
             }
         )
-    fields = ("label", "source", "scenario", "scenario_hash", "seed", "months")
+    fields = ("label", "source", "scenario", "scenario_hash", "seed", "months", "first_month", "last_month")
     return render(
         "compare.html.j2",
         title=f"Comparison: {' vs '.join(labels)}",
         labels=labels,
+        note=periods_note(runs),
         sections=sections,
         images=embedded_pngs(folder, document.get("plots", [])),
         provenance={
