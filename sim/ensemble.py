@@ -21,7 +21,14 @@ from sim.limits import check_run_count
 from sim.scenario.load import ResolvedScenario
 from sim.scenario.schema import month_label
 
-BAND_SERIES = ("shortfall_share", "capacity_gap", "price_outside_ratio", "price_inside_ratio", "import_reliance")
+BAND_SERIES = (
+    "shortfall_share",
+    "capacity_gap",
+    "price_outside_ratio",
+    "price_inside_ratio",
+    "price_us_ratio",
+    "import_reliance",
+)
 QUANTILES = {"p5": 5, "p50": 50, "p95": 95}
 
 

@@ -234,7 +234,7 @@ def test_compare_with_a_foreign_or_damaged_time_series_is_one_clear_error(result
     assert not list(results.glob("compare-*")) and not list(results.glob(".*"))
 
 
-def test_compare_of_a_run_with_an_ensemble_overlays_the_median(results):
+def test_compare_of_a_run_with_an_ensemble_overlays_the_median(results, tmp_path):
     ensemble = next(results.glob("china_ban-ens3-*"))
     result = sim("compare", good_run(results).name, ensemble.name, "--out", results)
     assert result.exit_code == 0, result.output
@@ -243,9 +243,24 @@ def test_compare_of_a_run_with_an_ensemble_overlays_the_median(results):
     from sim.viz.compare_plots import overlay_figure
 
     runs = compare([good_run(results).name, ensemble.name], root=results).runs
-    figure = overlay_figure(runs, "price_us_ratio")  # the ensemble keeps no US price: named, not drawn
-    assert {line.get_label() for ax in figure.axes for line in ax.get_lines()} == {"china_ban s1"}
-    assert any("not stored for china_ban 3 runs s1" in text.get_text() for text in figure.texts)
+    figure = overlay_figure(runs, "price_us_ratio")  # the ensemble keeps the US price's median too
+    assert {line.get_label() for ax in figure.axes for line in ax.get_lines()} == {
+        "china_ban s1",
+        "china_ban 3 runs s1",
+    }
+    median = pd.read_parquet(ensemble / "bands.parquet").query("variable == 'price_us_ratio' and mineral == 'dytb'")
+    (ax,) = [ax for ax in figure.axes if ax.get_title(loc="left") == "dytb"]
+    (line,) = [line for line in ax.get_lines() if line.get_label() == "china_ban 3 runs s1"]
+    assert np.allclose(line.get_ydata(), median["p50"].to_numpy())
+
+    # A run stored by an older sim, without the US price ratio, has it derived from its other prices.
+    older = shutil.copytree(good_run(results), tmp_path / good_run(results).name)
+    ts = pd.read_parquet(older / "timeseries.parquet")
+    ts[ts["variable"] != "price_us_ratio"].to_parquet(older / "timeseries.parquet", index=False)
+    (older_run,) = compare([older.name], root=tmp_path).runs
+    figure = overlay_figure([older_run], "price_us_ratio")
+    (ax,) = [ax for ax in figure.axes if ax.get_title(loc="left") == "dytb"]
+    assert np.allclose(ax.get_lines()[0].get_ydata().max(), older_run.summary["dytb"]["price_us_peak_ratio"], rtol=1e-6)
 
 
 def test_a_stored_run_id_never_places_the_report_outside_results(results):

@@ -39,6 +39,7 @@ MINERAL_SERIES = {
     "price_us_market": "USD/t",  # the US buyers' market price before duties: what the price cap bounds
     "price_outside_ratio": "x baseline",
     "price_inside_ratio": "x baseline",
+    "price_us_ratio": "x baseline",  # what US buyers pay, duties included
     "capacity_gap": "t/yr",
     "us_mine_output": "t/month",
     "us_mine_processed_abroad": "t/month",
@@ -84,6 +85,7 @@ DERIVED_SERIES = (
     "capacity_need",
     "price_outside_ratio",
     "price_inside_ratio",
+    "price_us_ratio",
     "import_reliance",
     "import_reliance_incl_feedstock",
     "import_bill_usd",
@@ -233,6 +235,7 @@ class Recorder:
         s["capacity_need"][now] = need * 12  # what the gap is measured against (Model._capacity_gap)
         s["price_outside_ratio"][now] = price_outside / m.price0
         s["price_inside_ratio"][now] = s["price_inside"][now] / m.price0
+        s["price_us_ratio"][now] = s["price_us"][now] / m.price0
         supplied = s["domestic_output"][now] + imports + s["recycling"][now] + s["stockpile_release"][now]
         s["import_reliance"][now] = share(imports, supplied)
         foreign = imports + self.foreign_fed_output[now]

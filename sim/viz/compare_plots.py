@@ -23,16 +23,21 @@ OVERLAYS = {
     "price_outside_ratio": ("Price outside restricting countries", "x baseline", 1.0),
     "price_us_ratio": ("Price US buyers pay (duties included)", "x baseline", 1.0),
 }
-# Overlays computed from stored series; a run without them (an ensemble keeps no US price) is named, not drawn.
+# Overlays that runs stored by an older sim lack, and how to compute them from what they kept; a run that
+# kept neither is named under the panels, not drawn.
 DERIVED: dict[str, Callable[[Callable[[str], pd.DataFrame]], pd.DataFrame]] = {"price_us_ratio": us_price_ratio}
 STORED = [variable for variable in OVERLAYS if variable not in DERIVED]  # every run has these
 RUN_COLOURS = ("#000000", "#ee7733", "#0077bb", "#009988", "#cc3311", "#33bbee", "#ee3377", "#bbbbbb")
 
 
 def overlay_series(item: Compared, variable: str) -> pd.DataFrame | None:
-    """A run's month x mineral table of an overlay, or None if the run does not keep what it is made from."""
-    if variable not in DERIVED:
+    """A run's month x mineral table of an overlay, or None if the run does not keep it or what it is made
+    from (a run stored before the series was recorded is derived from others where it can be)."""
+    try:
         return item.series(variable)
+    except RunError:
+        if variable not in DERIVED:
+            raise
     try:
         return DERIVED[variable](item.series)
     except RunError:
@@ -86,7 +91,7 @@ def overlay_figure(items: list[Compared], variable: str) -> Figure | None:
         fig.text(12 / WIDTH_PX, 1 - (40 + 20 * row) / fig.bbox.height, f"— {label}", color=colour, va="top")
     notes = [f"{rest:g} in every run: " + ", ".join(folded)] if folded else []
     if missing := [label for label, _, table in drawn if table is None]:
-        notes.append("not stored for " + ", ".join(missing) + " (an ensemble keeps no US price)")
+        notes.append("not stored for " + ", ".join(missing) + " (stored by an older sim)")
     if notes:
         note(fig, "; ".join(notes))
     return fig

@@ -153,7 +153,7 @@ def prices_figure(result: RunResult) -> Figure:
     not drawn."""
     outside = result.series("price_outside_ratio")
     inside = result.series("price_inside_ratio")
-    us = us_price_ratio(result.series)
+    us = result.series("price_us_ratio")
     moves = {m: max(np.abs(t[m].to_numpy() - 1).max() for t in (outside, inside, us)) for m in outside.columns}
     moving = [m for m in outside.columns if moves[m] > FLAT_PRICE]
     flat = [m for m in outside.columns if m not in moving]
@@ -275,6 +275,7 @@ def small_multiples(n: int, panel_height: int = 190, top: int = 84, bottom: int 
 BAND_PLOTS = {
     "shortfall_share": ("US shortfall", "% of demand", 100.0),
     "price_outside_ratio": ("Price outside restricting countries", "x baseline", 1.0),
+    "price_us_ratio": ("Price US buyers pay (duties included)", "x baseline", 1.0),
     "capacity_gap": ("Processing-capacity gap", "t/yr", 1.0),
 }
 
