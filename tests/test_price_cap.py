@@ -62,6 +62,14 @@ def test_the_terminal_and_the_report_mark_a_capped_peak_and_say_what_it_is(tmp_p
     calm = runner.invoke(app, ["run", str(SCENARIOS / "baseline.yaml"), "--out", str(tmp_path / "calm"), *SHORT_RUN])
     assert calm.exit_code == 0 and "*" not in calm.output and "price cap" not in calm.output
 
+    # A run with a cap of its own says which: the terminal, `sim show` and the report.
+    low = tmp_path / "low"
+    capped = ["run", str(SCENARIOS / "china_ban.yaml"), "--out", str(low), *SHORT_RUN]
+    assert "5x baseline in this run" in runner.invoke(app, [*capped, "--set", "world.market.price_cap_ratio=5"]).output
+    (folder,) = low.iterdir()
+    assert "5x baseline in this run" in runner.invoke(app, ["show", folder.name, "--out", str(low)]).output
+    assert "5x baseline in this run" in (folder / "report.html").read_text()
+
 
 def test_an_ensembles_note_counts_the_median_runs_months():
     rows = {"dytb": {"price_us_months_at_cap": 37.0, "price_outside_months_at_cap": 0.0}, "copper": {}}

@@ -382,7 +382,7 @@ def test_a_run_that_would_not_read_back_is_not_saved(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("missing", ["timeseries.parquet", "flows.parquet", "prices.png", "report.html"])
+@pytest.mark.parametrize("missing", ["timeseries.parquet", "flows.parquet", "summary.json"])
 def test_a_run_missing_a_file_its_manifest_lists_is_skipped_by_runs_and_refused_by_show_report(
     results, tmp_path, missing
 ):
@@ -399,6 +399,20 @@ def test_a_run_missing_a_file_its_manifest_lists_is_skipped_by_runs_and_refused_
         line = one_error_line(sim(*command, "--out", results))
         assert line == f"error: {bad}: a damaged run ({missing} is missing, though its manifest lists it)", line
     assert not (tmp_path / "r.html").exists() and not list(results.glob("*.html")) and not list(results.glob(".*"))
+
+
+@pytest.mark.parametrize("missing", ["prices.png", "report.html"])
+def test_a_run_missing_only_a_picture_or_its_page_is_read_and_its_report_drawn_again(results, tmp_path, missing):
+    """Pictures and the report page are drawn from the data files: a run that lost one is still a run."""
+    bad = results / "repairable-run"
+    shutil.copytree(good_run(results), bad)
+    (bad / missing).unlink()
+    assert "repairable-run" in sim("runs", "--out", results).stdout
+    assert sim("show", "repairable-run", "--out", results).exit_code == 0
+    made = sim("report", "repairable-run", "--out", results, "--output", tmp_path / "r.html")
+    assert made.exit_code == 0, made.output
+    page = (tmp_path / "r.html").read_text()
+    assert ('alt="prices.png"' in page) == (missing != "prices.png") and "Headline by mineral" in page
 
 
 def runs_listing(results: Path, width: int | None = None, monkeypatch=None) -> str:

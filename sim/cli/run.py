@@ -156,4 +156,4 @@ def show(
         markup=False,
     )
     out.print(f"overrides: {stored.overrides_text}", highlight=False, markup=False, soft_wrap=True)
-    print_summary_table(f"{m.scenario_name} — {size}", stored.minerals, wide)
+    print_summary_table(f"{m.scenario_name} — {size}", stored.minerals, wide, stored.summary.get("price_cap_ratio"))

@@ -10,7 +10,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from sim.cli.console import out
-from sim.results.summary import CAP_MARK, SHORT_SHARE, at_price_cap, gap_stages, price_cap_note
+from sim.results.summary import CAP_MARK, SHORT_SHARE, at_price_cap, cap_words, gap_stages, price_cap_note
 
 if TYPE_CHECKING:
     from sim.api import RunResult
@@ -67,10 +67,7 @@ SUMMARY_COLUMNS: list[Column] = [
     (
         "price peak x\nUS / out",
         3,
-        lambda r: (
-            f"{r.get('price_us_peak_ratio', r['price_outside_peak_ratio']):.2f}{_cap_mark(r, 'us')} / "
-            f"{r['price_outside_peak_ratio']:.2f}{_cap_mark(r, 'outside')}"
-        ),
+        lambda r: f"{_us_peak(r)}{_cap_mark(r, 'us')} / {r['price_outside_peak_ratio']:.2f}{_cap_mark(r, 'outside')}",
     ),
     ("price in\nmin x", 3, lambda r: f"{r['price_inside_min_ratio']:.2f}"),
     (
@@ -90,6 +87,11 @@ SUMMARY_COLUMNS += [
 ]
 
 
+def _us_peak(row: dict) -> str:
+    """The US price's peak, or "-" for a run stored before sim recorded it."""
+    return f"{row['price_us_peak_ratio']:.2f}" if "price_us_peak_ratio" in row else "-"
+
+
 def _cap_mark(row: dict, market: str) -> str:
     return CAP_MARK if at_price_cap(row, market) else ""
 
@@ -99,11 +101,11 @@ def _tonnes(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def print_summary_table(title: str, summary: dict, wide: bool = False) -> None:
+def print_summary_table(title: str, summary: dict, wide: bool = False, cap: float | None = None) -> None:
     """The headline tables, one per part, each fitting 80 columns; or one with `wide`. "with feed": the
     import reliance counting the imported feedstock of US processors as imports too."""
     print_mineral_tables(title, summary, SUMMARY_PARTS, SUMMARY_COLUMNS, wide)
-    if note := price_cap_note(summary):
+    if note := price_cap_note(summary, cap=cap):
         out.print(textwrap.fill(note, 80), highlight=False)  # the tables' width
 
 
@@ -111,12 +113,13 @@ def print_summary(result: RunResult, wide: bool = False) -> None:
     title = f"{result.name} — seed {result.seed}, {result.months} months from {result.resolved.scenario.start}"
     if result.resolved.coherent:
         title += ", world data drawn from their ranges (--uncertain)"
-    print_summary_table(title, result.summary, wide)
+    print_summary_table(title, result.summary, wide, result.resolved.world.market.price_cap_ratio)
 
 
-def _band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f") -> str:
+def _band(values: dict[str, float], scale: float = 1.0, fmt: str = ".2f", mark: str = "") -> str:
+    """The median (with its `mark`, as the report places it) and the p5-p95 band."""
     p5, p50, p95 = (values[k] * scale for k in ("p5", "p50", "p95"))
-    return f"{p50:{fmt}} [{p5:{fmt}}-{p95:{fmt}}]"
+    return f"{p50:{fmt}}{mark} [{p5:{fmt}}-{p95:{fmt}}]"
 
 
 # An ensemble's columns, of each mineral's percentiles. Each part fits 80 columns.
@@ -125,12 +128,8 @@ ENSEMBLE_COLUMNS: list[Column] = [
     ("shortfall\n% demand", 1, lambda v: _band(v["cumulative_shortfall_share"], 100, ".1f")),
     ("months\nshort", 1, lambda v: _band(v["months_in_shortfall"], 1, ".0f")),
     ("capacity gap\npeak, t/yr", 1, lambda v: _band(v["capacity_gap_t_per_yr_peak"], 1, ",.0f")),
-    (
-        "price US\npeak x",
-        2,
-        lambda v: _band(v.get("price_us_peak_ratio", v["price_outside_peak_ratio"])) + _cap_mark(_medians(v), "us"),
-    ),
-    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"]) + _cap_mark(_medians(v), "outside")),
+    ("price US\npeak x", 2, lambda v: _band(v["price_us_peak_ratio"], mark=_cap_mark(_medians(v), "us"))),
+    ("price out\npeak x", 2, lambda v: _band(v["price_outside_peak_ratio"], mark=_cap_mark(_medians(v), "outside"))),
     ("funding\nUSD m", 2, lambda v: _band(v["funding_committed_usd"], 1e-6, ",.0f")),
 ]
 
@@ -178,7 +177,7 @@ def worst_shortfall(minerals: dict[str, dict]) -> str:
     """The mineral with the largest cumulative US shortfall, or "none" if no mineral is short."""
     worst = max(minerals, key=lambda k: minerals[k]["cumulative_shortfall_share"])
     share = minerals[worst]["cumulative_shortfall_share"]
-    return f"{worst} {100 * share:.1f}%" if share >= SHORT_SHARE else "none"
+    return f"{worst} {100 * share:.1f}%" if share > SHORT_SHARE else "none"
 
 
 def peak_us_price(minerals: dict[str, dict]) -> str:
@@ -193,9 +192,6 @@ def peak_us_price(minerals: dict[str, dict]) -> str:
 
 def runs_cap_note(found: list[StoredRun]) -> str:
     """What a marked peak in the runs table means; "" when none is marked."""
-    if not any(CAP_MARK in peak_us_price(run.minerals) for run in found):
+    if not any(CAP_MARK in peak_us_price(run.minerals) for run in found):  # only the marked peaks need it
         return ""
-    return (
-        f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, an assumption): the peak is that bound, "
-        "not a price the data decided; sim show <run id> says for how many months."
-    )
+    return textwrap.fill(f"{cap_words()} sim show <run id> says for how many months.", 80)

@@ -156,10 +156,15 @@ def load_run(folder: Path, pending: Collection[str] = ()) -> StoredRun:
     if kind in OTHER_KINDS:
         raise RunError(f"{folder}: a {kind}, not a run (show, report and compare read runs and ensembles)")
     checked_manifest = checked(RunManifest, manifest, folder, MANIFEST)
-    check_files(folder, [name for name in checked_manifest.files if name not in pending])
+    check_files(folder, [name for name in checked_manifest.files if name not in pending and is_data(name)])
     summary = read_json(folder, "summary.json")
     checked(Summary, summary, folder, "summary.json")
     return StoredRun(folder, checked_manifest, summary)
+
+
+def is_data(name: str) -> bool:
+    """A file a run's figures are read from (a picture or its report page can be drawn again from these)."""
+    return name.endswith((".json", ".parquet"))
 
 
 def check_files(folder: Path, names: list[str]) -> None:

@@ -78,6 +78,7 @@ class Summary(Stored):
 
     minerals: Annotated[dict[str, MineralRow], Field(min_length=1)]
     start: str | None = None
+    price_cap_ratio: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # a single run's cap
 
 
 class RunManifest(Stored):

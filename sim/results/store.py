@@ -65,6 +65,7 @@ def summary_document(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "months": result.months,
         "start": result.resolved.scenario.start,
+        "price_cap_ratio": result.resolved.world.market.price_cap_ratio,  # the run's, for the cap's note
         "minerals": result.summary,
     }
 

@@ -91,7 +91,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             else 0.0,
             "price_outside_peak_ratio": _round(s["price_outside_ratio"][:, i].max()),
             "price_outside_end_ratio": _round(s["price_outside_ratio"][-1, i]),
-            "price_us_peak_ratio": _round((s["price_us"][:, i] / model.price0[i]).max()),
+            "price_us_peak_ratio": _round(s["price_us_ratio"][:, i].max()),
             # Months a price sat at the model's cap (market.price_cap_ratio, an assumption): its peak there is
             # the bound, not a move the data decided.
             "price_us_months_at_cap": int((s["price_us_market"][:, i] / model.price0[i] >= at_cap).sum()),
@@ -142,9 +142,18 @@ def at_price_cap(row: dict[str, Any], market: str) -> bool:
     return bool(row.get(f"price_{market}_months_at_cap"))
 
 
-def price_cap_note(rows: dict[str, dict[str, Any]], whose: str = "") -> str:
+def cap_words(cap: float | None = None) -> str:
+    """What a peak marked CAP_MARK is: the model's price cap (`cap`, x baseline, where the run says)."""
+    where = f"{cap:g}x baseline in this run" if cap else "20x baseline by default"
+    return (
+        f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, {where}; an assumption, range 10-40x): "
+        "the peak is that bound, not a price the data decided."
+    )
+
+
+def price_cap_note(rows: dict[str, dict[str, Any]], whose: str = "", cap: float | None = None) -> str:
     """What a marked price peak means, and whose it is, with the months at the cap (`whose`: of which run,
-    for an ensemble); "" when no price reached the cap."""
+    for an ensemble; `cap`: the run's cap, if known); "" when no price reached the cap."""
     capped = []
     for mineral, row in rows.items():
         where = [
@@ -154,9 +163,4 @@ def price_cap_note(rows: dict[str, dict[str, Any]], whose: str = "") -> str:
         ]
         if where:
             capped.append(f"{mineral} ({', '.join(where)})")
-    if not capped:
-        return ""
-    return (
-        f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, 20x baseline by default; an assumption, "
-        f"range 10-40x): the peak is that bound, not a price the data decided. {'; '.join(capped)}."
-    )
+    return f"{cap_words(cap)} {'; '.join(capped)}." if capped else ""

@@ -25,7 +25,7 @@ MINERAL_COLOURS: dict[str, str] = {
     "magnesium": "#999933",
     "titanium": "#882255",
 }
-FALLBACK = ("#44aa99", "#ddcc77", "#88ccee", "#000000", "#997700", "#ee8866")
+FALLBACK = ("#ddcc77", "#aa4499", "#117733", "#ee8866", "#bbcc33", "#77aadd")  # none a listed mineral's
 ROUTE_COLOURS = {"direct": "#4477aa", "licensed": "#66ccee", "leaked": "#ee6677", "allied": "#228833"}
 # US sectors, by name (shortfall by sector); defence keeps the strongest colour.
 SECTOR_COLOURS: dict[str, str] = {

@@ -238,7 +238,7 @@ def draw_sankey(ax: Axes, result: RunResult, mineral: str, first_month: str, las
             ax.add_patch(Rectangle((x - 0.03, y - size[name]), 0.06, size[name], color=colour, lw=0))
             text = f"{name}  {size[name]:,.0f} t" if x < 2 else f"{name}\n{size[name]:,.0f} t"
             ha, dx = ("right", -0.05) if x == 0 else (("left", 0.05) if x == 2 else ("center", 0.0))
-            dy = 0.0 if x != 1 else size[name] / 2 + 0.02 * total * 0.1
+            dy = 0.0 if x != 1 else size[name] / 2 + gaps[0] * 0.1
             ax.text(x + dx, y - size[name] / 2 + dy, text, ha=ha, va="center" if x != 1 else "bottom")
             y -= size[name] + gap
     out = dict(top)  # where the next band leaves a node, and where it arrives

@@ -44,7 +44,7 @@ CAPTIONS = {
     "shortfall.png": "US demand not met, by mineral; grey bands: the scenario's events in force.",
     "capacity_vs_need.png": "Domestic processing capacity (operating, and being built with federal money) "
     "against the need once restricted supply is gone; where the black line rises above the areas is the "
-    "capacity gap. The two minerals with the largest gap peak as a share of demand (the table's) are drawn; "
+    "capacity gap. The minerals with the largest gap peak as a share of demand (the table's) are drawn; "
     "the note names the others.",
     "prices.png": "Prices against the 2024 baseline, outside and inside the restricting countries and as "
     "paid by US buyers (with duties).",
@@ -212,7 +212,9 @@ def build_report(folder: Path, pending: Collection[str] = ()) -> str:
                 ]
                 for mineral, values in minerals.items()
             ],
-            "note": price_cap_note(minerals, " in the median run" if kind == "ensemble" else ""),
+            "note": price_cap_note(
+                minerals, " in the median run" if kind == "ensemble" else "", summary.get("price_cap_ratio")
+            ),
             "hot": [
                 k
                 for k, values in enumerate(minerals.values())
