@@ -177,13 +177,15 @@ def compared_item(item: str, seed: int | None, months: int | None, root: Path) -
     if item.endswith((".yaml", ".yml")):
         result = simulate(load_scenario(item, with_horizon(None, months)), seed=seed)
         source = provenance(item, result.name, result.resolved.hash, result.seed, result.series(STORED[0]).index)
-        return Compared(run_label(result.name, result.seed), result.summary, result.series, source)
+        cap = result.resolved.world.market.price_cap_ratio
+        return Compared(run_label(result.name, result.seed), result.summary, result.series, source, price_cap=cap)
     run = find_run(item, root)
     for variable in STORED:  # a damaged time series is found before anything is printed
         run.series(variable)
     m = run.manifest
     source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, run.series(STORED[0]).index)
-    return Compared(run.label, run.minerals, run.series, source, default_label=not m.label)
+    cap = run.summary.get("price_cap_ratio")  # a single run's (an ensemble's runs may each draw their own)
+    return Compared(run.label, run.minerals, run.series, source, default_label=not m.label, price_cap=cap)
 
 
 def provenance(source: str, scenario: str, scenario_hash: str, seed: int, months: pd.Index) -> dict[str, object]:

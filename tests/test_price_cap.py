@@ -2,7 +2,10 @@
 the summary counts the months a price sat there, and the terminal, the report and the prices picture mark
 it and say so."""
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -88,3 +91,39 @@ def test_the_dashboards_price_chart_draws_the_cap_only_when_a_price_reaches_it(c
     _, ax = new_chart()
     calm = draw_us_price(ax, ChartData(run("baseline", months=48).model.recorder, 48))
     assert not any("price cap" in label for label, _, _ in calm.entries)
+
+
+def test_an_ensembles_bands_and_a_comparison_draw_the_cap_their_runs_reach(tmp_path):
+    """Where a median or band reaches the runs' price cap, the band and compare pictures draw it dashed and
+    name who reaches it; an ensemble whose runs drew their own worlds (--uncertain) has no one cap to draw."""
+    from sim.api import compare
+    from sim.viz.charts import style
+    from sim.viz.compare_plots import overlay_figure
+    from sim.viz.plots import band_figure
+
+    runner = CliRunner()
+    for extra in ((), ("--uncertain",)):
+        made = runner.invoke(app, ["run", str(SCENARIOS / "china_ban.yaml"), "--runs", "2", "--workers", "1",
+                                   "--out", str(tmp_path / "ens"), *SHORT_RUN, *extra])  # fmt: skip
+        assert made.exit_code == 0, made.output
+    folders = (tmp_path / "ens").iterdir()
+    shared, drawn = sorted(folders, key=lambda f: json.loads((f / "manifest.json").read_text())["uncertain_world"])
+    caps = [json.loads((f / "summary.json").read_text())["price_cap_ratio"] for f in (shared, drawn)]
+    assert caps == [20.0, None]
+
+    def dashed(fig) -> dict[str, list[float]]:
+        return {
+            ax.get_title(loc="left"): [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"]
+            for ax in fig.axes
+            if ax.get_visible()
+        }
+
+    bands = pd.read_parquet(shared / "bands.parquet")
+    with style():
+        us = dashed(band_figure(bands, "price_us_ratio", "t", cap=20.0))
+        assert us["dytb"] == [20.0] and not any(v for m, v in us.items() if m != "dytb")
+        assert not any(dashed(band_figure(bands, "price_us_ratio", "t", cap=None)).values())
+        runs = compare([shared.name, str(SCENARIOS / "baseline.yaml")], months=48, root=tmp_path / "ens").runs
+        fig = overlay_figure(runs, "price_us_ratio")
+    assert dashed(fig)["dytb"] == [20.0]
+    assert any("price cap, 20x" in t.get_text() and "china_ban 2 runs s1 (dytb)" in t.get_text() for t in fig.texts)

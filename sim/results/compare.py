@@ -36,6 +36,7 @@ class Compared:
     series: Callable[[str], pd.DataFrame]
     provenance: dict[str, Any] = field(default_factory=dict)  # source, scenario, scenario_hash, seed, months, ...
     default_label: bool = True  # False when the user named the run (--label): then it is never changed
+    price_cap: float | None = None  # the run's price cap, x baseline (None if not recorded: runs of an older sim)
 
 
 def run_label(scenario: str, seed: int, runs: int | None = None) -> str:

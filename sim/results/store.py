@@ -254,6 +254,8 @@ def save_ensemble(
     `label` and `overrides` as for save_run."""
     run_id = new_id(f"{result.name}-ens{len(result.outcomes)}-s{result.seed}")
     stats = result.summary()
+    # The runs' shared price cap; --uncertain draws each run's world, its cap too: then there is no one cap.
+    cap = None if result.resolved.coherent else result.resolved.world.market.price_cap_ratio
     bands = result.bands()
     with atomic_directory(root, run_id) as tmp:
         write_json(
@@ -263,6 +265,7 @@ def save_ensemble(
                 "seed": result.seed,
                 "months": result.months,
                 "start": result.resolved.scenario.start,
+                "price_cap_ratio": cap,
                 "runs": len(result.outcomes),
                 "statistic": "median over runs; percentiles in 'spread'",
                 "minerals": {m: {k: v["p50"] for k, v in values.items()} for m, values in stats.items()},
@@ -284,7 +287,7 @@ def save_ensemble(
             from sim.viz.plots import save_band_plots
 
             windows = event_windows(result.resolved.scenario, result.months)
-            plots = save_band_plots(bands, f"{result.name}: {len(result.outcomes)} runs", tmp, windows)
+            plots = save_band_plots(bands, f"{result.name}: {len(result.outcomes)} runs", tmp, windows, cap)
         resolved = result.resolved
         import mesa
 

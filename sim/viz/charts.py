@@ -294,6 +294,14 @@ def shade_events(ax: Axes, windows: Iterable[EventWindow], labelled: bool = Fals
             )
 
 
+CAP_LINE = {"color": "#777777", "lw": 1, "ls": (0, (6, 3))}  # the model's price cap, wherever drawn
+
+
+def reaches_cap(values: np.ndarray, cap: float | None) -> bool:
+    """Whether a price series (x baseline) sits at the price cap `cap` in some month (to rounding)."""
+    return cap is not None and bool(np.nanmax(values, initial=0.0) >= cap * (1 - 1e-9))
+
+
 def split_zero(series: dict[str, np.ndarray], tolerance: float = ZERO) -> tuple[list[str], list[str]]:
     """Names of the series with a value beyond `tolerance`, and of those that are zero throughout."""
     kept = [name for name, values in series.items() if np.nanmax(np.abs(values), initial=0.0) > tolerance]

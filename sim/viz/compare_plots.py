@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from sim.results.compare import Compared
 from sim.results.runs import RunError
 from sim.scenario.schema import month_label
-from sim.viz.charts import WIDTH_PX, save_png, split_zero, style, time_axis
+from sim.viz.charts import CAP_LINE, WIDTH_PX, reaches_cap, save_png, split_zero, style, time_axis
 from sim.viz.plots import label_every, note, small_multiples, us_price_ratio
 
 OVERLAYS = {
@@ -69,6 +69,7 @@ def overlay_figure(items: list[Compared], variable: str) -> Figure | None:
         (item.label, colour, overlay_series(item, variable))
         for item, colour in zip(items, RUN_COLOURS * 4, strict=False)
     ]
+    caps = {item.label: item.price_cap for item in items} if unit == "x baseline" else {}
     tables = [(label, colour, table) for label, colour, table in drawn if table is not None]
     if not tables:
         return None
@@ -78,10 +79,14 @@ def overlay_figure(items: list[Compared], variable: str) -> Figure | None:
     values = {m: np.concatenate([table[m].to_numpy() - rest for _, _, table in tables if m in table]) for m in minerals}
     shown, folded = split_zero(values, 1e-3 if variable == "capacity_gap" else 1e-6)
     fig, axes = small_multiples(len(shown), top=84 + 20 * len(tables), bottom=60)
+    capped: dict[float, list[str]] = {}  # a price cap reached -> the runs that reach it
     for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
         for label, colour, table in tables:
             if mineral in table:
                 ax.plot(positions(axis, table.index), table[mineral] * scale, label=label, color=colour)
+                if reaches_cap(table[mineral].to_numpy(), cap := caps.get(label)):
+                    ax.axhline(cap, **CAP_LINE)
+                    capped.setdefault(cap, []).append(f"{label} ({mineral})")
         ax.set_title(mineral, loc="left")
         time_axis(ax, axis, labels=k >= len(shown) - 3, every=label_every(3))
     # The title sits a fixed 12 px from the top (a fraction of the height would crowd the runs' names
@@ -90,6 +95,8 @@ def overlay_figure(items: list[Compared], variable: str) -> Figure | None:
     for row, (label, colour, _) in enumerate(tables):
         fig.text(12 / WIDTH_PX, 1 - (40 + 20 * row) / fig.bbox.height, f"— {label}", color=colour, va="top")
     notes = [f"{rest:g} in every run: " + ", ".join(folded)] if folded else []
+    notes += [f"dashed: the model's price cap, {cap:g}x (an assumption), reached by {', '.join(runs)}"
+              for cap, runs in capped.items()]  # fmt: skip
     if missing := [label for label, _, table in drawn if table is None]:
         notes.append("not stored for " + ", ".join(missing) + " (stored by an older sim)")
     if notes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,12 +23,14 @@ from matplotlib.ticker import FixedFormatter, FixedLocator
 from sim.results.summary import at_price_cap
 from sim.viz import pictures
 from sim.viz.charts import (
+    CAP_LINE,
     TEXT_PX,
     WIDTH_PX,
     EventWindow,
     Margins,
     figure,
     label_ends,
+    reaches_cap,
     rendered,
     save_png,
     shade_events,
@@ -173,7 +175,7 @@ def prices_figure(result: RunResult) -> Figure:
     ax.axhline(1.0, color="#777777", lw=1)
     if capped := [m for m in moving if any(at_price_cap(result.summary[m], market) for market in ("us", "outside"))]:
         cap = result.resolved.world.market.price_cap_ratio
-        ax.axhline(cap, color="#777777", lw=1, ls=(0, (6, 3)))
+        ax.axhline(cap, **CAP_LINE)
         ax.annotate(
             f"the model's price cap, {cap:g}x (an assumption): {', '.join(capped)} at it",
             (0.99, cap),
@@ -280,35 +282,52 @@ BAND_PLOTS = {
 }
 
 
-def save_band_plots(bands: pd.DataFrame, title: str, folder: Path, windows: list[EventWindow] = ()) -> list[str]:
-    """p5-p95 band and median per mineral for the main series of an ensemble, in the mineral's colour, with
-    the scenario's events shaded; minerals whose p95 is zero throughout are named under the panels."""
+def band_figure(
+    bands: pd.DataFrame, variable: str, title: str, windows: Sequence[EventWindow] = (), cap: float | None = None
+) -> Figure:
+    """p5-p95 band and median per mineral of one of an ensemble's series (BAND_PLOTS), in the mineral's
+    colour, with the scenario's events shaded; minerals whose band stays at rest are named under the panels.
+    A price panel whose band reaches the price cap `cap` (the runs' shared cap; None if each drew its own)
+    draws it dashed, and the note says whose."""
+    label, unit, scale = BAND_PLOTS[variable]
+    sub = bands[bands["variable"] == variable]
+    by_mineral = {m: rows for m, rows in sub.groupby("mineral", sort=False)}
+    rest = 1.0 if unit == "x baseline" else 0.0  # the value of a series that never moves
+    tolerance = 1e-3 if variable == "capacity_gap" else 1e-6
+    shown, folded = split_zero({m: np.r_[rows["p5"], rows["p95"]] - rest for m, rows in by_mineral.items()}, tolerance)
+    fig, axes = small_multiples(len(shown))
+    capped: list[str] = []
+    for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
+        rows = by_mineral[mineral]
+        x = np.arange(len(rows))
+        colour = mineral_colour(mineral)
+        ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color=colour, alpha=0.3, lw=0)
+        ax.plot(x, rows["p50"] * scale, color=colour)
+        if unit == "x baseline" and reaches_cap(rows["p95"].to_numpy(), cap):
+            ax.axhline(cap, **CAP_LINE)
+            capped.append(mineral)
+        ax.set_title(mineral, loc="left")
+        if unit == "t/yr":
+            ax.yaxis.set_major_formatter(pictures.THOUSANDS)
+        shade_events(ax, windows)
+        time_axis(ax, list(rows["month"]), labels=k >= len(shown) - 3, every=label_every(3))
+    fig.suptitle(f"{label}, {unit}: {title} (median, band p5-p95)", x=12 / WIDTH_PX, ha="left")
+    notes = [f"{rest:g} throughout: " + ", ".join(folded)] if folded else []
+    if capped:
+        notes.append(f"dashed: the model's price cap, {cap:g}x (an assumption), reached by {', '.join(capped)}")
+    note(fig, "; ".join(notes))
+    return fig
+
+
+def save_band_plots(
+    bands: pd.DataFrame, title: str, folder: Path, windows: Sequence[EventWindow] = (), cap: float | None = None
+) -> list[str]:
+    """Every band figure of an ensemble (band_figure), as PNGs in `folder`; returns their file names."""
     names = []
     with style():
-        for variable, (label, unit, scale) in BAND_PLOTS.items():
-            sub = bands[bands["variable"] == variable]
-            by_mineral = {m: rows for m, rows in sub.groupby("mineral", sort=False)}
-            rest = 1.0 if unit == "x baseline" else 0.0  # the value of a series that never moves
-            tolerance = 1e-3 if variable == "capacity_gap" else 1e-6
-            zero_in = {m: np.r_[rows["p5"], rows["p95"]] - rest for m, rows in by_mineral.items()}
-            shown, folded = split_zero(zero_in, tolerance)
-            fig, axes = small_multiples(len(shown))
-            for k, (ax, mineral) in enumerate(zip(axes, shown, strict=False)):
-                rows = by_mineral[mineral]
-                x = np.arange(len(rows))
-                colour = mineral_colour(mineral)
-                ax.fill_between(x, rows["p5"] * scale, rows["p95"] * scale, color=colour, alpha=0.3, lw=0)
-                ax.plot(x, rows["p50"] * scale, color=colour)
-                ax.set_title(mineral, loc="left")
-                if unit == "t/yr":
-                    ax.yaxis.set_major_formatter(pictures.THOUSANDS)
-                shade_events(ax, windows)
-                time_axis(ax, list(rows["month"]), labels=k >= len(shown) - 3, every=label_every(3))
-            fig.suptitle(f"{label}, {unit}: {title} (median, band p5-p95)", x=12 / WIDTH_PX, ha="left")
-            if folded:
-                note(fig, f"{rest:g} throughout: " + ", ".join(folded))
+        for variable in BAND_PLOTS:
             name = f"bands_{variable}.png"
-            save_png(fig, folder / name)
+            save_png(band_figure(bands, variable, title, windows, cap), folder / name)
             names.append(name)
     return names
 
