@@ -142,7 +142,7 @@ class ComparedRuns:
         """One line when the runs cover different months (see compare.periods_note)."""
         from sim.results.compare import periods_note
 
-        return periods_note([{"label": run.label, **run.provenance} for run in self.runs])
+        return periods_note([run.described for run in self.runs])
 
 
 def compare(
@@ -180,10 +180,9 @@ def compared_item(item: str, seed: int | None, months: int | None, root: Path) -
         cap = result.resolved.world.market.price_cap_ratio
         return Compared(run_label(result.name, result.seed), result.summary, result.series, source, price_cap=cap)
     run = find_run(item, root)
-    for variable in STORED:  # a damaged time series is found before anything is printed
-        run.series(variable)
+    tables = [run.series(variable) for variable in STORED]  # a damaged time series is found before any output
     m = run.manifest
-    source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, run.series(STORED[0]).index)
+    source = provenance(run.run_id, m.scenario_name, m.scenario_hash, m.seed, tables[0].index)
     cap = run.summary.get("price_cap_ratio")  # a single run's (an ensemble's runs may each draw their own)
     return Compared(run.label, run.minerals, run.series, source, default_label=not m.label, price_cap=cap)
 

@@ -38,6 +38,11 @@ class Compared:
     default_label: bool = True  # False when the user named the run (--label): then it is never changed
     price_cap: float | None = None  # the run's price cap, x baseline (None if not recorded: runs of an older sim)
 
+    @property
+    def described(self) -> dict[str, Any]:
+        """The run as compare.json lists it: its label and provenance."""
+        return {"label": self.label, **self.provenance}
+
 
 def run_label(scenario: str, seed: int, runs: int | None = None) -> str:
     """A run's name when its user gave none: scenario and seed, and for an ensemble how many runs (its

@@ -205,7 +205,7 @@ def save_comparison(items: list[Compared], table: pd.DataFrame, root: Path) -> P
     from sim.viz.report import COMPARE_RUNS, build_compare_report
 
     labels = [item.label for item in items]
-    runs = [{"label": item.label, **item.provenance} for item in items]
+    runs = [item.described for item in items]
     name = new_id("compare")
     with atomic_directory(root, name) as tmp:
         (tmp / "compare.md").write_text(to_markdown(table, labels, periods_note(runs)) + "\n", encoding="utf-8")

@@ -319,12 +319,12 @@ def HeadlineTable(shown: Recorder, months: int, reference: Recorder):
     columns = ("mineral", "short so far", "worst month", "US price peak", "outside price peak", "gap peak, t/yr")
 
     def figures(recorder: Recorder) -> list[np.ndarray]:
-        s, price0 = recorder.series, recorder.model.price0
+        s = recorder.series
         now = slice(0, months)
         return [
             share(s["shortfall"][now].sum(axis=0), s["us_demand"][now].sum(axis=0)),
             s["shortfall_share"][now].max(axis=0),
-            (s["price_us"][now] / price0).max(axis=0),
+            s["price_us_ratio"][now].max(axis=0),
             s["price_outside_ratio"][now].max(axis=0),
             s["capacity_gap"][now].max(axis=0),
         ]

@@ -26,6 +26,7 @@ from sim.api import RunResult
 from sim.model.market import share
 from sim.results.recorder import ROUTES, Recorder
 from sim.scenario.schema import Scenario
+from sim.viz.charts import CAP_LINE, reaches_cap
 from sim.viz.palette import ROUTE_COLOURS, mineral_colour, sector_colour
 
 DPI = 100
@@ -187,9 +188,6 @@ def draw_shortfall(ax: Axes, data: ChartData) -> Drawn:
     return drawn
 
 
-CAP_COLOUR = "#777777"
-
-
 def draw_us_price(ax: Axes, data: ChartData) -> Drawn:
     """The price US buyers pay (duties included) against the 2024 price; within 5 % of it counts as at rest.
     Where a run's price reaches the model's price cap (an assumption), the cap is drawn and named: a line
@@ -197,20 +195,17 @@ def draw_us_price(ax: Axes, data: ChartData) -> Drawn:
     drawn = _mineral_lines(
         ax,
         data,
-        lambda r: r.series["price_us"] / r.model.price0,
+        lambda r: r.series["price_us_ratio"],
         "Price US buyers pay, x 2024",
         rest=1.0,
         tolerance=0.05,
         at_rest="within 5\u00a0%",
     )
     cap = data.shown.model.world.market.price_cap_ratio
-
-    def reaches_cap(run: Recorder, months: int | None) -> bool:
-        return bool((run.series["price_us_market"][:months] >= cap * (1 - 1e-9) * run.model.price0).any())
-
-    if reaches_cap(data.shown, data.months) or (data.reference is not None and reaches_cap(data.reference, None)):
-        ax.axhline(cap, color=CAP_COLOUR, lw=1, ls=(0, (6, 3)))
-        drawn = replace(drawn, entries=(*drawn.entries, (f"price cap {cap:g}x (assumed)", CAP_COLOUR, "dashed")))
+    runs = [(data.shown, data.months), *([(data.reference, None)] if data.reference is not None else [])]
+    if any(reaches_cap(run.series["price_us_market"][:months] / run.model.price0, cap) for run, months in runs):
+        ax.axhline(cap, **CAP_LINE)
+        drawn = replace(drawn, entries=(*drawn.entries, (f"price cap {cap:g}x (assumed)", CAP_LINE["color"], "dashed")))
     return drawn
 
 
