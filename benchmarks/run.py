@@ -7,6 +7,7 @@
 - scaling with synthetic worlds 1x, 10x, 100x (every mineral copied k times, with its countries'
   supply rows, plants, sectors and programmes): cost should grow linearly with world size
 - `sim --help` start-up time
+- the dashboard's lever-to-chart time in headless Chromium (`benchmarks/browser.py`; --lever-moves)
 - with --profile N: the top N cProfile entries of one china_ban run
 """
 
@@ -229,6 +230,9 @@ def main() -> None:
         "--futures", type=int, default=250, help="futures per policy in the robust benchmark, 4 policies (0: skip)"
     )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries")
+    parser.add_argument(
+        "--lever-moves", type=int, default=20, help="dashboard lever moves timed in the browser (0: skip)"
+    )
     args = parser.parse_args()
 
     from sim.api import simulate
@@ -299,6 +303,10 @@ def main() -> None:
         ),
         ("`sim --help` start-up", f"{help_s:.2f} s"),
     ]
+    if args.lever_moves:
+        import browser  # beside this file
+
+        rows.append(browser.row(args.lever_moves))
 
     width = max(len(name) for name, _ in rows)
     print(f"benchmarks (median of {args.repeat}; ensembles of {args.ensemble_repeat}; python {sys.version.split()[0]})")

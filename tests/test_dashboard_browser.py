@@ -1,34 +1,22 @@
 """The dashboard in a real browser at a projector's 1280x720: `sim dashboard` serves it, headless Chromium
-(Debian's) driven by Playwright. Instant mode redraws within half a second of a lever; the page is
+(Debian's) driven by Playwright. Instant mode redraws the whole horizon when a lever moves; the page is
 named, filled and readable; another scenario can be chosen; step mode still steps, and says when a
-lever waits for Reset.
+lever waits for Reset. How fast a lever redraws is measured by `benchmarks/browser.py`, not here.
 
-Set SIM_DASHBOARD_SHOTS to a folder to keep the screenshots and the measured lever-to-chart times there.
+Set SIM_DASHBOARD_SHOTS to a folder to keep the screenshots there.
 """
 
-import json
 import os
-import re
 from pathlib import Path
 
 import pytest
 
 from sim.viz.dashboard_charts import HEIGHT_PX, WIDTH_PX
 
-from .helpers import SCENARIOS, chromium, running_dashboard
+from .dashboard_page import LEVER_ORDER, PROJECTOR, choose, lever, move_lever, open_dashboard, write_ban_all
+from .helpers import chromium, running_dashboard
 
 pytestmark = pytest.mark.slow
-PROJECTOR = {"width": 1280, "height": 720}
-BUDGET_MS = 500
-# Marks the click on a menu item, then each chart image's next load, in the page's own clock.
-ARM = """() => {
-  window.simLoads = []; window.simClick = null;
-  document.addEventListener('click', e => {
-    if (e.target.closest('.menuable__content__active .v-list-item')) window.simClick = performance.now();
-  }, {capture: true, once: true});
-  document.querySelectorAll('.sim-charts img').forEach((img, k) =>
-    img.addEventListener('load', () => window.simLoads.push([k, performance.now()]), {once: true}));
-}"""
 # Visible text smaller than 14 px as displayed (font size times any scaling transform).
 SMALL_TEXT = """() => [...document.querySelectorAll('body *')].filter(el =>
   [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && el.getClientRects().length &&
@@ -47,13 +35,7 @@ def browser():
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard")
-    # China's ban to every destination, a file of one's own: it is offered beside the shipped scenarios.
-    scenario = folder / "ban_all.yaml"
-    scenario.write_text(
-        f"name: ban_all\nextends: {SCENARIOS / 'baseline.yaml'}\ndescription: China bans exports to all.\n"
-        "events:\n  - {type: export_restriction, exporter: China, minerals: [antimony, tungsten, gallium, "
-        "germanium, ndpr, dytb, ndfeb_magnets], destinations: [all], kind: ban, start: 2026-03, leakage: 0.1}\n"
-    )
+    scenario = write_ban_all(folder)
     with running_dashboard(scenario, folder / "server.log") as port:
         yield f"http://127.0.0.1:{port}/"
 
@@ -65,49 +47,14 @@ def shots(tmp_path) -> Path:
 
 @pytest.fixture
 def page(browser, dashboard_url):
-    page = browser.new_page(viewport=PROJECTOR)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(dashboard_url)
-    page.locator(".sim-charts img").nth(3).wait_for(timeout=90_000)
+    page = open_dashboard(browser, dashboard_url, errors)
     yield page
     page.close()
     assert errors == []
 
 
-LEVER_ORDER = ["Lift", "New ban", "of mineral", "to", "Leakage", "Power", "lasting", "grants"]
-
-
-def lever(page, label: str):
-    """The menu under a lever's label."""
-    return page.locator(".sim-levers .v-select").nth(LEVER_ORDER.index(label))
-
-
-def item(page, option: str):
-    """An open menu's item."""
-    exactly = re.compile(rf"^\s*{re.escape(option)}\s*$")
-    return page.locator(".menuable__content__active .v-list-item").filter(has_text=exactly)
-
-
-def choose(page, select, option: str) -> None:
-    select.click()
-    item(page, option).click()
-
-
-def lever_to_chart(page, label: str, option: str) -> tuple[float, float]:
-    """Milliseconds from the click on a lever's value to the price chart's new image, loaded; and how much
-    a busy machine stretched the server's part (its wall time over its CPU time, at least 1)."""
-    lever(page, label).click()
-    page.evaluate(ARM)
-    item(page, option).click()
-    page.wait_for_function("() => window.simLoads.some(([k]) => k === 1)", timeout=30_000)
-    click, loads = page.evaluate("() => [window.simClick, window.simLoads]")
-    redraw = page.locator(".sim-redraw")
-    wall, cpu = (float(redraw.get_attribute(f"data-{what}-ms")) for what in ("wall", "cpu"))
-    return min(t for k, t in loads if k == 1) - click, max(1.0, wall / max(cpu, 1.0))
-
-
-def test_instant_mode_redraws_the_whole_horizon_within_half_a_second(page, shots):
+def test_instant_mode_redraws_the_whole_horizon_when_a_lever_moves(page, shots):
     assert page.title() == "sim dashboard: ban_all"
     status = page.locator(".sim-status")
     assert "120 months from 2026-01" in status.inner_text() and "no lever moved" in status.inner_text()
@@ -116,17 +63,14 @@ def test_instant_mode_redraws_the_whole_horizon_within_half_a_second(page, shots
     assert short_gallium.inner_text() != "0.0%"  # a ban on all: gallium runs short
     page.screenshot(path=shots / "instant_ban_all_1280x720.png")
 
-    measured = [lever_to_chart(page, "Leakage", value) for value in ("0.3", "0", "0.5")]
+    for value in ("0.3", "0", "0.5"):  # each move redraws without a button
+        move_lever(page, "Leakage", value)
+        assert f"leakage {float(value):.2f}" in status.inner_text()
     assert page.locator(".sim-charts img").nth(1).get_attribute("src") != before
-    assert "leakage 0.50" in status.inner_text()
-    measured += [lever_to_chart(page, "Lift", "all")]
+    move_lever(page, "Lift", "all")
     page.get_by_text("lifted: all").wait_for(timeout=30_000)
     assert short_gallium.inner_text().startswith("0.0% (")  # none short now; in brackets, with the ban
     page.screenshot(path=shots / "instant_ban_all_lifted_1280x720.png")
-    (shots / "lever_to_chart.json").write_text(json.dumps([[round(ms), round(busy, 2)] for ms, busy in measured]))
-    # Within the budget on a machine to itself: a machine busy with other work (the server's wall time
-    # over its CPU time) stretches the budget by as much.
-    assert min(ms / busy for ms, busy in measured) <= BUDGET_MS, f"lever to chart (ms, busy factor): {measured}"
 
 
 def test_the_page_is_named_filled_and_readable_on_a_projector(page):

@@ -219,8 +219,8 @@ def InstantView(
 ):
     """The whole horizon with the levers as they are, against the reference; redrawn on every change; with
     `pictures`, the run report's pictures of the mineral chosen below the table.
-    The time the run and charts took is left in the page (wall and this thread's CPU time, ms), so that a
-    browser test can tell a slow redraw from a busy machine."""
+    The time the run and charts took is left in the page (wall and this thread's CPU time, ms), so that
+    `benchmarks/browser.py` can tell a slow redraw from a busy machine."""
     wall, cpu = time.perf_counter(), time.thread_time()
     result = run_with_levers(path, levers)
     reference = run_with_levers(reference_path, Levers())

@@ -1,0 +1,110 @@
+"""Lever to chart in the dashboard: `python benchmarks/browser.py` (also a row of `benchmarks/run.py`).
+
+Serves `sim dashboard` on China's ban to every destination, opens it in Debian's headless Chromium at
+1280x720 (Playwright) and moves the Leakage lever through its values, again and again. Each move is timed
+in the page's own clock, from the click on the lever's value to the price chart's new image, loaded: the
+whole path a workshop sees (the browser's message to the server, the model run twice, four charts drawn,
+the page patched, the image decoded). Target (#15): half a second on a machine to itself.
+
+Beside each time, the server's wall time over its CPU time for the redraw (at least 1): how much other
+work on the machine stretched it. Run it with nothing else running; a figure from a busy machine says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the page driver shared with the browser tests
+
+from tests.dashboard_page import move_lever, open_dashboard, write_ban_all  # noqa: E402
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, running_dashboard  # noqa: E402
+
+TARGET_MS = 500
+# The dashboard keeps every run and chart it has drawn, so a setting seen before comes back at once. Each
+# move here makes a setting not seen before: the leakage through its other values, then the power shock
+# one step up, and so on (up to 35 moves).
+LEAKAGES = ("0.3", "0", "0.5", "0.2", "0.05", "0.1")  # the scenario's own 0.1 last: it is where it starts
+POWERS = ("1", "1.25", "1.5", "2", "2.5", "3")
+
+
+def fresh_moves():
+    """(lever, value) moves, each to a setting of the two levers not seen before."""
+    leakages = list(LEAKAGES)
+    for k, power in enumerate(POWERS):
+        if k:
+            yield "Power", power
+        for leakage in leakages[:-1]:
+            yield "Leakage", leakage
+        leakages = [leakages[-1], *leakages[:-1]]  # starts where the last block ended, others in turn
+
+
+def lever_to_chart(moves: int) -> list[tuple[float, float]]:
+    """(milliseconds, busy factor) for each of `moves` lever moves, after one unmeasured move."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        scenario = write_ban_all(Path(folder))
+        with running_dashboard(scenario, Path(folder) / "server.log") as port, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = open_dashboard(browser, f"http://127.0.0.1:{port}/")
+                moving = list(itertools.islice(fresh_moves(), moves + 1))
+                if len(moving) <= moves:
+                    raise SystemExit(f"at most {len(moving) - 1} moves to settings not seen before")
+                return [move_lever(page, label, value) for label, value in moving][1:]
+            finally:
+                browser.close()
+
+
+def summary(measured: list[tuple[float, float]]) -> dict[str, float]:
+    times = [ms for ms, _ in measured]
+    return {
+        "median_ms": statistics.median(times),
+        "low_ms": min(times),
+        "high_ms": max(times),
+        "within": sum(ms <= TARGET_MS for ms in times),
+        "busy": statistics.median(busy for _, busy in measured),
+    }
+
+
+def row(moves: int) -> tuple[str, str]:
+    """The row `benchmarks/run.py` prints (or why there is none)."""
+    if not CHROMIUM.exists():
+        return row_from([], moves)[0], f"skipped: no {CHROMIUM} (apt-get install chromium)"
+    return row_from(lever_to_chart(moves), moves)
+
+
+def row_from(measured: list[tuple[float, float]], moves: int) -> tuple[str, str]:
+    name = f"dashboard lever to chart, {moves} moves (target <= {TARGET_MS} ms)"
+    if not measured:
+        return name, ""
+    s = summary(measured)
+    return name, (
+        f"median {s['median_ms']:.0f} ms  ({s['low_ms']:.0f} to {s['high_ms']:.0f}; {s['within']} of {moves} "
+        f"within; busy factor {s['busy']:.2f})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--moves", type=int, default=12, help="lever moves timed (after one unmeasured)")
+    parser.add_argument("--each", action="store_true", help="print every move's time and busy factor")
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        sys.exit(f"no {CHROMIUM}: apt-get install chromium (Playwright drives Debian's Chromium)")
+    measured = lever_to_chart(args.moves)
+    if args.each:
+        for k, (ms, busy) in enumerate(measured, 1):
+            print(f"  move {k:>2}: {ms:6.0f} ms  busy x{busy:.2f}")
+    name, value = row_from(measured, args.moves)
+    print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()
