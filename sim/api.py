@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,17 +24,26 @@ class RunResult:
     resolved: ResolvedScenario
     seed: int
     months: int
-    timeseries: pd.DataFrame
-    flows: pd.DataFrame
     summary: dict[str, Any]
     draws: dict[str, float]
+    model: SupplyChainModel
     timings: dict[str, float] = field(default_factory=dict)
-    model: SupplyChainModel | None = None
     _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return self.resolved.scenario.name
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """The tidy table of every recorded series (month, variable, scope, mineral, value), made when first
+        asked for: the dashboard's charts read the recorder and never need it."""
+        return self.model.recorder.timeseries()
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        """The tidy table of mineral flows (made when first asked for, as `timeseries`)."""
+        return self.model.recorder.flows_frame()
 
     def series(self, variable: str, scope: str = "us") -> pd.DataFrame:
         """One variable as a month x mineral table (a copy: the plots and reports ask for the same tables
@@ -49,9 +59,9 @@ class RunResult:
         return self._tables[key].copy()
 
     def _recorded(self, variable: str, scope: str) -> pd.DataFrame | None:
-        """The table straight from the recorder's [month, mineral] array, the one the tidy table was made
-        from (the same numbers, without a pass over its ~100,000 rows); None if the run kept no model."""
-        if self.model is None or variable not in MINERAL_SERIES:
+        """The table straight from the recorder's [month, mineral] array, the one the tidy table is made
+        from (the same numbers, without a pass over its ~100,000 rows); None if it is not recorded there."""
+        if variable not in MINERAL_SERIES:
             return None
         if scope != ("world" if variable in WORLD_SERIES else "us"):
             return None
@@ -70,21 +80,18 @@ def simulate(resolved: ResolvedScenario, seed: int | None = None, months: int | 
     built = time.perf_counter()
     model.run()
     stepped = time.perf_counter()
-    recorder = model.recorder
     result = RunResult(
         resolved=resolved,
         seed=model.seed,
         months=model.scenario_spec.horizon_months,
-        timeseries=recorder.timeseries(),
-        flows=recorder.flows_frame(),
-        summary=summarise(recorder),
+        summary=summarise(model.recorder),
         draws=model.draws,
         model=model,
     )
     result.timings = {
         "build_s": built - started,
         "model_s": stepped - built,
-        "tables_s": time.perf_counter() - stepped,
+        "summary_s": time.perf_counter() - stepped,
     }
     return result
 

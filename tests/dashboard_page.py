@@ -4,6 +4,7 @@ redrawn chart. Shared by the browser tests (which check what a lever does) and `
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 PROJECTOR = {"width": 1280, "height": 720}
 LEVER_ORDER = ["Lift", "New ban", "of mineral", "to", "Leakage", "Power", "lasting", "grants"]
@@ -69,11 +70,15 @@ def choose(page, select, option: str) -> None:
     item(page, option).click()
 
 
-def move_lever(page, label: str, option: str) -> tuple[float, float]:
+class Redraw(NamedTuple):
+    ms: float  # from the click on a lever's value to the last change of the page it made
+    server_ms: float  # of which the server's run and charts (wall time)
+    busy: float  # how much a busy machine stretched the server's part: its wall time over its CPU time, >= 1
+
+
+def move_lever(page, label: str, option: str) -> Redraw:
     """Set a lever and wait for the page to be redrawn (the status line says what moved; the charts that
-    changed are loaded). Returns the milliseconds from the click on the lever's value to the last of those
-    changes, and how much a busy machine stretched the server's part (its wall time over its CPU time, at
-    least 1). The lever must move to a value it is not at."""
+    changed are loaded); how long that took. The lever must move to a value it is not at."""
     lever(page, label).click()
     page.evaluate(ARM)
     item(page, option).click()
@@ -81,4 +86,4 @@ def move_lever(page, label: str, option: str) -> tuple[float, float]:
     click, events = page.evaluate("() => [window.simClick, window.simEvents]")
     redraw = page.locator(".sim-redraw")
     wall, cpu = (float(redraw.get_attribute(f"data-{what}-ms")) for what in ("wall", "cpu"))
-    return max(t for _, t in events) - click, max(1.0, wall / max(cpu, 1.0))
+    return Redraw(max(t for _, t in events) - click, wall, max(1.0, wall / max(cpu, 1.0)))
