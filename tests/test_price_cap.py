@@ -127,3 +127,29 @@ def test_an_ensembles_bands_and_a_comparison_draw_the_cap_their_runs_reach(tmp_p
         fig = overlay_figure(runs, "price_us_ratio")
     assert dashed(fig)["dytb"] == [20.0]
     assert any("price cap, 20x" in t.get_text() and "china_ban 2 runs s1 (dytb)" in t.get_text() for t in fig.texts)
+
+
+def test_a_comparison_marks_the_peaks_at_the_cap_in_every_table_it_writes(tmp_path):
+    """`sim compare`: the terminal, compare.md and the report mark a run's price peak at the cap (and say
+    what it is); the other run's peak, the differences and an older compare.csv without marks are unmarked."""
+    runner = CliRunner()
+    peaks = ["--indicator", "price_us_peak_ratio", "--indicator", "price_outside_peak_ratio"]
+    files = [str(SCENARIOS / "china_ban.yaml"), str(SCENARIOS / "baseline.yaml")]
+    done = runner.invoke(app, ["compare", *files, "--months", "48", "--out", str(tmp_path), *peaks])
+    assert done.exit_code == 0, done.output
+    dytb = next(line for line in done.output.splitlines() if "dytb" in line)
+    assert dytb.count("*") == 1 and "20.00*" in dytb  # china_ban's; not baseline's, not the difference
+    assert "at the model's price cap" in done.output and "china_ban s1: dytb." in done.output
+    (folder,) = tmp_path.iterdir()
+    markdown = (folder / "compare.md").read_text()
+    assert "| dytb | 20.00* | 1.05 | -18.95 |" in markdown and markdown.count("*") == 1 + markdown.count("* at")
+    assert "china_ban s1: dytb." in markdown
+    assert "20.00*</td>" in (folder / "report.html").read_text()
+    # A comparison stored before the cap was recorded (no at_cap column) is reported unmarked.
+    table = pd.read_csv(folder / "compare.csv")
+    assert table["at_cap"].sum() == 1
+    table.drop(columns="at_cap").to_csv(folder / "compare.csv", index=False)
+    redone = runner.invoke(app, ["report", str(folder), "--out", str(tmp_path)])
+    assert redone.exit_code == 0, redone.output
+    page = (tmp_path / f"{folder.name}.html").read_text()
+    assert "20.00</td>" in page and "20.00*" not in page and "price cap (market" not in page

@@ -35,7 +35,7 @@ def compare(
     --reference); writes an HTML report, Markdown, CSV and overlay plots."""
     out_dir = results_dir(out_dir)
     from sim.api import compare as compare_runs
-    from sim.results.compare import HEADLINE
+    from sim.results.compare import HEADLINE, compare_cap_note
     from sim.results.store import save_comparison
 
     if len(items) < 2:
@@ -47,6 +47,8 @@ def compare(
         out.print(compared.note, highlight=False, soft_wrap=True)
     for table in compare_tables(compared):
         out.print(table)
+    if cap_note := compare_cap_note(compared.table):
+        out.print(cap_note, highlight=False, soft_wrap=True)
     with refusals():
         folder = save_comparison(compared.runs, compared.table, out_dir)
     out.print(f"Saved comparison to [bold]{folder}[/] (report.html, compare.md, compare.csv, plots)", highlight=False)
@@ -54,17 +56,17 @@ def compare(
 
 def compare_tables(compared: ComparedRuns) -> list[Table]:
     """One table per indicator: each mineral's value in every run, and each later run minus the first."""
-    from sim.results.compare import HEADLINE, format_value, wide
+    from sim.results.compare import HEADLINE, shown
 
     tables = []
     for indicator in dict.fromkeys(compared.table["indicator"]):
-        frame = wide(compared.table, indicator, compared.labels)
+        frame = shown(compared.table, indicator, compared.labels)
         table = Table(title=HEADLINE[indicator][0], title_justify="left")
         table.add_column("mineral")
         for column in frame.columns:
             table.add_column(column, justify="right")
         for mineral, row in frame.iterrows():
-            table.add_row(str(mineral), *(format_value(v, indicator) for v in row))
+            table.add_row(str(mineral), *row)
         tables.append(table)
     return tables
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.results.summary import CAP_MARK, at_price_cap, cap_words
+
 HEADLINE = {
     "cumulative_shortfall_share": ("shortfall, % of demand", 100.0),
     "peak_shortfall_share": ("peak monthly shortfall, %", 100.0),
@@ -87,8 +89,13 @@ def clean(value: float | None, scale: float = 1.0) -> float | None:
     return 0.0 if abs(value) <= 1e-9 * max(scale, 1.0) else value
 
 
+# Peak price indicators, and the market whose months at the model's price cap say the peak is that cap.
+CAPPED_PEAKS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
+
+
 def compare_table(items: list[Compared], indicators: list[str] | None = None) -> pd.DataFrame:
-    """Long table: indicator, unit, mineral, run, value (display units), diff from the first run."""
+    """Long table: indicator, unit, mineral, run, value (display units), diff from the first run, and
+    `at_cap`: the value is a price peak at the model's price cap (an assumption, not a finding)."""
     indicators = indicators or list(HEADLINE)
     rows = []
     base = items[0]
@@ -109,6 +116,8 @@ def compare_table(items: list[Compared], indicators: list[str] | None = None) ->
                         "run": item.label,
                         "value": clean(value),
                         "diff_from_first": clean(diff, size),
+                        "at_cap": indicator in CAPPED_PEAKS
+                        and at_price_cap(item.summary.get(mineral, {}), CAPPED_PEAKS[indicator]),
                     }
                 )
     return pd.DataFrame(rows)
@@ -122,6 +131,35 @@ def wide(table: pd.DataFrame, indicator: str, labels: list[str]) -> pd.DataFrame
     diffs.columns = [difference_heading(label, labels[0]) for label in labels[1:]]
     minerals = list(dict.fromkeys(sub["mineral"]))
     return pd.concat([values, diffs], axis=1).loc[minerals]
+
+
+def shown(table: pd.DataFrame, indicator: str, labels: list[str]) -> pd.DataFrame:
+    """wide(), as text: each value formatted, and a run's price peak at the model's cap marked CAP_MARK (a
+    difference is not marked: the mark on the run's value beside it already says where it comes from)."""
+    frame = wide(table, indicator, labels)
+    text = frame.map(lambda value: format_value(value, indicator))
+    for run, mineral in capped(table, indicator):
+        text.loc[mineral, run] += CAP_MARK
+    return text
+
+
+def capped(table: pd.DataFrame, indicator: str | None = None) -> list[tuple[str, str]]:
+    """(run, mineral) of each price peak at the model's cap (of `indicator`, or of any). A compare.csv
+    written before the cap was recorded has no `at_cap`: none is marked."""
+    if "at_cap" not in table:
+        return []
+    rows = table[table["at_cap"].astype(bool)]
+    if indicator is not None:
+        rows = rows[rows["indicator"] == indicator]
+    return list(dict.fromkeys(zip(rows["run"].astype(str), rows["mineral"].astype(str), strict=True)))
+
+
+def compare_cap_note(table: pd.DataFrame) -> str | None:
+    """What a marked peak is, and whose: None when no run's price reached the cap."""
+    at_cap = capped(table)
+    if not at_cap:
+        return None
+    return f"{cap_words()} {'; '.join(f'{run}: {mineral}' for run, mineral in at_cap)}."
 
 
 def difference_heading(label: str, reference: str) -> str:
@@ -144,7 +182,7 @@ def to_markdown(table: pd.DataFrame, labels: list[str], note: str | None = None)
     if note:
         lines += [note, ""]
     for indicator in dict.fromkeys(table["indicator"]):
-        frame = wide(table, indicator, labels)
+        frame = shown(table, indicator, labels)
         title = HEADLINE.get(indicator, (indicator, 1))[0]
         lines += [
             f"## {title}",
@@ -153,8 +191,10 @@ def to_markdown(table: pd.DataFrame, labels: list[str], note: str | None = None)
             "|---|" + "---:|" * len(frame.columns),
         ]
         for mineral, row in frame.iterrows():
-            lines.append(f"| {mineral} | " + " | ".join(format_value(v, indicator) for v in row) + " |")
+            lines.append(f"| {mineral} | " + " | ".join(row) + " |")
         lines.append("")
+    if cap_note := compare_cap_note(table):
+        lines += [cap_note, ""]
     return "\n".join(lines)
 
 

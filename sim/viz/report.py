@@ -251,7 +251,7 @@ def compare_csv(folder: Path, labels: list[str]) -> Any:
 
 def build_compare_report(folder: Path) -> str:
     """HTML for a comparison stored in `folder` by `sim compare` (compare.json, compare.csv, overlays)."""
-    from sim.results.compare import HEADLINE, format_value, periods_note, wide
+    from sim.results.compare import HEADLINE, compare_cap_note, periods_note, shown, wide
 
     comparison = read_comparison(folder)
     document = comparison.model_dump()
@@ -263,15 +263,14 @@ def build_compare_report(folder: Path) -> str:
         frame = wide(table, indicator, labels)
         # Minerals at zero in every run say one thing together, not a row each.
         zero = frame.fillna(0).abs().lt(1e-9).all(axis=1)
+        text = shown(table, indicator, labels)
         sections.append(
             {
                 "title": HEADLINE.get(indicator, (indicator, 1.0))[0],
                 "header": ["Mineral", *(str(c) for c in frame.columns)],
-                "rows": [
-                    [str(mineral), *(format_value(v, indicator) for v in row)]
-                    for mineral, row in frame[~zero].iterrows()
-                ],
+                "rows": [[str(mineral), *row] for mineral, row in text[~zero].iterrows()],
                 "zeros": [str(m) for m in frame.index[zero]],
+                "cap_note": compare_cap_note(table[table["indicator"] == indicator]),
             }
         )
     fields = ("label", "source", "scenario", "scenario_hash", "seed", "months", "first_month", "last_month")
