@@ -90,6 +90,13 @@ def running_server(args: list[str], log: Path):
         server.wait(timeout=20)
 
 
+def printed_links(log: Path) -> dict[str, str]:
+    """The pages' links with their keys that `sim game` printed (in its log): who -> address."""
+    import re
+
+    return dict(re.findall(r"^  (\S+)\s+(http://\S+\?key=\w+)$", log.read_text(), flags=re.MULTILINE))
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [  # no sandbox as root; nothing fetched from outside this machine
     "--no-sandbox",

@@ -1,13 +1,15 @@
 """The role-play game in a real browser: `sim game` serves it; three teams and the facilitator, each in
 their own browser context (as on their own laptops), play a whole three-round game through the pages,
-and the debrief shows every decision and is saved in the results folder."""
+and the debrief shows every decision and is saved in the results folder. The facilitator opens the link
+`sim game` printed; the teams get in with their keys, as a room would: one by its link, one by typing its
+key on the front page, one after a wrong key first."""
 
 import json
 import re
 
 import pytest
 
-from .helpers import SCENARIOS, chromium, running_server
+from .helpers import SCENARIOS, chromium, printed_links, running_server
 
 pytestmark = pytest.mark.slow
 PROJECTOR = {"width": 1280, "height": 720}
@@ -25,7 +27,7 @@ def game(tmp_path):
     results = tmp_path / "results"
     args = ["game", str(SCENARIOS / "china_ban.yaml"), "--rounds", "3", "--out", str(results)]
     with running_server(args, tmp_path / "server.log") as port:
-        yield f"http://127.0.0.1:{port}/game/1", results
+        yield f"http://127.0.0.1:{port}/game/1", results, printed_links(tmp_path / "server.log")
 
 
 def decide(page, values: dict[str, str]) -> None:
@@ -44,18 +46,43 @@ def decide(page, values: dict[str, str]) -> None:
     page.locator("#status .notice").wait_for()
 
 
+def key_of(link: str) -> str:
+    return link.rsplit("=", 1)[1]
+
+
 def test_three_teams_and_a_facilitator_play_a_whole_game(browser, game):
-    url, results = game
-    contexts = {who: browser.new_context(viewport=PROJECTOR) for who in (*TEAMS, "facilitator")}
+    url, results, links = game
+    contexts = {who: browser.new_context(viewport=PROJECTOR) for who in ("facilitator", *TEAMS)}
     errors: list[str] = []
     pages = {}
     for who, context in contexts.items():
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{url}/facilitator" if who == "facilitator" else f"{url}/team/{who}")
-        pages[who] = page
+        pages[who] = context.new_page()
+        pages[who].on("pageerror", lambda error: errors.append(str(error)))
     chair = pages["facilitator"]
+    chair.goto(links["facilitator"])
     assert re.search(r"Round 1 of 3", chair.inner_text("main"))
+    # The facilitator's page lists each team's key (folded away from the projector), as `sim game` printed.
+    assert not chair.locator("#team-keys .key").first.is_visible()
+    chair.click("#team-keys summary")
+    shown = {team: chair.inner_text(f'#team-keys tr[data-keys-of="{team}"] .key') for team in TEAMS}
+    assert shown == {team: key_of(links[team]) for team in TEAMS}
+    pages["mofcom"].goto(links["mofcom"])  # a link handed over
+    funders = pages["funders"]  # the front page: pick the team, type its key (as read off a card)
+    funders.goto(f"{url}/")
+    assert funders.locator("a[href*='/team/']").count() == 0  # no team's page is a click away
+    funders.select_option("#team", "funders")
+    funders.fill("#key", key_of(links["funders"]).upper())
+    funders.click("#join button")
+    allies = pages["allies"]  # a team's page without its key asks for it, and says when one is wrong
+    allies.goto(f"{url}/team/allies")
+    assert "this page opens with a key" in allies.inner_text("main")
+    allies.fill("#key", key_of(links["mofcom"]))
+    allies.click("#key-form button")
+    assert "That is not this page's key" in allies.inner_text("#error")
+    allies.fill("#key", key_of(links["allies"]))
+    allies.click("#key-form button")
+    for team in TEAMS:
+        assert pages[team].locator("#decisions").count() == 1, team  # every team in, on its own page
 
     rounds = [
         {
@@ -77,7 +104,7 @@ def test_three_teams_and_a_facilitator_play_a_whole_game(browser, game):
             funders.fill('[name="offtake_musd"]', "500")
             funders.click("#submit")
             assert "over the round's budget of USD 2,000 m" in funders.inner_text("#error")
-            funders.goto(f"{url}/team/funders")
+            funders.goto(f"{url}/team/funders")  # the page keeps its key: none in the address now
         for team, values in decisions.items():
             decide(pages[team], values)
         for team in TEAMS:  # the facilitator's page refreshes itself as decisions come in

@@ -55,15 +55,27 @@ def game_command(
     except ImportError as exc:
         fail(f"the game needs the viz extra ({exc}): {GAME_EXTRA}")
 
-    from sim.game.web import Games, game_app
+    from sim.game.web import FACILITATOR, Games, game_app
 
     games = Games(resolved, rounds, seed, out)
     game = games.new()
-    Console().print(
+    urls = dashboard_urls(host, port)
+    console = Console()
+    console.print(
         f"Game {game.id} of [bold]{escape(resolved.scenario.name)}[/], {rounds} rounds: "
-        + " or ".join(f"{url}game/{game.id}/" for url in dashboard_urls(host, port))
+        + " or ".join(f"{url}game/{game.id}/" for url in urls)
         + "  (Ctrl-C to stop)",
         highlight=False,
+    )
+    # Each page's link with its key: the facilitator keeps theirs and hands each team its own.
+    links = games.links(game, urls[-1].rstrip("/"))  # the network's address when listening on it
+    width = max(map(len, links))
+    for who, link in sorted(links.items(), key=lambda item: item[0] != FACILITATOR):
+        console.print(f"  {who:<{width}}  {link}", highlight=False, soft_wrap=True)
+    console.print(
+        "Keep the facilitator's link; hand each team its own (or its key: the front page asks for it).",
+        highlight=False,
+        soft_wrap=True,
     )
     if host not in LOCAL_HOSTS:
         err.print(f"[yellow]note:[/] listening on {host}: anyone who can reach this machine can play")

@@ -1,12 +1,19 @@
 """The game's web pages: a small Starlette app with server-rendered forms and a little polling script.
 
-    /                              the games on this server; start another
-    /game/<id>/                    the game's front page: links to each team's page and the facilitator's
-    /game/<id>/team/<team>         a team's brief, budget, levers, and the results so far
-    /game/<id>/facilitator         who has submitted; close the round (with a world card); the results
+    /                              the games on this server; start another (its starter is its facilitator)
+    /game/<id>/                    the game's front page: its teams, and a form to join one with its key
+    /game/<id>/join                the front page's form: to the team's page, with the key given
+    /game/<id>/team/<team>         a team's brief, budget, levers, and the results so far (with its key)
+    /game/<id>/facilitator         who has submitted; close the round (with a world card); the results; the
+                                   teams' links (with the facilitator's key)
     /game/<id>/debrief             decisions by team and round, and what they led to (after the last round)
     /game/<id>/state.json          what the pages poll to know when to refresh
 
+Each team's page and the facilitator's open with a key of their own (`?key=`, then a cookie of the game):
+the facilitator hands each team its key or link (`sim game` prints them, the facilitator's page lists
+them), so that a team sees only its own brief and nobody decides for another team by mistake or on
+purpose. The keys keep honest people apart in a workshop room; they are no defence against someone
+who can read the network's traffic (the pages are plain http).
 Requests from other sites' pages are refused (sim.viz.dashboard_server.SameOriginOnly), as the
 dashboard's are: any page open in a browser on the workshop network could otherwise post decisions.
 """
@@ -14,11 +21,12 @@ dashboard's are: any page open in a browser on the workshop network could otherw
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +43,13 @@ from sim.viz.dashboard_server import SameOriginOnly, own_names
 
 MAX_FORM_BYTES = 64 * 1024
 MAX_GAMES = 50  # a room needs a few; a page that keeps posting must not fill the machine's memory
+FACILITATOR = "facilitator"
+KEY_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: a key read aloud or off a card is typed right
+KEY_LENGTH = 6  # 31**6, about 900 million keys
+
+
+def new_key() -> str:
+    return "".join(secrets.choice(KEY_LETTERS) for _ in range(KEY_LENGTH))
 
 
 class Games:
@@ -47,6 +62,7 @@ class Games:
         self.results = results
         self.games: dict[str, Game] = {}
         self.debriefs: dict[str, Path] = {}  # game id -> the folder its debrief was saved in
+        self.keys: dict[str, dict[str, str]] = {}  # game id -> team id (or FACILITATOR) -> its page's key
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -57,7 +73,16 @@ class Games:
             game_id = str(next(self._ids))
             game = Game(game_id, self.resolved, self.rounds if rounds is None else rounds, self.seed)
             self.games[game_id] = game
+            self.keys[game_id] = {who: new_key() for who in (*game.teams, FACILITATOR)}
             return game
+
+    def links(self, game: Game, base: str = "") -> dict[str, str]:
+        """Each team's page and the facilitator's, with its key (after `base`, e.g. "http://host:port")."""
+        keys = self.keys[game.id]
+        return {
+            who: f"{base}/game/{game.id}/{FACILITATOR if who == FACILITATOR else f'team/{who}'}?key={key}"
+            for who, key in keys.items()
+        }
 
     def save_debrief(self, game: Game) -> None:
         """Save a finished game's debrief in the results folder, once."""
@@ -95,25 +120,63 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
     def game_of(request: Request) -> Game:
         return games.get(request.path_params["game"])
 
+    def admitted(request: Request, game: Game, who: str) -> str | None:
+        """The key `who`'s page was opened with, when right (in the address, or the cookie it left); None
+        when missing or wrong."""
+        key = games.keys[game.id][who]
+        for given in (request.query_params.get("key"), request.cookies.get(cookie_name(who))):
+            if given and secrets.compare_digest(given.strip().lower(), key):
+                return key
+        return None
+
+    def keyed(handler: Callable[[Request, Game, str], Any], who_of: Callable[[Request, Game], str]):
+        """A page for one team (or the facilitator) only: without its key, a page asking for it (403);
+        with it, the page, and a cookie so that the key need not be in every address."""
+
+        async def endpoint(request: Request) -> Response:
+            game = game_of(request)
+            who = who_of(request, game)
+            key = admitted(request, game, who)
+            if key is None:
+                wrong = "key" in request.query_params or cookie_name(who) in request.cookies
+                owner = "the facilitator" if who == FACILITATOR else game.teams[who].name
+                return page("key.html", status=403, game=game, who=who, owner=owner, wrong=wrong, title="Key, please")
+            response = await handler(request, game, who)
+            response.set_cookie(
+                cookie_name(who), key, path=f"/game/{game.id}/", httponly=True, samesite="strict", max_age=86400
+            )
+            return response
+
+        return endpoint
+
+    def team_of(request: Request, game: Game) -> str:
+        return game.team(request.path_params["team"]).id
+
     async def index(request: Request) -> Response:
         if request.method == "POST":
             form = await form_fields(request)
             rounds = form.get("rounds")
-            game = games.new(_int(rounds, "rounds") if rounds else None)
-            return RedirectResponse(f"/game/{game.id}/", status_code=303)
+            game = games.new(_int(rounds, "rounds") if rounds else None)  # its starter is its facilitator
+            return RedirectResponse(games.links(game)[FACILITATOR], status_code=303)
         return page("index.html", games=games, title="Games")
 
     async def front(request: Request) -> Response:
         game = game_of(request)
         return page("front.html", game=game, title=f"Game {game.id}")
 
-    async def team_page(request: Request) -> Response:
+    async def join(request: Request) -> Response:
+        """The front page's form: to the team's page with the key typed (which that page checks)."""
         game = game_of(request)
-        team = game.team(request.path_params["team"])
+        team = game.team(request.query_params.get("team", ""))
+        key = request.query_params.get("key", "").strip().lower()
+        return RedirectResponse(f"/game/{game.id}/team/{team.id}?key={quote(key)}", status_code=303)
+
+    async def team_page(request: Request, game: Game, who: str) -> Response:
+        team = game.team(who)
         if request.method == "POST":
             fields = await form_fields(request)
             await run_in_threadpool(game.submit, team.id, _int(fields.pop("round", None), "round"), fields)
-            return RedirectResponse(f"{request.url.path}?submitted=1", status_code=303)
+            return RedirectResponse(same_page(request, submitted="1"), status_code=303)
         notice = "submitted" in request.query_params
         with game.lock:
             choices = game.last_choices(team.id)
@@ -129,19 +192,20 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
                 title=f"{team.name}: game {game.id}",
             )
 
-    async def facilitator(request: Request) -> Response:
-        game = game_of(request)
+    async def facilitator(request: Request, game: Game, who: str) -> Response:
         if request.method == "POST":
             form = await form_fields(request)
             number = _int(form.get("round"), "round")
             multiplier = _float(form.get("power_multiplier"), "power-price multiplier", 1.0)
             await run_in_threadpool(game.close_round, number, multiplier)
             await run_in_threadpool(games.save_debrief, game)
-            return RedirectResponse(request.url.path, status_code=303)
+            return RedirectResponse(same_page(request), status_code=303)
         with game.lock:
             return page(
                 "facilitator.html",
                 game=game,
+                keys=games.keys[game.id],
+                links=games.links(game),
                 saved=games.debriefs.get(game.id),
                 watch=_watch(game, "phase"),
                 title=f"Facilitator: game {game.id}",
@@ -160,8 +224,13 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
     routes = [
         Route("/", guarded(index), methods=["GET", "POST"]),
         Route("/game/{game}/", guarded(front)),
-        Route("/game/{game}/team/{team}", guarded(team_page), methods=["GET", "POST"]),
-        Route("/game/{game}/facilitator", guarded(facilitator), methods=["GET", "POST"]),
+        Route("/game/{game}/join", guarded(join)),
+        Route("/game/{game}/team/{team}", guarded(keyed(team_page, team_of)), methods=["GET", "POST"]),
+        Route(
+            "/game/{game}/facilitator",
+            guarded(keyed(facilitator, lambda request, game: FACILITATOR)),
+            methods=["GET", "POST"],
+        ),
         Route("/game/{game}/debrief", guarded(debrief)),
         Route("/game/{game}/state.json", guarded(state)),
     ]
@@ -179,6 +248,19 @@ async def form_fields(request: Request) -> dict[str, str]:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
         raise GameError("the form could not be read (send it from the game's own page)") from None
+
+
+def same_page(request: Request, **fields: str) -> str:
+    """This page's address again, with its key if it came with one (a browser that keeps no cookies still
+    gets in) and `fields`."""
+    query = {"key": request.query_params["key"]} if "key" in request.query_params else {}
+    query |= fields
+    return f"{request.url.path}?{urlencode(query)}" if query else request.url.path
+
+
+def cookie_name(who: str) -> str:
+    """The cookie that keeps a page's key (one per team and the facilitator; its path is the game's)."""
+    return f"sim-key-{who}"
 
 
 def _watch(game: Game, key: str) -> dict[str, Any]:
