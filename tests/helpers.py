@@ -90,11 +90,12 @@ def running_server(args: list[str], log: Path):
         server.wait(timeout=20)
 
 
-def printed_links(log: Path) -> dict[str, str]:
-    """The pages' links with their keys that `sim game` printed (in its log): who -> address."""
+def printed_links(log: Path, game: str = "1") -> dict[str, str]:
+    """The links with their keys that `sim game` printed (in its log) for a game's pages: who -> address."""
     import re
 
-    return dict(re.findall(r"^  (\S+)\s+(http://\S+\?key=\w+)$", log.read_text(), flags=re.MULTILINE))
+    found = re.findall(r"^  (\S+)\s+(http://\S+\?key=\w+)$", log.read_text(), flags=re.MULTILINE)
+    return {who: link for who, link in found if f"/game/{game}/" in link}
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -153,3 +153,20 @@ def test_a_comparison_marks_the_peaks_at_the_cap_in_every_table_it_writes(tmp_pa
     assert redone.exit_code == 0, redone.output
     page = (tmp_path / f"{folder.name}.html").read_text()
     assert "20.00</td>" in page and "20.00*" not in page and "price cap (market" not in page
+
+
+def test_a_comparisons_cap_note_names_the_runs_own_caps(tmp_path):
+    """The note under a comparison gives the cap the runs had: one cap for all, or each run's own."""
+    cap30 = tmp_path / "cap30.yaml"
+    extends = SCENARIOS / "china_ban.yaml"
+    cap30.write_text(f"name: cap30\nextends: {extends}\nworld: {{market: {{price_cap_ratio: 30}}}}\n")
+    runner = CliRunner()
+    peaks = ["--months", "48", "--indicator", "price_us_peak_ratio", "--out", str(tmp_path / "out")]
+    (tmp_path / "out").mkdir()
+    alone = runner.invoke(app, ["compare", str(cap30), str(SCENARIOS / "baseline.yaml"), *peaks])
+    assert alone.exit_code == 0, alone.output
+    said = " ".join(alone.output.split())
+    assert "30.00*" in said and "30x baseline in these runs" in said and "cap30 s1: dytb." in said
+    both = runner.invoke(app, ["compare", str(SCENARIOS / "china_ban.yaml"), str(cap30), *peaks])
+    said = " ".join(both.output.split())
+    assert "china_ban s1 (cap 20x): dytb; cap30 s1 (cap 30x): dytb." in said

@@ -55,28 +55,31 @@ def game_command(
     except ImportError as exc:
         fail(f"the game needs the viz extra ({exc}): {GAME_EXTRA}")
 
-    from sim.game.web import FACILITATOR, Games, game_app
+    from sim.game.web import Games, game_app
 
-    games = Games(resolved, rounds, seed, out)
-    game = games.new()
     urls = dashboard_urls(host, port)
+    base = urls[-1].rstrip("/")  # the network's address when listening on it
     console = Console()
-    console.print(
-        f"Game {game.id} of [bold]{escape(resolved.scenario.name)}[/], {rounds} rounds: "
-        + " or ".join(f"{url}game/{game.id}/" for url in urls)
-        + "  (Ctrl-C to stop)",
-        highlight=False,
-    )
-    # Each page's link with its key: the facilitator keeps theirs and hands each team its own.
-    links = games.links(game, urls[-1].rstrip("/"))  # the network's address when listening on it
-    width = max(map(len, links))
-    for who, link in sorted(links.items(), key=lambda item: item[0] != FACILITATOR):
-        console.print(f"  {who:<{width}}  {link}", highlight=False, soft_wrap=True)
-    console.print(
-        "Keep the facilitator's link; hand each team its own (or its key: the front page asks for it).",
-        highlight=False,
-        soft_wrap=True,
-    )
+
+    def announce(game: Game, links: dict[str, str]) -> None:
+        """Each page's link with its key: the facilitator keeps theirs and hands each team its own."""
+        console.print(
+            f"Game {game.id} of [bold]{escape(resolved.scenario.name)}[/], {len(game.rounds)} rounds: "
+            + " or ".join(f"{url}game/{game.id}/" for url in urls)
+            + ("  (Ctrl-C to stop)" if game.id == "1" else ""),
+            highlight=False,
+        )
+        width = max(map(len, links))
+        for who, link in links.items():
+            console.print(f"  {who:<{width}}  {base}{link}", highlight=False, soft_wrap=True)
+        console.print(
+            "Keep the facilitator's link; hand each team its own (or its key: the front page asks for it).",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    games = Games(resolved, rounds, seed, out, announce)
+    games.new()
     if host not in LOCAL_HOSTS:
         err.print(f"[yellow]note:[/] listening on {host}: anyone who can reach this machine can play")
     uvicorn.run(game_app(games, host), host=host, port=port, log_level="warning")

@@ -55,8 +55,18 @@ def new_key() -> str:
 class Games:
     """Every game on this server, by id ("1", "2", ...), each on the server's scenario."""
 
-    def __init__(self, resolved: ResolvedScenario, rounds: int, seed: int | None, results: Path) -> None:
+    def __init__(
+        self,
+        resolved: ResolvedScenario,
+        rounds: int,
+        seed: int | None,
+        results: Path,
+        announce: Callable[[Game, dict[str, str]], None] | None = None,
+    ) -> None:
+        """`announce`: told of each new game and its pages' links with their keys (`sim game` prints them
+        where it was started, for the facilitator: a game started from the page / too)."""
         self.resolved = resolved
+        self.announce = announce
         self.rounds = rounds
         self.seed = seed
         self.results = results
@@ -73,14 +83,16 @@ class Games:
             game_id = str(next(self._ids))
             game = Game(game_id, self.resolved, self.rounds if rounds is None else rounds, self.seed)
             self.games[game_id] = game
-            self.keys[game_id] = {who: new_key() for who in (*game.teams, FACILITATOR)}
-            return game
+            self.keys[game_id] = {who: new_key() for who in (FACILITATOR, *game.teams)}
+        if self.announce is not None:
+            self.announce(game, self.links(game))
+        return game
 
-    def links(self, game: Game, base: str = "") -> dict[str, str]:
-        """Each team's page and the facilitator's, with its key (after `base`, e.g. "http://host:port")."""
+    def links(self, game: Game) -> dict[str, str]:
+        """The facilitator's page and each team's, with its key (paths on this server)."""
         keys = self.keys[game.id]
         return {
-            who: f"{base}/game/{game.id}/{FACILITATOR if who == FACILITATOR else f'team/{who}'}?key={key}"
+            who: f"/game/{game.id}/{FACILITATOR if who == FACILITATOR else f'team/{who}'}?key={key}"
             for who, key in keys.items()
         }
 
@@ -120,28 +132,29 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
     def game_of(request: Request) -> Game:
         return games.get(request.path_params["game"])
 
-    def admitted(request: Request, game: Game, who: str) -> str | None:
-        """The key `who`'s page was opened with, when right (in the address, or the cookie it left); None
-        when missing or wrong."""
-        key = games.keys[game.id][who]
-        for given in (request.query_params.get("key"), request.cookies.get(cookie_name(who))):
-            if given and secrets.compare_digest(given.strip().lower(), key):
-                return key
-        return None
-
     def keyed(handler: Callable[[Request, Game, str], Any], who_of: Callable[[Request, Game], str]):
-        """A page for one team (or the facilitator) only: without its key, a page asking for it (403);
-        with it, the page, and a cookie so that the key need not be in every address."""
+        """A page for one team (or the facilitator) only. Without its key: a page asking for it (403), and
+        a decision posted without it is not taken. With its key in the address: a cookie keeps it, and a
+        GET goes again to the address without it (it is not left on a screen for the room to read)."""
 
         async def endpoint(request: Request) -> Response:
             game = game_of(request)
             who = who_of(request, game)
-            key = admitted(request, game, who)
-            if key is None:
-                wrong = "key" in request.query_params or cookie_name(who) in request.cookies
+            key = games.keys[game.id][who]
+            given = request.query_params.get("key", "")
+            in_address = key_matches(given, key)
+            if not (in_address or key_matches(request.cookies.get(cookie_name(who), ""), key)):
                 owner = "the facilitator" if who == FACILITATOR else game.teams[who].name
-                return page("key.html", status=403, game=game, who=who, owner=owner, wrong=wrong, title="Key, please")
-            response = await handler(request, game, who)
+                response = page(
+                    "key.html", status=403, game=game, who=who, owner=owner, title="Key, please",
+                    wrong=bool(given.strip()), lost=request.method == "POST",
+                )  # fmt: skip
+                response.delete_cookie(cookie_name(who), path=f"/game/{game.id}/")  # a stale one: another game's
+                return response
+            if in_address and request.method == "GET":
+                response = RedirectResponse(same_page(request), status_code=303)
+            else:
+                response = await handler(request, game, who)
             response.set_cookie(
                 cookie_name(who), key, path=f"/game/{game.id}/", httponly=True, samesite="strict", max_age=86400
             )
@@ -157,7 +170,7 @@ def game_app(games: Games, host: str = "127.0.0.1") -> Starlette:
             form = await form_fields(request)
             rounds = form.get("rounds")
             game = games.new(_int(rounds, "rounds") if rounds else None)  # its starter is its facilitator
-            return RedirectResponse(games.links(game)[FACILITATOR], status_code=303)
+            return RedirectResponse(games.links(game)[FACILITATOR], status_code=303)  # (the key leaves the address)
         return page("index.html", games=games, title="Games")
 
     async def front(request: Request) -> Response:
@@ -250,11 +263,15 @@ async def form_fields(request: Request) -> dict[str, str]:
         raise GameError("the form could not be read (send it from the game's own page)") from None
 
 
+def key_matches(given: str, key: str) -> bool:
+    """Whether a key typed or kept is `key` (spaces around it and capitals aside). Compared as bytes, in
+    constant time: any text typed is a key that does not match, never an error."""
+    return bool(given.strip()) and secrets.compare_digest(given.strip().lower().encode(), key.encode())
+
+
 def same_page(request: Request, **fields: str) -> str:
-    """This page's address again, with its key if it came with one (a browser that keeps no cookies still
-    gets in) and `fields`."""
-    query = {"key": request.query_params["key"]} if "key" in request.query_params else {}
-    query |= fields
+    """This page's address again, without its key (the cookie keeps it), with `fields`."""
+    query = {name: value for name, value in request.query_params.items() if name != "key"} | fields
     return f"{request.url.path}?{urlencode(query)}" if query else request.url.path
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.results.summary import CAP_MARK, at_price_cap, cap_words
+from sim.results.summary import CAP_MARK, PEAK_MARKETS, at_price_cap, cap_words
 
 HEADLINE = {
     "cumulative_shortfall_share": ("shortfall, % of demand", 100.0),
@@ -89,13 +89,10 @@ def clean(value: float | None, scale: float = 1.0) -> float | None:
     return 0.0 if abs(value) <= 1e-9 * max(scale, 1.0) else value
 
 
-# Peak price indicators, and the market whose months at the model's price cap say the peak is that cap.
-CAPPED_PEAKS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
-
-
 def compare_table(items: list[Compared], indicators: list[str] | None = None) -> pd.DataFrame:
-    """Long table: indicator, unit, mineral, run, value (display units), diff from the first run, and
-    `at_cap`: the value is a price peak at the model's price cap (an assumption, not a finding)."""
+    """Long table: indicator, unit, mineral, run, value (display units), diff from the first run,
+    `at_cap`: the value is a price peak at the model's price cap (an assumption, not a finding), and
+    `price_cap`: the run's cap, x baseline (empty for a run of an older sim, which did not record it)."""
     indicators = indicators or list(HEADLINE)
     rows = []
     base = items[0]
@@ -116,8 +113,9 @@ def compare_table(items: list[Compared], indicators: list[str] | None = None) ->
                         "run": item.label,
                         "value": clean(value),
                         "diff_from_first": clean(diff, size),
-                        "at_cap": indicator in CAPPED_PEAKS
-                        and at_price_cap(item.summary.get(mineral, {}), CAPPED_PEAKS[indicator]),
+                        "at_cap": indicator in PEAK_MARKETS
+                        and at_price_cap(item.summary.get(mineral, {}), PEAK_MARKETS[indicator]),
+                        "price_cap": item.price_cap,
                     }
                 )
     return pd.DataFrame(rows)
@@ -155,11 +153,24 @@ def capped(table: pd.DataFrame, indicator: str | None = None) -> list[tuple[str,
 
 
 def compare_cap_note(table: pd.DataFrame) -> str | None:
-    """What a marked peak is, and whose: None when no run's price reached the cap."""
+    """What a marked peak is, and whose (with the run's cap, where the table records it): None when no
+    run's price reached the cap."""
     at_cap = capped(table)
     if not at_cap:
         return None
-    return f"{cap_words()} {'; '.join(f'{run}: {mineral}' for run, mineral in at_cap)}."
+    caps: dict[str, float | None] = {}
+    if "price_cap" in table:
+        for run, cap in zip(table["run"].astype(str), table["price_cap"], strict=True):
+            caps[run] = None if pd.isna(cap) else float(cap)
+    runs = dict.fromkeys(run for run, _ in at_cap)
+    shared = {caps.get(run) for run in runs}
+    cap = shared.pop() if len(shared) == 1 else None
+    whose = []
+    for run in runs:
+        minerals = ", ".join(mineral for other, mineral in at_cap if other == run)
+        own = caps.get(run)
+        whose.append(f"{run}: {minerals}" if cap or own is None else f"{run} (cap {own:g}x): {minerals}")
+    return f"{cap_words(cap, 'in these runs')} {'; '.join(whose)}."
 
 
 def difference_heading(label: str, reference: str) -> str:
@@ -194,7 +205,7 @@ def to_markdown(table: pd.DataFrame, labels: list[str], note: str | None = None)
             lines.append(f"| {mineral} | " + " | ".join(row) + " |")
         lines.append("")
     if cap_note := compare_cap_note(table):
-        lines += [cap_note, ""]
+        lines += [cap_note.replace(CAP_MARK, f"\\{CAP_MARK}"), ""]  # a line starting "* " is no list item
     return "\n".join(lines)
 
 

@@ -134,6 +134,8 @@ def gap_stages(row: dict[str, Any], threshold: float = SHORT_SHARE) -> str:
 
 
 CAP_MARK = "*"  # beside a price peak that is the model's price cap
+# The price peak indicators, and the market whose months at the cap say the peak is the cap.
+PEAK_MARKETS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
 
 
 def at_price_cap(row: dict[str, Any], market: str) -> bool:
@@ -142,9 +144,9 @@ def at_price_cap(row: dict[str, Any], market: str) -> bool:
     return bool(row.get(f"price_{market}_months_at_cap"))
 
 
-def cap_words(cap: float | None = None) -> str:
-    """What a peak marked CAP_MARK is: the model's price cap (`cap`, x baseline, where the run says)."""
-    where = f"{cap:g}x baseline in this run" if cap else "20x baseline by default"
+def cap_words(cap: float | None = None, where: str = "in this run") -> str:
+    """What a peak marked CAP_MARK is: the model's price cap (`cap`, x baseline `where`, when known)."""
+    where = f"{cap:g}x baseline {where}" if cap else "20x baseline by default"
     return (
         f"{CAP_MARK} at the model's price cap (market.price_cap_ratio, {where}; an assumption, range 10-40x): "
         "the peak is that bound, not a price the data decided."

@@ -22,7 +22,7 @@ import yaml
 
 from sim.results.runs import COMPARE_RUNS as COMPARE_RUNS  # re-exported: where compare.json is named
 from sim.results.runs import RunError, find_run, load_run, read_comparison
-from sim.results.summary import CAP_MARK, SHORT_SHARE, at_price_cap, price_cap_note, region_key
+from sim.results.summary import CAP_MARK, PEAK_MARKETS, SHORT_SHARE, at_price_cap, price_cap_note, region_key
 
 COLUMNS = [
     ("cumulative_shortfall_share", "Shortfall, % of demand", 100, "{:.1f}"),
@@ -115,15 +115,11 @@ def _cell(value: Any, scale: float, fmt: str) -> str:
     return fmt.format(value * scale)
 
 
-# The headline's price columns and the market whose months at the cap mark them (sim.results.summary).
-CAPPED_COLUMNS = {"price_us_peak_ratio": "us", "price_outside_peak_ratio": "outside"}
-
-
 def _headline_cell(values: dict[str, Any], key: str, scale: float, fmt: str, spread: dict[str, Any]) -> str:
     """A headline figure; a price peak that is the model's price cap carries the cap's mark; an ensemble's
     median is followed by its p5-p95 band (`spread`: the indicator's percentiles over runs)."""
     text = _cell(values.get(key), scale, fmt)
-    market = CAPPED_COLUMNS.get(key)
+    market = PEAK_MARKETS.get(key)
     if market and at_price_cap(values, market):
         text += CAP_MARK
     if band := spread.get(key):
