@@ -141,7 +141,8 @@ def test_utilisation_is_plant_output_over_standing_capacity(china):
     with style():
         drawn, steady = pictures.draw_utilisation(axes(), china)
     assert np.allclose(drawn["tungsten"], 100 * output / capacity)
-    assert steady["graphite"] == pytest.approx(100) and "graphite" not in drawn  # its one plant runs flat out
+    assert steady["graphite"].level == pytest.approx(100) and "graphite" not in drawn  # its one plant runs flat out
+    assert steady["graphite"].since is None  # it stands from the first month
 
 
 def test_no_shortfall_picture_when_no_mineral_is_short_and_the_rest_are_named(short):

@@ -13,7 +13,7 @@ Each returns what it drew, so a test can hold it against the recorded series.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -159,18 +159,27 @@ def utilisation(result: RunResult) -> dict[str, np.ndarray]:
     return shares
 
 
-def draw_utilisation(ax: Axes, result: RunResult, every: int = 1) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+class Steady(NamedTuple):
+    level: float  # plants' use, % of standing capacity
+    since: str | None  # the month the first plant stood, if after the run's first month
+
+
+def draw_utilisation(ax: Axes, result: RunResult, every: int = 1) -> tuple[dict[str, np.ndarray], dict[str, Steady]]:
     """One line per mineral whose plants' use changes during the run; returns those lines and, for the
-    minerals whose use holds steady throughout (often at full use), that level in %."""
+    minerals whose use holds steady once their plants stand (often at full use), that level."""
     shares = utilisation(result)
-    first = {mineral: values[np.isfinite(values)][0] for mineral, values in shares.items()}  # when plants stand
+    standing = {mineral: np.flatnonzero(np.isfinite(values))[0] for mineral, values in shares.items()}
+    first = {mineral: shares[mineral][k] for mineral, k in standing.items()}
     changing, steady = split_zero({m: values - first[m] for m, values in shares.items()}, tolerance=0.05)
     for mineral in changing:
         ax.plot(np.arange(len(shares[mineral])), shares[mineral], color=mineral_colour(mineral), label=mineral)
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(0, 105)
     _time_chart(ax, result, every=every)
-    return {mineral: shares[mineral] for mineral in changing}, {m: float(first[m]) for m in steady}
+    months = months_of(result)
+    return {mineral: shares[mineral] for mineral in changing}, {
+        m: Steady(float(first[m]), months[standing[m]] if standing[m] else None) for m in steady
+    }
 
 
 # --- Sankey of imports ---------------------------------------------------------------------------------

@@ -220,8 +220,12 @@ def utilisation_figure(result: RunResult) -> Figure:
     _, steady = pictures.draw_utilisation(ax, result)
     ax.set_title("US plants: output, % of standing capacity (the rest curtailed, idle or short of feed)", loc="left")
     name_lines(ax)
-    if steady:
-        note(fig, "steady throughout: " + ", ".join(f"{m} {level:.0f}%" for m, level in steady.items()))
+    throughout = [f"{m} {held.level:.0f}%" for m, held in steady.items() if held.since is None]
+    once_built = [f"{m} {held.level:.0f}% (from {held.since})" for m, held in steady.items() if held.since]
+    parts = [*(["steady throughout: " + ", ".join(throughout)] if throughout else []),
+             *(["steady once standing: " + ", ".join(once_built)] if once_built else [])]  # fmt: skip
+    if parts:
+        note(fig, "; ".join(parts))
     return fig
 
 
