@@ -79,7 +79,7 @@ def run(
                 address=address,
                 progress=progress,
             )
-        with refusals():
+        with refusals(), collector_spared():
             folder = save_ensemble(ensemble, out_dir, with_plots=plots, label=label, overrides=overrides or [])
         print_ensemble(ensemble, folder, wide)
         return
@@ -95,10 +95,10 @@ def run(
 
 @contextmanager
 def collector_spared() -> Iterator[None]:
-    """Exempt every object alive now (the modules, the world, the run) from Python's cyclic garbage collector
-    while the run is saved: re-scanning them at each collection that matplotlib's import and figures trigger
-    cost about 0.1 s, a sixth of the plots' cost. Reference counting still frees what is dropped; afterwards
-    they are collectable again (a test process runs many commands)."""
+    """Exempt every object alive now (the modules, the world, the run or ensemble) from Python's cyclic
+    garbage collector while it is saved: re-scanning them at each collection that matplotlib's import and
+    figures trigger cost a single run about 0.1 s, a sixth of the plots' cost. Reference counting still
+    frees what is dropped; afterwards they are collectable again (a test process runs many commands)."""
     frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
