@@ -109,18 +109,25 @@ CHROMIUM_ARGS = [  # no sandbox as root; nothing fetched from outside this machi
 ]
 
 
-@contextmanager
-def chromium():
-    """Debian's headless Chromium driven by Playwright (skips without them; fails without Chromium in CI)."""
+def require_chromium() -> None:
+    """Skip a test without Debian's Chromium; fail it under CI, which installs it."""
     import os
 
     import pytest
 
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
         pytest.skip(f"no {CHROMIUM} (apt-get install chromium)")
+
+
+@contextmanager
+def chromium():
+    """Debian's headless Chromium driven by Playwright (skips without them; fails without Chromium in CI)."""
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
+    require_chromium()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
